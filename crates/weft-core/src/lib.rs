@@ -1,0 +1,30 @@
+//! Core types shared by every weft crate: the field, words and the RPO-256 hash (re-exported from
+//! `miden-crypto` at the version upstream miden-vm 0.20.6 uses), the 93 VM operations with their
+//! exact opcodes, and the column layout of the core execution trace.
+//!
+//! This is the lowest crate of the workspace: it knows nothing of programs, processors or traces
+//! beyond their shared vocabulary.
+
+pub mod operations;
+pub mod trace;
+
+pub use miden_crypto::{FieldElement, StarkField, Word, WordError, hash::rpo::Rpo256};
+pub use operations::{OpCode, OpDecodeError, Operation};
+
+/// An element of the 64-bit prime field `p = 2^64 - 2^32 + 1` used by the VM.
+pub type Felt = miden_crypto::Felt;
+
+/// The additive identity of the field.
+pub const ZERO: Felt = Felt::ZERO;
+/// The multiplicative identity of the field.
+pub const ONE: Felt = Felt::ONE;
+
+/// The number of elements in an RPO-256 permutation state.
+pub const HASH_STATE_WIDTH: usize = Rpo256::STATE_WIDTH;
+
+/// Byte-level IO helpers re-exported from `miden-crypto` (winter-utils' reader/writer traits).
+pub mod utils {
+    pub use miden_crypto::utils::{
+        ByteReader, ByteWriter, Deserializable, DeserializationError, Serializable, SliceReader,
+    };
+}

@@ -1,0 +1,217 @@
+//! Column layout of the core execution trace: system (6), decoder (24) and stack (19) columns, in
+//! upstream's order and with upstream's names.
+
+use core::ops::Range;
+
+use crate::{Felt, ONE, ZERO};
+
+const fn range(start: usize, len: usize) -> Range<usize> {
+    start..start + len
+}
+
+/// The shortest trace upstream produces.
+pub const MIN_TRACE_LEN: usize = 64;
+/// The minimum depth of the operand stack (the visible top).
+pub const MIN_STACK_DEPTH: usize = 16;
+
+// SYSTEM
+// ================================================================================================
+
+/// First column of the system section.
+pub const SYS_TRACE_OFFSET: usize = 0;
+/// Number of system columns.
+pub const SYS_TRACE_WIDTH: usize = 6;
+/// Columns of the system section.
+pub const SYS_TRACE_RANGE: Range<usize> = range(SYS_TRACE_OFFSET, SYS_TRACE_WIDTH);
+/// The clock cycle column.
+pub const CLK_COL_IDX: usize = SYS_TRACE_OFFSET;
+/// The execution context column.
+pub const CTX_COL_IDX: usize = SYS_TRACE_OFFSET + 1;
+/// First of the four caller function hash columns.
+pub const FN_HASH_OFFSET: usize = SYS_TRACE_OFFSET + 2;
+/// The four caller function hash columns.
+pub const FN_HASH_RANGE: Range<usize> = range(FN_HASH_OFFSET, 4);
+
+// DECODER
+// ================================================================================================
+
+/// First column of the decoder section.
+pub const DECODER_TRACE_OFFSET: usize = SYS_TRACE_RANGE.end;
+/// Number of decoder columns.
+pub const DECODER_TRACE_WIDTH: usize = 24;
+/// Columns of the decoder section.
+pub const DECODER_TRACE_RANGE: Range<usize> = range(DECODER_TRACE_OFFSET, DECODER_TRACE_WIDTH);
+
+/// Column indices inside the decoder section (add [`DECODER_TRACE_OFFSET`] for the trace index).
+pub mod decoder {
+    use super::*;
+
+    /// The block address column.
+    pub const ADDR_COL_IDX: usize = 0;
+    /// First of the seven op-bit columns (least significant bit first).
+    pub const OP_BITS_OFFSET: usize = ADDR_COL_IDX + 1;
+    /// Number of op-bit columns.
+    pub const NUM_OP_BITS: usize = crate::operations::OP_BITS;
+    /// The op-bit columns.
+    pub const OP_BITS_RANGE: Range<usize> = range(OP_BITS_OFFSET, NUM_OP_BITS);
+    /// First of the eight hasher-state columns `h0..h7`.
+    pub const HASHER_STATE_OFFSET: usize = OP_BITS_RANGE.end;
+    /// Number of hasher-state columns.
+    pub const NUM_HASHER_COLUMNS: usize = 8;
+    /// The hasher-state columns.
+    pub const HASHER_STATE_RANGE: Range<usize> = range(HASHER_STATE_OFFSET, NUM_HASHER_COLUMNS);
+    /// Number of user-operation helper registers (`h2..h7`).
+    pub const NUM_USER_OP_HELPERS: usize = 6;
+    /// First user-operation helper column (`h2`).
+    pub const USER_OP_HELPERS_OFFSET: usize = HASHER_STATE_OFFSET + 2;
+    /// The in-span flag column.
+    pub const IN_SPAN_COL_IDX: usize = HASHER_STATE_RANGE.end;
+    /// The group count column.
+    pub const GROUP_COUNT_COL_IDX: usize = IN_SPAN_COL_IDX + 1;
+    /// The op index column.
+    pub const OP_INDEX_COL_IDX: usize = GROUP_COUNT_COL_IDX + 1;
+    /// First of the three op-batch flag columns.
+    pub const OP_BATCH_FLAGS_OFFSET: usize = OP_INDEX_COL_IDX + 1;
+    /// Number of op-batch flag columns.
+    pub const NUM_OP_BATCH_FLAGS: usize = 3;
+    /// The op-batch flag columns.
+    pub const OP_BATCH_FLAGS_RANGE: Range<usize> = range(OP_BATCH_FLAGS_OFFSET, NUM_OP_BATCH_FLAGS);
+    /// Batch flags of a batch with 8 groups.
+    pub const OP_BATCH_8_GROUPS: [Felt; NUM_OP_BATCH_FLAGS] = [ONE, ZERO, ZERO];
+    /// Batch flags of a batch with 4 groups.
+    pub const OP_BATCH_4_GROUPS: [Felt; NUM_OP_BATCH_FLAGS] = [ZERO, ONE, ZERO];
+    /// Batch flags of a batch with 2 groups.
+    pub const OP_BATCH_2_GROUPS: [Felt; NUM_OP_BATCH_FLAGS] = [ZERO, ZERO, ONE];
+    /// Batch flags of a batch with 1 group.
+    pub const OP_BATCH_1_GROUPS: [Felt; NUM_OP_BATCH_FLAGS] = [ZERO, ONE, ONE];
+    /// First of the two op-bit extra columns (degree-reduction flags `e0`, `e1`).
+    pub const OP_BITS_EXTRA_COLS_OFFSET: usize = OP_BATCH_FLAGS_RANGE.end;
+    /// Number of op-bit extra columns.
+    pub const NUM_OP_BITS_EXTRA_COLS: usize = 2;
+    /// The op-bit extra columns.
+    pub const OP_BITS_EXTRA_COLS_RANGE: Range<usize> =
+        range(OP_BITS_EXTRA_COLS_OFFSET, NUM_OP_BITS_EXTRA_COLS);
+    /// `h4` on an END row: the ended node was a loop body.
+    pub const IS_LOOP_BODY_FLAG_COL_IDX: usize = HASHER_STATE_RANGE.start + 4;
+    /// `h5` on an END row: the ended node was an entered loop.
+    pub const IS_LOOP_FLAG_COL_IDX: usize = HASHER_STATE_RANGE.start + 5;
+    /// `h6` on an END row: the ended node was a CALL or DYNCALL.
+    pub const IS_CALL_FLAG_COL_IDX: usize = HASHER_STATE_RANGE.start + 6;
+    /// `h7` on an END row: the ended node was a SYSCALL.
+    pub const IS_SYSCALL_FLAG_COL_IDX: usize = HASHER_STATE_RANGE.start + 7;
+}
+
+// STACK
+// ================================================================================================
+
+/// First column of the stack section.
+pub const STACK_TRACE_OFFSET: usize = DECODER_TRACE_RANGE.end;
+/// Number of stack columns.
+pub const STACK_TRACE_WIDTH: usize = 19;
+/// Columns of the stack section.
+pub const STACK_TRACE_RANGE: Range<usize> = range(STACK_TRACE_OFFSET, STACK_TRACE_WIDTH);
+
+/// Column indices inside the stack section (add [`STACK_TRACE_OFFSET`] for the trace index).
+pub mod stack {
+    use super::*;
+
+    /// First of the sixteen visible stack-top columns (`s0` is the top).
+    pub const STACK_TOP_OFFSET: usize = 0;
+    /// The sixteen stack-top columns.
+    pub const STACK_TOP_RANGE: Range<usize> = range(STACK_TOP_OFFSET, MIN_STACK_DEPTH);
+    /// The stack depth column `b0`.
+    pub const B0_COL_IDX: usize = STACK_TOP_RANGE.end;
+    /// The overflow address column `b1`.
+    pub const B1_COL_IDX: usize = B0_COL_IDX + 1;
+    /// The helper column `h0` = 1 / (b0 - 16), or 0.
+    pub const H0_COL_IDX: usize = B1_COL_IDX + 1;
+}
+
+/// Number of columns in the core trace (system, decoder and stack).
+pub const CORE_TRACE_WIDTH: usize = STACK_TRACE_RANGE.end;
+
+/// Returns the name of a core-trace column, as used in diffs and CSV headers.
+///
+/// Returns `None` for an index past [`CORE_TRACE_WIDTH`].
+pub fn column_name(col_idx: usize) -> Option<&'static str> {
+    CORE_COLUMN_NAMES.get(col_idx).copied()
+}
+
+/// Names of the 49 core-trace columns, in order.
+pub const CORE_COLUMN_NAMES: [&str; CORE_TRACE_WIDTH] = [
+    "clk",
+    "ctx",
+    "fn_hash[0]",
+    "fn_hash[1]",
+    "fn_hash[2]",
+    "fn_hash[3]",
+    "decoder.addr",
+    "decoder.b0",
+    "decoder.b1",
+    "decoder.b2",
+    "decoder.b3",
+    "decoder.b4",
+    "decoder.b5",
+    "decoder.b6",
+    "decoder.h0",
+    "decoder.h1",
+    "decoder.h2",
+    "decoder.h3",
+    "decoder.h4",
+    "decoder.h5",
+    "decoder.h6",
+    "decoder.h7",
+    "decoder.in_span",
+    "decoder.group_count",
+    "decoder.op_idx",
+    "decoder.c0",
+    "decoder.c1",
+    "decoder.c2",
+    "decoder.e0",
+    "decoder.e1",
+    "stack.s0",
+    "stack.s1",
+    "stack.s2",
+    "stack.s3",
+    "stack.s4",
+    "stack.s5",
+    "stack.s6",
+    "stack.s7",
+    "stack.s8",
+    "stack.s9",
+    "stack.s10",
+    "stack.s11",
+    "stack.s12",
+    "stack.s13",
+    "stack.s14",
+    "stack.s15",
+    "stack.b0",
+    "stack.b1",
+    "stack.h0",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layout_matches_upstream_widths() {
+        assert_eq!(DECODER_TRACE_OFFSET, 6);
+        assert_eq!(STACK_TRACE_OFFSET, 30);
+        assert_eq!(CORE_TRACE_WIDTH, 49);
+        assert_eq!(
+            DECODER_TRACE_OFFSET + decoder::OP_BITS_EXTRA_COLS_RANGE.end,
+            STACK_TRACE_OFFSET
+        );
+        assert_eq!(STACK_TRACE_OFFSET + stack::H0_COL_IDX + 1, CORE_TRACE_WIDTH);
+        assert_eq!(
+            column_name(DECODER_TRACE_OFFSET + decoder::GROUP_COUNT_COL_IDX),
+            Some("decoder.group_count")
+        );
+        assert_eq!(
+            column_name(STACK_TRACE_OFFSET + stack::B1_COL_IDX),
+            Some("stack.b1")
+        );
+        assert_eq!(column_name(49), None);
+    }
+}
