@@ -89,9 +89,7 @@ impl MastForest {
 
     /// Returns true if `id` is a procedure root.
     pub fn is_procedure_root(&self, id: MastNodeId) -> bool {
-        self.get(id)
-            .is_some_and(|n| self.root_by_digest.get(&n.digest()) == Some(&id))
-            || self.roots.contains(&id)
+        self.roots.contains(&id)
     }
 
     /// Returns the advice map.
