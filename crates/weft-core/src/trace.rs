@@ -190,6 +190,224 @@ pub const CORE_COLUMN_NAMES: [&str; CORE_TRACE_WIDTH] = [
     "stack.h0",
 ];
 
+// CORE TRACE
+// ================================================================================================
+
+/// The opcode of `HALT`, whose bits fill the decoder's op-bit columns on padding rows.
+const HALT_OPCODE: u8 = crate::OpCode::Halt.as_u8();
+
+/// The 49 core columns (system, decoder, stack) of an execution trace, stored column by column.
+///
+/// Every column has the same length, [`CoreTrace::num_rows`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CoreTrace {
+    columns: Vec<Vec<Felt>>,
+}
+
+impl Default for CoreTrace {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl CoreTrace {
+    /// Creates an empty trace.
+    pub fn new() -> Self {
+        Self {
+            columns: vec![Vec::new(); CORE_TRACE_WIDTH],
+        }
+    }
+
+    /// Creates an empty trace with room for `n_rows` rows.
+    pub fn with_capacity(n_rows: usize) -> Self {
+        Self {
+            columns: (0..CORE_TRACE_WIDTH)
+                .map(|_| Vec::with_capacity(n_rows))
+                .collect(),
+        }
+    }
+
+    /// Builds a trace from 49 columns.
+    ///
+    /// Returns `None` unless there are exactly [`CORE_TRACE_WIDTH`] columns of equal length.
+    pub fn from_columns(columns: Vec<Vec<Felt>>) -> Option<Self> {
+        if columns.len() != CORE_TRACE_WIDTH {
+            return None;
+        }
+        let n_rows = columns[0].len();
+        if columns.iter().any(|c| c.len() != n_rows) {
+            return None;
+        }
+        Some(Self { columns })
+    }
+
+    /// Returns the number of rows.
+    pub fn num_rows(&self) -> usize {
+        self.columns[0].len()
+    }
+
+    /// Returns the value at `row` of column `col`.
+    ///
+    /// # Panics
+    /// If `row` or `col` is out of range.
+    pub fn get(&self, row: usize, col: usize) -> Felt {
+        self.columns[col][row]
+    }
+
+    /// Returns the value at `row` of column `col`, or `None` out of range.
+    pub fn try_get(&self, row: usize, col: usize) -> Option<Felt> {
+        self.columns.get(col)?.get(row).copied()
+    }
+
+    /// Returns column `col`.
+    ///
+    /// # Panics
+    /// If `col` is not below [`CORE_TRACE_WIDTH`].
+    pub fn column(&self, col: usize) -> &[Felt] {
+        &self.columns[col]
+    }
+
+    /// Returns every column.
+    pub fn columns(&self) -> &[Vec<Felt>] {
+        &self.columns
+    }
+
+    /// Returns row `i` as an array.
+    ///
+    /// # Panics
+    /// If `i` is not below [`Self::num_rows`].
+    pub fn row(&self, i: usize) -> [Felt; CORE_TRACE_WIDTH] {
+        core::array::from_fn(|col| self.columns[col][i])
+    }
+
+    /// Appends one row.
+    pub fn push_row(&mut self, row: &[Felt; CORE_TRACE_WIDTH]) {
+        for (column, value) in self.columns.iter_mut().zip(row) {
+            column.push(*value);
+        }
+    }
+
+    /// Keeps only the first `n_rows` rows.
+    pub fn truncate(&mut self, n_rows: usize) {
+        for column in &mut self.columns {
+            column.truncate(n_rows);
+        }
+    }
+
+    /// Appends `HALT` padding rows until the trace has `len` rows, exactly as upstream pads the
+    /// core trace: `clk` keeps counting (it equals the row index), `ctx` and `fn_hash` are zero,
+    /// the decoder shows a `HALT` row (address 0, `HALT`'s op bits, `h0..h3` copied from the
+    /// last row, every other decoder column zero except `e1` = 1), and every stack column
+    /// repeats its last value. Does nothing if the trace already has `len` rows or more, or if
+    /// it is empty.
+    pub fn pad_to(&mut self, len: usize) {
+        let n_rows = self.num_rows();
+        if n_rows == 0 || n_rows >= len {
+            return;
+        }
+        let last = self.row(n_rows - 1);
+        let mut pad = [ZERO; CORE_TRACE_WIDTH];
+        for i in 0..decoder::NUM_OP_BITS {
+            pad[DECODER_TRACE_OFFSET + decoder::OP_BITS_OFFSET + i] =
+                Felt::new(u64::from((HALT_OPCODE >> i) & 1));
+        }
+        for i in 0..4 {
+            let col = DECODER_TRACE_OFFSET + decoder::HASHER_STATE_OFFSET + i;
+            pad[col] = last[col];
+        }
+        pad[DECODER_TRACE_OFFSET + decoder::OP_BITS_EXTRA_COLS_OFFSET + 1] = ONE;
+        pad[STACK_TRACE_RANGE].copy_from_slice(&last[STACK_TRACE_RANGE]);
+        for row in n_rows..len {
+            pad[CLK_COL_IDX] = Felt::new(row as u64);
+            self.push_row(&pad);
+        }
+    }
+}
+
+/// The first place where two core traces differ.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TraceDiff {
+    /// The row.
+    pub row: usize,
+    /// The column's name (from [`CORE_COLUMN_NAMES`]), or [`TraceDiff::NUM_ROWS`] when the
+    /// traces agree on every common row but differ in length.
+    pub column: &'static str,
+    /// The expected value (or row count).
+    pub expected: u64,
+    /// The value found (or row count).
+    pub found: u64,
+}
+
+impl TraceDiff {
+    /// The pseudo column name of a length difference.
+    pub const NUM_ROWS: &'static str = "<num_rows>";
+}
+
+impl core::fmt::Display for TraceDiff {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        if self.column == Self::NUM_ROWS {
+            write!(
+                f,
+                "traces agree on their first {} rows but have {} rows (expected) vs {} (found)",
+                self.row, self.expected, self.found
+            )
+        } else {
+            write!(
+                f,
+                "first difference at row {}, column {}: expected {}, found {}",
+                self.row, self.column, self.expected, self.found
+            )
+        }
+    }
+}
+
+/// Returns the first difference between two core traces, scanning row by row (and within a row,
+/// column by column), or `None` if they are identical. Traces of different lengths that agree on
+/// their common rows differ in the pseudo column [`TraceDiff::NUM_ROWS`].
+pub fn first_difference(expected: &CoreTrace, found: &CoreTrace) -> Option<TraceDiff> {
+    let common = expected.num_rows().min(found.num_rows());
+    if let Some(diff) = first_difference_in_rows(expected, found, 0..common) {
+        return Some(diff);
+    }
+    (expected.num_rows() != found.num_rows()).then(|| TraceDiff {
+        row: common,
+        column: TraceDiff::NUM_ROWS,
+        expected: expected.num_rows() as u64,
+        found: found.num_rows() as u64,
+    })
+}
+
+/// Like [`first_difference`], but compares only `rows` (which must exist in both traces; rows
+/// missing from either are reported as a [`TraceDiff::NUM_ROWS`] difference).
+///
+/// Use it to skip upstream's last row, which holds random values rather than trace data.
+pub fn first_difference_in_rows(
+    expected: &CoreTrace,
+    found: &CoreTrace,
+    rows: Range<usize>,
+) -> Option<TraceDiff> {
+    let available = expected.num_rows().min(found.num_rows());
+    for row in rows.start..rows.end.min(available) {
+        for col in 0..CORE_TRACE_WIDTH {
+            let (e, f) = (expected.get(row, col), found.get(row, col));
+            if e != f {
+                return Some(TraceDiff {
+                    row,
+                    column: CORE_COLUMN_NAMES[col],
+                    expected: e.as_int(),
+                    found: f.as_int(),
+                });
+            }
+        }
+    }
+    (rows.end > available).then(|| TraceDiff {
+        row: available,
+        column: TraceDiff::NUM_ROWS,
+        expected: expected.num_rows() as u64,
+        found: found.num_rows() as u64,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,5 +431,49 @@ mod tests {
             Some("stack.b1")
         );
         assert_eq!(column_name(49), None);
+    }
+    #[test]
+    fn pad_and_diff() {
+        let mut row = [ZERO; CORE_TRACE_WIDTH];
+        row[DECODER_TRACE_OFFSET + decoder::HASHER_STATE_OFFSET] = Felt::new(9);
+        row[STACK_TRACE_OFFSET] = Felt::new(5);
+        row[DECODER_TRACE_OFFSET + decoder::HASHER_STATE_OFFSET + 5] = Felt::new(3);
+        let mut trace = CoreTrace::new();
+        trace.push_row(&row);
+        trace.pad_to(4);
+        assert_eq!(trace.num_rows(), 4);
+        let last = trace.row(3);
+        assert_eq!(last[CLK_COL_IDX], Felt::new(3));
+        assert_eq!(last[STACK_TRACE_OFFSET], Felt::new(5));
+        assert_eq!(
+            last[DECODER_TRACE_OFFSET + decoder::HASHER_STATE_OFFSET],
+            Felt::new(9)
+        );
+        assert_eq!(
+            last[DECODER_TRACE_OFFSET + decoder::HASHER_STATE_OFFSET + 5],
+            ZERO
+        );
+        let bits: Vec<u64> = (0..7)
+            .map(|i| last[DECODER_TRACE_OFFSET + decoder::OP_BITS_OFFSET + i].as_int())
+            .collect();
+        assert_eq!(bits, vec![0, 0, 1, 1, 1, 1, 1]);
+        assert_eq!(
+            last[DECODER_TRACE_OFFSET + decoder::OP_BITS_EXTRA_COLS_OFFSET + 1],
+            ONE
+        );
+
+        let mut other = trace.clone();
+        assert_eq!(first_difference(&trace, &other), None);
+        other.columns[STACK_TRACE_OFFSET + 1][2] = ONE;
+        let diff = first_difference(&trace, &other).expect("differs");
+        assert_eq!(
+            (diff.row, diff.column, diff.expected, diff.found),
+            (2, "stack.s1", 0, 1)
+        );
+        assert!(diff.to_string().contains("stack.s1"));
+        assert_eq!(first_difference_in_rows(&trace, &other, 0..2), None);
+        other.truncate(2);
+        let diff = first_difference(&trace, &other).expect("length");
+        assert_eq!(diff.column, TraceDiff::NUM_ROWS);
     }
 }
