@@ -6,14 +6,18 @@
 
 pub mod compare;
 pub mod convert;
+pub mod inputs;
+pub mod upstream;
 
 pub use convert::{
     ConvertError, ConvertedForest, convert_forest, convert_operation, convert_program,
 };
+pub use inputs::{InputsError, ProgramInputs};
+pub use upstream::{UpstreamFailure, UpstreamRun, run_upstream};
 
 use std::sync::Arc;
 
-use miden_assembly::{Assembler, DefaultSourceManager};
+use miden_assembly::{Assembler, DefaultSourceManager, KernelLibrary};
 
 /// Why MASM source could not be assembled.
 #[derive(Debug, thiserror::Error)]
@@ -31,25 +35,40 @@ fn report(report: impl core::fmt::Display) -> AssembleError {
     AssembleError::Assembly(report.to_string())
 }
 
+/// Assembles a kernel from MASM source with upstream's assembler.
+///
+/// # Errors
+/// Returns an error if the kernel does not assemble.
+pub fn assemble_upstream_kernel(kernel_source: &str) -> Result<KernelLibrary, AssembleError> {
+    Assembler::new(Arc::new(DefaultSourceManager::default()))
+        .assemble_kernel(kernel_source.to_string())
+        .map_err(report)
+}
+
+/// Returns an upstream assembler with the core library (`miden::core`) linked dynamically and,
+/// if given, `kernel`.
+///
+/// # Errors
+/// Returns an error if the core library cannot be linked.
+pub fn assembler_for_kernel(kernel: Option<KernelLibrary>) -> Result<Assembler, AssembleError> {
+    let source_manager = Arc::new(DefaultSourceManager::default());
+    let assembler = match kernel {
+        Some(kernel_lib) => Assembler::with_kernel(source_manager, kernel_lib),
+        None => Assembler::new(source_manager),
+    };
+    assembler
+        .with_dynamic_library(miden_core_lib::CoreLibrary::default())
+        .map_err(report)
+}
+
 /// Returns an upstream assembler with the core library (`miden::core`) linked dynamically and,
 /// if given, a kernel assembled from `kernel_source`.
 ///
 /// # Errors
 /// Returns an error if the kernel does not assemble or the core library cannot be linked.
 pub fn assembler_with_core_lib(kernel_source: Option<&str>) -> Result<Assembler, AssembleError> {
-    let source_manager = Arc::new(DefaultSourceManager::default());
-    let assembler = match kernel_source {
-        Some(kernel) => {
-            let kernel_lib = Assembler::new(source_manager.clone())
-                .assemble_kernel(kernel.to_string())
-                .map_err(report)?;
-            Assembler::with_kernel(source_manager, kernel_lib)
-        }
-        None => Assembler::new(source_manager),
-    };
-    assembler
-        .with_dynamic_library(miden_core_lib::CoreLibrary::default())
-        .map_err(report)
+    let kernel = kernel_source.map(assemble_upstream_kernel).transpose()?;
+    assembler_for_kernel(kernel)
 }
 
 /// Assembles MASM program source with upstream's assembler and the core library.
@@ -76,4 +95,101 @@ pub fn assemble_upstream_with_kernel(
 /// Returns the upstream core library's forest.
 pub fn upstream_core_lib_forest() -> Arc<miden_core::mast::MastForest> {
     miden_core_lib::CoreLibrary::default().mast_forest().clone()
+}
+
+// PROGRAM FILES
+// ================================================================================================
+
+/// Why a program file could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// The program or its kernel could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file's path.
+        path: String,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The program did not assemble or convert.
+    #[error("{path}: {source}")]
+    Assemble {
+        /// The program's path.
+        path: String,
+        /// The underlying error.
+        #[source]
+        source: AssembleError,
+    },
+    /// The program's inputs file is invalid.
+    #[error(transparent)]
+    Inputs(#[from] InputsError),
+}
+
+/// A MASM program file assembled by upstream, converted to weft, with its inputs.
+#[derive(Debug, Clone)]
+pub struct LoadedProgram {
+    /// Upstream's program.
+    pub upstream: miden_core::Program,
+    /// The same program converted to weft.
+    pub weft: weft_mast::Program,
+    /// The program's inputs (empty if it has no `.inputs` file).
+    pub inputs: ProgramInputs,
+    /// The forest of the program's kernel, if it has one: the host must provide its procedures
+    /// to the program's syscalls.
+    pub kernel_forest: Option<Arc<miden_core::mast::MastForest>>,
+    /// The kernel's forest converted to weft.
+    pub weft_kernel_forest: Option<weft_mast::MastForest>,
+}
+
+fn read_text(path: &std::path::Path) -> Result<String, LoadError> {
+    std::fs::read_to_string(path).map_err(|source| LoadError::Io {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+/// Loads the MASM program at `path`: assembles it with upstream's assembler and the core library,
+/// converts it to weft, and reads its inputs from the `.inputs` file beside it, if any.
+///
+/// A program whose source contains `syscall.` is assembled against the kernel in `kernel.masm`
+/// in the same directory.
+///
+/// # Errors
+/// Returns an error if a file cannot be read, the program does not assemble or convert, or its
+/// inputs are invalid.
+pub fn load_program(path: &std::path::Path) -> Result<LoadedProgram, LoadError> {
+    let source = read_text(path)?;
+    let assemble_error = |source: AssembleError| LoadError::Assemble {
+        path: path.display().to_string(),
+        source,
+    };
+    let kernel = if source.contains("syscall.") {
+        let kernel_source = read_text(&path.with_file_name("kernel.masm"))?;
+        Some(assemble_upstream_kernel(&kernel_source).map_err(assemble_error)?)
+    } else {
+        None
+    };
+    let kernel_forest = kernel.as_ref().map(|lib| lib.mast_forest().clone());
+    let weft_kernel_forest = match &kernel_forest {
+        Some(forest) => Some(
+            convert_forest(forest)
+                .map_err(|e| assemble_error(e.into()))?
+                .forest,
+        ),
+        None => None,
+    };
+    let upstream = assembler_for_kernel(kernel)
+        .and_then(|assembler| assembler.assemble_program(source.clone()).map_err(report))
+        .map_err(assemble_error)?;
+    let weft = convert_program(&upstream).map_err(|e| assemble_error(e.into()))?;
+    let inputs = ProgramInputs::for_program(path)?;
+    Ok(LoadedProgram {
+        upstream,
+        weft,
+        inputs,
+        kernel_forest,
+        weft_kernel_forest,
+    })
 }

@@ -12,6 +12,8 @@ pub struct TestProgram {
     pub source: String,
     /// The kernel source, for programs that make syscalls.
     pub kernel: Option<String>,
+    /// The program file.
+    pub path: PathBuf,
 }
 
 fn manifest_dir() -> PathBuf {
@@ -38,6 +40,7 @@ fn read_dir_masm(dir: &Path, prefix: &str, kernel: Option<&str>) -> Vec<TestProg
                 ),
                 kernel: needs_kernel.then(|| kernel.expect("kernel available").to_string()),
                 source,
+                path,
             }
         })
         .collect()

@@ -1,0 +1,174 @@
+//! Running programs on upstream's processor: the oracle side of the trace conformance suite.
+//!
+//! [`run_upstream`] executes a program with upstream's legacy `Process` (what
+//! `miden_processor::execute` and upstream's prover use in 0.20.6) and a `DefaultHost` that has the
+//! core library's forest and event handlers loaded, then keeps what weft is compared on: the 49
+//! core columns of the main trace, the stack outputs, and on failure the error and the clock cycle
+//! the processor had reached.
+
+use std::sync::{Arc, OnceLock};
+
+use miden_core::{Felt, Program, mast::MastForest};
+use miden_core_lib::CoreLibrary;
+use miden_processor::{DefaultHost, ExecutionError, ExecutionOptions, ExecutionTrace, Process};
+use weft_core::trace::{
+    CORE_TRACE_WIDTH, DECODER_TRACE_OFFSET,
+    decoder::{NUM_OP_BITS, OP_BITS_OFFSET},
+};
+use winter_prover::Trace;
+
+use crate::ProgramInputs;
+
+/// The core library, deserialised once per process.
+fn core_library() -> &'static CoreLibrary {
+    static CORE_LIBRARY: OnceLock<CoreLibrary> = OnceLock::new();
+    CORE_LIBRARY.get_or_init(CoreLibrary::default)
+}
+
+/// Returns upstream's `DefaultHost` with the core library's forest and event handlers loaded.
+///
+/// # Panics
+/// Panics if the core library's handlers cannot be registered, which would be an upstream bug.
+pub fn upstream_host() -> DefaultHost {
+    DefaultHost::default()
+        .with_library(core_library())
+        .expect("the core library's event handlers register on an empty host")
+}
+
+/// The part of a successful upstream run that weft is compared on.
+#[derive(Debug, Clone)]
+pub struct UpstreamRun {
+    /// The 49 core columns (system, decoder, stack), each of the full trace length, including
+    /// upstream's final random row.
+    pub core_columns: Vec<Vec<Felt>>,
+    /// The stack outputs, top first (16 values).
+    pub stack_outputs: Vec<Felt>,
+    /// The number of executed clock cycles (the clock after the last operation).
+    pub n_cycles: usize,
+}
+
+impl UpstreamRun {
+    /// The number of rows in upstream's trace (a power of two, at least 64).
+    pub fn trace_len(&self) -> usize {
+        self.core_columns.first().map_or(0, Vec::len)
+    }
+
+    /// Returns the opcode on row `row`, read from the decoder's op-bit columns.
+    pub fn op_code_at(&self, row: usize) -> u8 {
+        (0..NUM_OP_BITS).fold(0u8, |code, bit| {
+            let col = DECODER_TRACE_OFFSET + OP_BITS_OFFSET + bit;
+            let value = self.core_columns[col][row].as_int();
+            code | (u8::from(value == 1) << bit)
+        })
+    }
+}
+
+/// An upstream run that failed.
+#[derive(Debug)]
+pub struct UpstreamFailure {
+    /// Upstream's error.
+    pub error: ExecutionError,
+    /// The processor's clock cycle when the error was raised.
+    pub clk: u32,
+}
+
+impl UpstreamFailure {
+    /// Returns the name of the error's variant (e.g. `"DivideByZero"`).
+    pub fn variant_name(&self) -> &'static str {
+        error_variant_name(&self.error)
+    }
+}
+
+/// Runs `program` on upstream's processor with `inputs`, default execution options and
+/// [`upstream_host`] with `extra_forests` (e.g. the program's kernel) loaded.
+///
+/// # Panics
+/// Panics if loading a forest into the host fails, which cannot happen for forests without
+/// event handlers.
+///
+/// # Errors
+/// Returns upstream's error and the clock cycle it was raised at if execution fails.
+pub fn run_upstream(
+    program: &Program,
+    inputs: &ProgramInputs,
+    extra_forests: &[Arc<MastForest>],
+) -> Result<UpstreamRun, UpstreamFailure> {
+    let mut host = upstream_host();
+    for forest in extra_forests {
+        host.load_library(forest)
+            .expect("a forest without event handlers always loads");
+    }
+    let mut process = Process::new(
+        program.kernel().clone(),
+        inputs.upstream_stack_inputs(),
+        inputs.upstream_advice_inputs(),
+        ExecutionOptions::default(),
+    );
+    let stack_outputs = match process.execute(program, &mut host) {
+        Ok(outputs) => outputs,
+        Err(error) => {
+            let clk = u32::from(process.state().clk());
+            return Err(UpstreamFailure { error, clk });
+        }
+    };
+    let trace = ExecutionTrace::new(process, stack_outputs.clone());
+    let n_cycles = trace.trace_len_summary().trace_len();
+    let main = trace.main_segment();
+    let core_columns = (0..CORE_TRACE_WIDTH)
+        .map(|col| main.get_column(col).to_vec())
+        .collect();
+    Ok(UpstreamRun {
+        core_columns,
+        stack_outputs: stack_outputs.iter().copied().collect(),
+        n_cycles,
+    })
+}
+
+/// Returns an `Arc` of upstream's core-library forest (shared with [`upstream_host`]).
+pub fn core_library_forest() -> Arc<MastForest> {
+    core_library().mast_forest().clone()
+}
+
+/// Returns the name of an upstream error's variant.
+pub fn error_variant_name(error: &ExecutionError) -> &'static str {
+    use ExecutionError as E;
+    match error {
+        E::AdviceError { .. } => "AdviceError",
+        E::CircularExternalNode(_) => "CircularExternalNode",
+        E::CycleLimitExceeded(_) => "CycleLimitExceeded",
+        E::DecoratorNotFoundInForest { .. } => "DecoratorNotFoundInForest",
+        E::DebugHandlerError { .. } => "DebugHandlerError",
+        E::TraceHandlerError { .. } => "TraceHandlerError",
+        E::DivideByZero { .. } => "DivideByZero",
+        E::DynamicNodeNotFound { .. } => "DynamicNodeNotFound",
+        E::EventError { .. } => "EventError",
+        E::DuplicateEventHandler { .. } => "DuplicateEventHandler",
+        E::ReservedEventNamespace { .. } => "ReservedEventNamespace",
+        E::FailedAssertion { .. } => "FailedAssertion",
+        E::FailedToExecuteProgram(_) => "FailedToExecuteProgram",
+        E::InvalidFriDomainSegment(_) => "InvalidFriDomainSegment",
+        E::InvalidFriLayerFolding(..) => "InvalidFriLayerFolding",
+        E::InvalidStackDepthOnReturn { .. } => "InvalidStackDepthOnReturn",
+        E::LogArgumentZero { .. } => "LogArgumentZero",
+        E::MalformedSignatureKey { .. } => "MalformedSignatureKey",
+        E::MalformedMastForestInHost { .. } => "MalformedMastForestInHost",
+        E::MastNodeNotFoundInForest { .. } => "MastNodeNotFoundInForest",
+        E::MemoryError(_) => "MemoryError",
+        E::NoMastForestWithProcedure { .. } => "NoMastForestWithProcedure",
+        E::MerklePathVerificationFailed { .. } => "MerklePathVerificationFailed",
+        E::NotBinaryValueIf { .. } => "NotBinaryValueIf",
+        E::NotBinaryValueOp { .. } => "NotBinaryValueOp",
+        E::NotBinaryValueLoop { .. } => "NotBinaryValueLoop",
+        E::NotU32Values { .. } => "NotU32Values",
+        E::NotU32StackValue { .. } => "NotU32StackValue",
+        E::OutputStackOverflow(_) => "OutputStackOverflow",
+        E::ProgramAlreadyExecuted => "ProgramAlreadyExecuted",
+        E::ProverError(_) => "ProverError",
+        E::SmtNodeNotFound { .. } => "SmtNodeNotFound",
+        E::SmtNodePreImageNotValid { .. } => "SmtNodePreImageNotValid",
+        E::SyscallTargetNotInKernel { .. } => "SyscallTargetNotInKernel",
+        E::AceChipError { .. } => "AceChipError",
+        E::UnexpectedPrecompiles => "UnexpectedPrecompiles",
+        E::InvalidCryptoInput { .. } => "InvalidCryptoInput",
+    }
+}
