@@ -447,6 +447,27 @@ impl MastForestBuilder {
         }
     }
 
+    /// Appends `node` as is, without recomputing its digest or deduplicating it; for the sealed
+    /// fast format only, whose MAC vouches for digests and uniqueness. Children must precede it.
+    /// The deduplication table is not updated, so the builder must be built right after.
+    pub(crate) fn push_trusted(&mut self, node: MastNode) -> Result<MastNodeId, MastError> {
+        for &child in node.children() {
+            self.child_digest(child)?;
+        }
+        let id = MastNodeId::new_unchecked(next_id(self.forest.nodes.len(), MAX_NODES, "node")?);
+        self.forest.nodes.push(node);
+        Ok(id)
+    }
+
+    /// Makes `id`, an existing node the caller knows is not a root yet, a procedure root
+    /// (skipping [`Self::make_root`]'s linear duplicate check).
+    pub(crate) fn push_root_unique(&mut self, id: MastNodeId) {
+        if let Some(digest) = self.forest.get(id).map(MastNode::digest) {
+            self.forest.roots.push(id);
+            self.forest.root_by_digest.entry(digest).or_insert(id);
+        }
+    }
+
     /// Stores `node` unless an identical node with identical decorators is stored already.
     fn insert(
         &mut self,

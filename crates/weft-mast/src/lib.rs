@@ -14,6 +14,7 @@ pub mod batch;
 pub mod decorator;
 mod error;
 pub mod forest;
+pub mod format;
 mod id;
 pub mod node;
 pub mod program;

@@ -1,0 +1,330 @@
+//! Fuzz bodies, shared by the cargo-fuzz targets in `fuzz/` and by the seeded-random tests that
+//! `cargo test` runs, plus a generator of random valid forests driven by arbitrary bytes.
+//!
+//! Each body takes arbitrary bytes, must never panic on them, and checks the round-trip property
+//! on every input it accepts: a validated forest, written again and read back, is the same
+//! forest. A panic in a body is a bug found.
+
+use weft_core::{Felt, OpCode, Operation, Word, operations::ImmKind};
+
+use super::{compact, fast, text};
+use crate::{MastForest, MastForestBuilder, MastNodeId};
+
+/// Reads `data` as a fast-format file; on success checks write → read gives the same forest.
+pub fn fuzz_fast(data: &[u8]) {
+    if let Ok(forest) = fast::read(data).and_then(|u| u.validate()) {
+        let bytes = fast::write(&forest).expect("a validated forest is writable");
+        let again = fast::read(&bytes)
+            .and_then(|u| u.validate())
+            .expect("a written forest reads back");
+        assert_eq!(again, forest, "fast round trip changed the forest");
+        assert_eq!(bytes.as_slice(), data, "fast encoding is canonical");
+    }
+}
+
+/// Reads `data` as a compact-format file; on success checks write → read gives the same forest.
+pub fn fuzz_compact(data: &[u8]) {
+    if let Ok(forest) = compact::read(data).and_then(|u| u.validate()) {
+        let bytes = compact::write(&forest).expect("a validated forest is writable");
+        let again = compact::read(&bytes)
+            .and_then(|u| u.validate())
+            .expect("a written forest reads back");
+        assert_eq!(again, forest, "compact round trip changed the forest");
+    }
+}
+
+/// Reads `data` as text; on success checks print → parse gives the same forest.
+pub fn fuzz_text(data: &[u8]) {
+    let Ok(source) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(forest) = text::parse(source) {
+        let printed = text::print(&forest).expect("a validated forest is printable");
+        let again = text::parse(&printed).expect("a printed forest parses back");
+        assert_eq!(again, forest, "text round trip changed the forest");
+    }
+}
+
+/// Builds a forest from `data` through all three writers and checks each reads back equal
+/// (compact: equal after one normalizing round trip).
+pub fn fuzz_roundtrip(data: &[u8]) {
+    let forest = forest_from_bytes(data);
+    check_roundtrips(&forest);
+}
+
+/// Checks that `forest` survives all three formats.
+pub fn check_roundtrips(forest: &MastForest) {
+    let bytes = fast::write(forest).expect("writable");
+    let back = fast::read(&bytes)
+        .and_then(|u| u.validate())
+        .expect("fast reads back");
+    assert_eq!(&back, forest, "fast round trip");
+
+    let printed = text::print(forest).expect("printable");
+    let back = text::parse(&printed).expect("text parses back");
+    assert_eq!(&back, forest, "text round trip");
+
+    let bytes = compact::write(forest).expect("writable");
+    let back = compact::read(&bytes)
+        .and_then(|u| u.validate())
+        .expect("compact reads back");
+    assert_same_shape(forest, &back);
+    let bytes2 = compact::write(&back).expect("writable");
+    assert_eq!(bytes, bytes2, "compact encoding is a fixed point");
+}
+
+/// Asserts that two forests hold the same nodes up to renumbering: same node count, same root
+/// digests in order, same advice map and messages, and a node-by-node structural match found by
+/// walking from the roots and then from every remaining node in order.
+pub fn assert_same_shape(a: &MastForest, b: &MastForest) {
+    assert_eq!(a.num_nodes(), b.num_nodes(), "node count");
+    let ra: Vec<Word> = a.procedure_roots().iter().map(|r| a[*r].digest()).collect();
+    let rb: Vec<Word> = b.procedure_roots().iter().map(|r| b[*r].digest()).collect();
+    assert_eq!(ra, rb, "root digests");
+    assert_eq!(a.advice_map(), b.advice_map(), "advice map");
+    assert_eq!(a.error_messages(), b.error_messages(), "error messages");
+    let mut map: Vec<Option<MastNodeId>> = vec![None; a.num_nodes()];
+    let mut pending: Vec<(MastNodeId, MastNodeId)> = a
+        .procedure_roots()
+        .iter()
+        .copied()
+        .zip(b.procedure_roots().iter().copied())
+        .collect();
+    while let Some((x, y)) = pending.pop() {
+        if let Some(seen) = map[x.as_usize()] {
+            assert_eq!(seen, y, "node {x} maps to two nodes");
+            continue;
+        }
+        map[x.as_usize()] = Some(y);
+        let (nx, ny) = (&a[x], &b[y]);
+        assert_eq!(nx.kind(), ny.kind(), "kind of {x}");
+        assert_eq!(nx.digest(), ny.digest(), "digest of {x}");
+        if let (Some(bx), Some(by)) = (nx.as_block(), ny.as_block()) {
+            assert_eq!(bx, by, "block {x}");
+        }
+        for (cx, cy) in nx.children().iter().zip(ny.children()) {
+            pending.push((*cx, *cy));
+        }
+    }
+    let mut ids: Vec<MastNodeId> = map.iter().flatten().copied().collect();
+    ids.sort();
+    ids.dedup();
+    let n_mapped = map.iter().flatten().count();
+    assert_eq!(ids.len(), n_mapped, "mapping is injective");
+}
+
+// RANDOM FORESTS
+// ================================================================================================
+
+/// A small deterministic generator (SplitMix64), so tests need no extra dependency.
+#[derive(Clone, Debug)]
+pub struct SplitMix64(u64);
+
+impl SplitMix64 {
+    /// Creates a generator from a seed.
+    pub fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+
+    /// Returns the next value.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Returns a value below `n` (`n` > 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n.max(1)
+    }
+
+    /// Returns `n` random bytes.
+    pub fn bytes(&mut self, n: usize) -> Vec<u8> {
+        (0..n).map(|_| self.next_u64() as u8).collect()
+    }
+}
+
+/// Reads bytes as a stream of choices; past the end every choice is zero.
+struct Choices<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+impl Choices<'_> {
+    fn byte(&mut self) -> u8 {
+        let b = self.data.get(self.pos).copied().unwrap_or(0);
+        self.pos += 1;
+        b
+    }
+    fn u64(&mut self) -> u64 {
+        (0..8).fold(0, |acc, i| acc | (u64::from(self.byte()) << (8 * i)))
+    }
+    fn done(&self) -> bool {
+        self.pos >= self.data.len()
+    }
+}
+
+/// Builds a valid forest from arbitrary bytes, through the builder: blocks of random operations
+/// (with small and large immediates and error codes), all control-node kinds over random earlier
+/// nodes, roots, advice entries and error messages. Any input gives a forest with at least one
+/// block and one root.
+pub fn forest_from_bytes(data: &[u8]) -> MastForest {
+    let mut c = Choices { data, pos: 0 };
+    let user_ops: Vec<OpCode> = OpCode::ALL
+        .iter()
+        .copied()
+        .filter(|op| !op.is_control_flow())
+        .collect();
+    let mut b = MastForestBuilder::new();
+    let mut ids: Vec<MastNodeId> = Vec::new();
+    let first = b.add_block(&[Operation::Add]).expect("a block");
+    ids.push(first);
+    let mut codes: Vec<u64> = Vec::new();
+    let mut steps = 0;
+    while !c.done() && steps < 200 {
+        steps += 1;
+        let pick = |c: &mut Choices<'_>, ids: &[MastNodeId]| ids[c.byte() as usize % ids.len()];
+        let action = c.byte() % 14;
+        let id = match action {
+            0..=3 => {
+                let n = 1 + c.byte() as usize % 24;
+                let ops: Vec<Operation> = (0..n)
+                    .map(|_| {
+                        let op = user_ops[c.byte() as usize % user_ops.len()];
+                        let imm = match op.imm_kind() {
+                            ImmKind::None => None,
+                            _ => Some(Felt::new(match c.byte() % 4 {
+                                0 => u64::from(c.byte()),
+                                1 => c.u64(),
+                                2 => codes.first().copied().unwrap_or(7),
+                                _ => 0u64.wrapping_sub(1 + u64::from(c.byte())),
+                            })),
+                        };
+                        Operation::from_parts(op, imm).expect("immediate matches")
+                    })
+                    .collect();
+                b.add_block(&ops).ok()
+            }
+            4 | 5 => {
+                let (x, y) = (pick(&mut c, &ids), pick(&mut c, &ids));
+                b.add_join(x, y).ok()
+            }
+            6 => {
+                let (x, y) = (pick(&mut c, &ids), pick(&mut c, &ids));
+                b.add_split(x, y).ok()
+            }
+            7 => b.add_loop(pick(&mut c, &ids)).ok(),
+            8 => b.add_call(pick(&mut c, &ids)).ok(),
+            9 => b.add_syscall(pick(&mut c, &ids)).ok(),
+            10 => if c.byte() % 2 == 0 {
+                b.add_dyn()
+            } else {
+                b.add_dyncall()
+            }
+            .ok(),
+            11 => {
+                let d = Word::new([
+                    Felt::new(c.u64()),
+                    Felt::new(u64::from(c.byte())),
+                    Felt::new(c.u64()),
+                    Felt::new(0),
+                ]);
+                b.add_external(d).ok()
+            }
+            12 => {
+                let r = pick(&mut c, &ids);
+                let _ = b.make_root(r);
+                None
+            }
+            _ => {
+                if c.byte() % 2 == 0 {
+                    let key = Word::new([
+                        Felt::new(c.u64()),
+                        Felt::new(1),
+                        Felt::new(2),
+                        Felt::new(u64::from(c.byte())),
+                    ]);
+                    let n = c.byte() as usize % 5;
+                    let values: Vec<Felt> = (0..n).map(|_| Felt::new(c.u64())).collect();
+                    b.advice_map_mut().insert(key, values);
+                } else {
+                    let code = Felt::new(c.u64()).as_int();
+                    codes.push(code);
+                    let len = c.byte() as usize % 12;
+                    let message: String = (0..len)
+                        .map(|_| match c.byte() % 6 {
+                            0 => '"',
+                            1 => '\\',
+                            2 => '\n',
+                            3 => 'é',
+                            _ => char::from(b'a' + c.byte() % 26),
+                        })
+                        .collect();
+                    b.add_error_message(code, message);
+                }
+                None
+            }
+        };
+        if let Some(id) = id
+            && !ids.contains(&id)
+        {
+            ids.push(id);
+        }
+    }
+    let last = *ids.last().unwrap_or(&first);
+    let _ = b.make_root(last);
+    b.build()
+}
+
+/// Returns a mutated copy of `bytes`: byte flips, overwrites, insertions, deletions or a
+/// truncation, chosen by `rng`.
+pub fn mutate(bytes: &[u8], rng: &mut SplitMix64) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    let n_mutations = 1 + rng.below(4);
+    for _ in 0..n_mutations {
+        let len = out.len() as u64;
+        match rng.below(6) {
+            0 if len > 0 => {
+                let i = rng.below(len) as usize;
+                out[i] ^= 1 << rng.below(8);
+            }
+            1 if len > 0 => {
+                let i = rng.below(len) as usize;
+                out[i] = rng.next_u64() as u8;
+            }
+            2 => {
+                let i = rng.below(len + 1) as usize;
+                out.insert(i, rng.next_u64() as u8);
+            }
+            3 if len > 0 => {
+                let i = rng.below(len) as usize;
+                out.remove(i);
+            }
+            4 if len > 0 => out.truncate(rng.below(len) as usize),
+            _ if len > 0 => {
+                // Interesting values at a random aligned position.
+                let i = (rng.below(len) as usize) & !3;
+                let v: u32 = [0, 1, 0xff, 0xffff_ffff, 0x8000_0000][rng.below(5) as usize];
+                for (k, b) in v.to_le_bytes().iter().enumerate() {
+                    if let Some(slot) = out.get_mut(i + k) {
+                        *slot = *b;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Recomputes the trailing checksum of a binary encoding (fast unsealed or compact) so that a
+/// mutated input reaches the structural checks instead of stopping at the checksum.
+pub fn fix_checksum(bytes: &mut [u8]) {
+    if bytes.len() >= 8 {
+        let at = bytes.len() - 8;
+        let sum = super::checksum(&bytes[..at]);
+        bytes[at..].copy_from_slice(&sum.to_le_bytes());
+    }
+}

@@ -1,0 +1,802 @@
+//! Serialized forms of a [`MastForest`]: a fast binary format, a compact binary format and a
+//! readable text format, all read through one untrusted-then-validated path.
+//!
+//! # The three formats
+//! - [`fast`]: a versioned header, fixed-width little-endian node records, every digest stored,
+//!   sections with lengths and a checksum. Built to load with minimal work.
+//! - [`compact`]: no stored digests but the roots' (everything is recomputed on load and the
+//!   roots are checked), nodes in post-order with implicit children, operations packed at 7 bits,
+//!   immediates as varint indices into a constant pool, and a checksum.
+//! - [`text`]: a readable, round-trippable listing of the nodes, with errors at line and column.
+//!
+//! # Reading untrusted bytes
+//! Every reader turns bytes into an [`UntrustedMastForest`], and only
+//! [`UntrustedMastForest::validate`] turns that into a [`MastForest`], by replaying the nodes
+//! through [`MastForestBuilder`], which recomputes every digest and enforces the forest's
+//! invariants. Readers never panic, never loop longer than the input justifies, and check every
+//! count against a limit of [`limits`] and against the remaining input before allocating. Errors
+//! are [`FormatError`]s carrying the byte offset of the offending item.
+//!
+//! # Stored digests
+//! The fast format stores all digests so that a trusted producer's file can be loaded without
+//! hashing. Stored digests are never trusted on their own: [`UntrustedMastForest::validate`]
+//! recomputes each one and rejects a mismatch. The only way to skip the recomputation is a
+//! *sealed* fast file ([`fast::write_sealed`] / [`fast::read_sealed`]): it carries a keyed
+//! BLAKE3 MAC over the whole file; when the reader holds the same key, a matching MAC proves the
+//! file was written by a holder of the key, whose writer computed the digests itself (a forest
+//! only exists through the builder), so the digests are verified at BLAKE3 speed rather than
+//! RPO speed. Structure is still fully validated on that path.
+//!
+//! # Integrity checksum
+//! Both binary formats end with an 8-byte [`checksum`] over everything before it: four lanes
+//! of `h = rotl((h ^ word) * K, 29)` over little-endian 64-bit words, folded together. Each step
+//! is a bijection of the lane state for a fixed input word, and injective in the word for a fixed
+//! state, so any change confined to one 8-byte word (in particular every single-byte change) is
+//! detected with certainty; the fold keeps that property. It runs at several GB/s and needs no
+//! dependency. It protects against accidental damage only; against tampering the digests are
+//! what counts.
+//!
+//! # Decorators
+//! The formats are defined on stripped forests: decorators are debugging data that never change
+//! a digest, and a debug-info side file is left for later. Writers reject a forest that carries
+//! decorators ([`WriteError::HasDecorators`]); [`strip`] is the `--strip` step: it drops the
+//! decorators and rebuilds the forest through the builder so that nodes which differed only by
+//! decorators are merged. Error messages and the advice map are carried.
+//!
+//! # Canonical forests
+//! A forest that went through the builder has no two identical nodes. Readers reject an encoding
+//! in which a node duplicates an earlier one ([`FormatError::DuplicateNode`]), so each decoded
+//! node keeps its position. The fast and text formats keep node ids; the compact format renumbers
+//! nodes into its emission order (shared nodes in id order, each followed by nothing, private
+//! subtrees in post-order before their parent), which is a fixed point: encoding the decoded
+//! forest again gives the same bytes.
+
+pub mod compact;
+pub mod fast;
+pub mod fuzz;
+pub mod limits;
+pub mod text;
+
+mod cursor;
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+
+use weft_core::{Felt, OpCode, Operation, Word, operations::ImmKind};
+
+use crate::{
+    MastError, MastForest, MastForestBuilder, MastNode, MastNodeId,
+    node::{BasicBlockNode, CallNode, DynNode, ExternalNode, JoinNode, LoopNode, SplitNode},
+};
+
+// ERRORS
+// ================================================================================================
+
+/// Why bytes (or text) could not be read as a forest. Every variant carries the byte offset of
+/// the offending item in the input.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FormatError {
+    /// The input ended inside an item.
+    #[error("unexpected end of input at offset {offset}: {needed} more bytes needed")]
+    UnexpectedEof {
+        /// Where the truncated item starts.
+        offset: usize,
+        /// How many bytes it needs past the end.
+        needed: usize,
+    },
+    /// The input does not start with the format's magic bytes.
+    #[error("bad magic at offset {offset}")]
+    BadMagic {
+        /// Always 0.
+        offset: usize,
+    },
+    /// A version this reader does not know.
+    #[error("unsupported version {found} at offset {offset} (expected {expected})")]
+    UnsupportedVersion {
+        /// Where the version is.
+        offset: usize,
+        /// The version found.
+        found: u32,
+        /// The version this reader reads.
+        expected: u32,
+    },
+    /// The checksum does not match the content.
+    #[error(
+        "checksum mismatch at offset {offset}: stored {stored:#018x}, computed {computed:#018x}"
+    )]
+    ChecksumMismatch {
+        /// Where the checksum is.
+        offset: usize,
+        /// The stored checksum.
+        stored: u64,
+        /// The checksum of the content.
+        computed: u64,
+    },
+    /// A sealed file whose MAC does not match under the reader's key.
+    #[error("seal mismatch at offset {offset}: the file was not sealed with this key")]
+    SealMismatch {
+        /// Where the MAC is.
+        offset: usize,
+    },
+    /// A count or length past its limit (see [`limits`]) or past what the rest of the input
+    /// could hold.
+    #[error("{what} {value} at offset {offset} exceeds the limit {limit}")]
+    LimitExceeded {
+        /// Where the count is.
+        offset: usize,
+        /// What is counted.
+        what: &'static str,
+        /// The count read.
+        value: u64,
+        /// The limit that applies.
+        limit: u64,
+    },
+    /// Bytes left over after the last item, or a section whose length disagrees with its
+    /// content.
+    #[error("{what} at offset {offset}: {found} bytes where {expected} were expected")]
+    LengthMismatch {
+        /// Where the section starts.
+        offset: usize,
+        /// Which section.
+        what: &'static str,
+        /// The length stated or expected.
+        expected: usize,
+        /// The length found.
+        found: usize,
+    },
+    /// Reserved bits or bytes that are not zero.
+    #[error("reserved bits set at offset {offset}")]
+    ReservedBits {
+        /// Where the bits are.
+        offset: usize,
+    },
+    /// An unknown node kind.
+    #[error("invalid node kind {kind} at offset {offset}")]
+    InvalidNodeKind {
+        /// Where the node is.
+        offset: usize,
+        /// The kind found.
+        kind: u32,
+    },
+    /// A field element that is not below the modulus.
+    #[error("non-canonical field element {value:#x} at offset {offset}")]
+    NonCanonicalFelt {
+        /// Where the element is.
+        offset: usize,
+        /// The value found.
+        value: u64,
+    },
+    /// A varint that is over-long or overflows 64 bits.
+    #[error("invalid varint at offset {offset}")]
+    InvalidVarint {
+        /// Where the varint starts.
+        offset: usize,
+    },
+    /// A string that is not UTF-8.
+    #[error("invalid UTF-8 at offset {offset}")]
+    InvalidUtf8 {
+        /// Where the string starts.
+        offset: usize,
+    },
+    /// An operation byte that is not an opcode, or an immediate missing or misplaced.
+    #[error("invalid operation at offset {offset}: {source}")]
+    InvalidOperation {
+        /// Where the operation (or its block) is.
+        offset: usize,
+        /// Why.
+        source: weft_core::OpDecodeError,
+    },
+    /// A child that does not precede its parent.
+    #[error("node {node} at offset {offset} refers to node {child}, which does not precede it")]
+    ChildNotBefore {
+        /// Where the parent is.
+        offset: usize,
+        /// The parent's index.
+        node: u32,
+        /// The child's index.
+        child: u32,
+    },
+    /// A reference to a node that does not exist.
+    #[error("{what} {index} at offset {offset} is out of range (bound {bound})")]
+    IndexOutOfRange {
+        /// Where the reference is.
+        offset: usize,
+        /// What kind of reference.
+        what: &'static str,
+        /// The index found.
+        index: u64,
+        /// The number of referable items.
+        bound: usize,
+    },
+    /// The builder rejected a node.
+    #[error("invalid node at offset {offset}: {source}")]
+    InvalidNode {
+        /// Where the node is.
+        offset: usize,
+        /// The builder's reason.
+        source: MastError,
+    },
+    /// A node identical to an earlier one (encodings are of deduplicated forests).
+    #[error("node {node} at offset {offset} duplicates node {existing}")]
+    DuplicateNode {
+        /// Where the node is.
+        offset: usize,
+        /// Its index.
+        node: u32,
+        /// The index of the identical earlier node.
+        existing: u32,
+    },
+    /// A stored digest that differs from the recomputed one.
+    #[error(
+        "digest mismatch for node {node} at offset {offset}: stored {stored}, computed {computed}"
+    )]
+    DigestMismatch {
+        /// Where the digest is.
+        offset: usize,
+        /// The node's index.
+        node: u32,
+        /// The stored digest.
+        stored: Word,
+        /// The recomputed digest.
+        computed: Word,
+    },
+    /// A root listed twice.
+    #[error("root {root} at offset {offset} is listed twice")]
+    DuplicateRoot {
+        /// Where the second listing is.
+        offset: usize,
+        /// The root's index.
+        root: u32,
+    },
+    /// Keys of a map (advice map, error messages) that are not strictly increasing.
+    #[error("{what} key at offset {offset} is not greater than the previous one")]
+    UnorderedKey {
+        /// Where the key is.
+        offset: usize,
+        /// Which map.
+        what: &'static str,
+    },
+    /// Compact format: the node stream's implicit-child stack is inconsistent.
+    #[error("implicit child stack at offset {offset}: {what}")]
+    ImplicitChildren {
+        /// Where the problem shows.
+        offset: usize,
+        /// What went wrong.
+        what: &'static str,
+    },
+    /// Text format: a token that does not fit the grammar.
+    #[error("syntax error at offset {offset}: expected {expected}")]
+    Syntax {
+        /// Where the token starts.
+        offset: usize,
+        /// What the grammar expects there.
+        expected: &'static str,
+    },
+}
+
+impl FormatError {
+    /// Returns the byte offset the error points at.
+    pub fn offset(&self) -> usize {
+        match self {
+            Self::UnexpectedEof { offset, .. }
+            | Self::BadMagic { offset }
+            | Self::UnsupportedVersion { offset, .. }
+            | Self::ChecksumMismatch { offset, .. }
+            | Self::SealMismatch { offset }
+            | Self::LimitExceeded { offset, .. }
+            | Self::LengthMismatch { offset, .. }
+            | Self::ReservedBits { offset }
+            | Self::InvalidNodeKind { offset, .. }
+            | Self::NonCanonicalFelt { offset, .. }
+            | Self::InvalidVarint { offset }
+            | Self::InvalidUtf8 { offset }
+            | Self::InvalidOperation { offset, .. }
+            | Self::ChildNotBefore { offset, .. }
+            | Self::IndexOutOfRange { offset, .. }
+            | Self::InvalidNode { offset, .. }
+            | Self::DuplicateNode { offset, .. }
+            | Self::DigestMismatch { offset, .. }
+            | Self::DuplicateRoot { offset, .. }
+            | Self::UnorderedKey { offset, .. }
+            | Self::ImplicitChildren { offset, .. }
+            | Self::Syntax { offset, .. } => *offset,
+        }
+    }
+}
+
+/// Why a forest could not be written.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum WriteError {
+    /// The formats are defined on stripped forests; call [`strip`] first.
+    #[error("the forest carries decorators; strip them first")]
+    HasDecorators,
+    /// Two identical nodes (possible only after `strip_decorators`); call [`strip`] first.
+    #[error("node {second} duplicates node {first}; rebuild the forest with `strip` first")]
+    DuplicateNode {
+        /// The first of the two.
+        first: u32,
+        /// The second.
+        second: u32,
+    },
+    /// The forest is too large for the format's fixed-width fields.
+    #[error("the forest is too large for this format: {what}")]
+    TooLarge {
+        /// What overflowed.
+        what: &'static str,
+    },
+}
+
+// STRIPPING
+// ================================================================================================
+
+/// Returns `forest` without decorators, rebuilt through the builder (the `--strip` step): nodes
+/// that differed only by their decorators become one, node order is otherwise kept, and roots,
+/// advice map and error messages are carried over.
+pub fn strip(forest: &MastForest) -> MastForest {
+    let mut builder = MastForestBuilder::new();
+    let mut map: Vec<MastNodeId> = Vec::with_capacity(forest.num_nodes());
+    for node in forest.nodes() {
+        let m = |id: MastNodeId| map[id.as_usize()];
+        // Every node of a forest was accepted by a builder with the same children, so these
+        // insertions cannot fail; a failure would be a bug in the builder.
+        let id = match node {
+            MastNode::Block(b) => builder.add_block(&b.raw_ops().copied().collect::<Vec<_>>()),
+            MastNode::Join(n) => builder.add_join(m(n.first()), m(n.second())),
+            MastNode::Split(n) => builder.add_split(m(n.on_true()), m(n.on_false())),
+            MastNode::Loop(n) => builder.add_loop(m(n.body())),
+            MastNode::Call(n) if n.is_syscall() => builder.add_syscall(m(n.callee())),
+            MastNode::Call(n) => builder.add_call(m(n.callee())),
+            MastNode::Dyn(n) if n.is_dyncall() => builder.add_dyncall(),
+            MastNode::Dyn(_) => builder.add_dyn(),
+            MastNode::External(n) => builder.add_external(n.digest),
+        }
+        .expect("a forest's node is accepted again by the builder");
+        map.push(id);
+    }
+    for root in forest.procedure_roots() {
+        builder
+            .make_root(map[root.as_usize()])
+            .expect("a root of a forest is a node of the rebuilt forest");
+    }
+    for (key, values) in forest.advice_map().iter() {
+        builder.advice_map_mut().insert(*key, values.clone());
+    }
+    for (code, message) in forest.error_messages() {
+        builder.add_error_message(*code, message.clone());
+    }
+    builder.build()
+}
+
+/// Checks that `forest` can be written: no decorators, no duplicate nodes.
+pub(crate) fn check_writable(forest: &MastForest) -> Result<(), WriteError> {
+    if !forest.decorators().is_empty()
+        || forest
+            .node_ids()
+            .any(|id| forest.node_decorators(id).is_some_and(|d| !d.is_empty()))
+    {
+        return Err(WriteError::HasDecorators);
+    }
+    let mut by_digest: HashMap<Word, Vec<usize>> = HashMap::with_capacity(forest.num_nodes());
+    for (i, node) in forest.nodes().iter().enumerate() {
+        let same = by_digest.entry(node.digest()).or_default();
+        if let Some(&first) = same.iter().find(|&&j| forest.nodes()[j] == *node) {
+            return Err(WriteError::DuplicateNode {
+                first: first as u32,
+                second: i as u32,
+            });
+        }
+        same.push(i);
+    }
+    if forest.num_nodes() > limits::MAX_NODES {
+        return Err(WriteError::TooLarge { what: "node count" });
+    }
+    Ok(())
+}
+
+// UNTRUSTED FOREST
+// ================================================================================================
+
+/// A node as read, before validation: children are plain indices.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RawNode {
+    /// A basic block of `n_ops` operations, the next ones of the op table.
+    Block {
+        n_ops: u32,
+    },
+    Join(u32, u32),
+    Split(u32, u32),
+    Loop(u32),
+    Call(u32),
+    Syscall(u32),
+    Dyn,
+    Dyncall,
+    External(Word),
+}
+
+impl RawNode {
+    fn children(&self) -> ([u32; 2], usize) {
+        match *self {
+            RawNode::Join(a, b) | RawNode::Split(a, b) => ([a, b], 2),
+            RawNode::Loop(a) | RawNode::Call(a) | RawNode::Syscall(a) => ([a, 0], 1),
+            RawNode::Block { .. } | RawNode::Dyn | RawNode::Dyncall | RawNode::External(_) => {
+                ([0, 0], 0)
+            }
+        }
+    }
+}
+
+/// A forest read from bytes or text that has not been validated: node references, operations,
+/// immediates and digests are as the input stated them. Only [`Self::validate`] makes a
+/// [`MastForest`] of it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UntrustedMastForest {
+    /// The nodes, in the order they will get ids.
+    pub(crate) nodes: Vec<RawNode>,
+    /// Offset of each node's record in the input.
+    pub(crate) node_offsets: Vec<u32>,
+    /// Stored digest of every node (fast format), checked against the recomputed ones.
+    pub(crate) digests: Option<Vec<Word>>,
+    /// Opcode bytes of all blocks, in node order.
+    pub(crate) opcodes: Vec<u8>,
+    /// Input offset of each block's first operation (parallel to the blocks, in node order).
+    pub(crate) block_op_offsets: Vec<u32>,
+    /// Immediates of all operations that carry one, in operation order.
+    pub(crate) imms: Vec<Felt>,
+    /// Procedure roots with the offset of each.
+    pub(crate) roots: Vec<(u32, u32)>,
+    /// Digest of each root (compact format), checked against the recomputed ones.
+    pub(crate) root_digests: Option<Vec<Word>>,
+    /// Advice-map entries with the offset of each key.
+    pub(crate) advice: Vec<(Word, Vec<Felt>, u32)>,
+    /// Error messages with the offset of each code.
+    pub(crate) errors: Vec<(u64, String, u32)>,
+}
+
+impl UntrustedMastForest {
+    /// Returns the number of nodes read.
+    pub fn num_nodes(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Validates the forest by replaying it through [`MastForestBuilder`]: every child must
+    /// precede its parent, every block must hold valid non-control operations with the right
+    /// immediates, no node may duplicate an earlier one, every recomputed digest must equal the
+    /// stored one (where the format stores it), roots must be distinct nodes, and map keys must be
+    /// strictly increasing.
+    ///
+    /// # Errors
+    /// The first violation found, with the offset of the offending item.
+    pub fn validate(self) -> Result<MastForest, FormatError> {
+        self.build(false)
+    }
+
+    /// Validates structure as [`Self::validate`] does but takes the stored digests as given.
+    /// Only [`fast::read_sealed`] calls it, after verifying the file's MAC.
+    pub(crate) fn validate_trusting_digests(self) -> Result<MastForest, FormatError> {
+        self.build(true)
+    }
+
+    fn build(self, trust_digests: bool) -> Result<MastForest, FormatError> {
+        let trusted = if trust_digests {
+            self.digests.as_deref()
+        } else {
+            None
+        };
+        let mut builder = MastForestBuilder::new();
+        let mut ops: Vec<Operation> = Vec::new();
+        let mut op_pos = 0usize;
+        let mut imm_pos = 0usize;
+        let mut block_idx = 0usize;
+        for (i, node) in self.nodes.iter().enumerate() {
+            let offset = self.node_offsets.get(i).copied().unwrap_or(0) as usize;
+            let (children, n_children) = node.children();
+            let mut child_ids = [MastNodeId::new_unchecked(0); 2];
+            for (slot, &child) in children[..n_children].iter().enumerate() {
+                if child as usize >= i {
+                    return Err(FormatError::ChildNotBefore {
+                        offset,
+                        node: i as u32,
+                        child,
+                    });
+                }
+                child_ids[slot] = MastNodeId::new_unchecked(child);
+            }
+            let [a, b] = child_ids;
+            let invalid = |source| FormatError::InvalidNode { offset, source };
+            let result = match *node {
+                RawNode::Block { n_ops } => {
+                    let op_offset = self
+                        .block_op_offsets
+                        .get(block_idx)
+                        .copied()
+                        .unwrap_or(offset as u32) as usize;
+                    block_idx += 1;
+                    let n_ops = n_ops as usize;
+                    let codes = self.opcodes.get(op_pos..op_pos + n_ops).ok_or(
+                        FormatError::LengthMismatch {
+                            offset,
+                            what: "operations",
+                            expected: op_pos + n_ops,
+                            found: self.opcodes.len(),
+                        },
+                    )?;
+                    op_pos += n_ops;
+                    ops.clear();
+                    for (k, &byte) in codes.iter().enumerate() {
+                        let op = decode_op(byte, &self.imms, &mut imm_pos).map_err(|source| {
+                            FormatError::InvalidOperation {
+                                offset: op_offset + k,
+                                source,
+                            }
+                        })?;
+                        ops.push(op);
+                    }
+                    match trusted {
+                        Some(digests) => {
+                            if ops.is_empty() {
+                                return Err(invalid(MastError::EmptyBasicBlock));
+                            }
+                            if let Some((op_idx, op)) = ops
+                                .iter()
+                                .enumerate()
+                                .find(|(_, op)| op.op_code().is_control_flow())
+                            {
+                                return Err(invalid(MastError::ControlFlowInBlock {
+                                    op_idx,
+                                    op: op.op_code(),
+                                }));
+                            }
+                            let digest = digests.get(i).copied().unwrap_or_default();
+                            let node = BasicBlockNode::with_digest(&ops, digest);
+                            builder.push_trusted(MastNode::Block(node))
+                        }
+                        None => builder.add_block(&ops),
+                    }
+                }
+                _ if trusted.is_some() => {
+                    let digest = trusted.and_then(|d| d.get(i)).copied().unwrap_or_default();
+                    let node = match *node {
+                        RawNode::Join(..) => MastNode::Join(JoinNode {
+                            children: [a, b],
+                            digest,
+                        }),
+                        RawNode::Split(..) => MastNode::Split(SplitNode {
+                            branches: [a, b],
+                            digest,
+                        }),
+                        RawNode::Loop(_) => MastNode::Loop(LoopNode { body: a, digest }),
+                        RawNode::Call(_) | RawNode::Syscall(_) => MastNode::Call(CallNode {
+                            callee: a,
+                            is_syscall: matches!(node, RawNode::Syscall(_)),
+                            digest,
+                        }),
+                        RawNode::Dyn => MastNode::Dyn(DynNode { is_dyncall: false }),
+                        RawNode::Dyncall => MastNode::Dyn(DynNode { is_dyncall: true }),
+                        RawNode::External(d) => MastNode::External(ExternalNode { digest: d }),
+                        RawNode::Block { .. } => unreachable_block(),
+                    };
+                    builder.push_trusted(node)
+                }
+                RawNode::Join(..) => builder.add_join(a, b),
+                RawNode::Split(..) => builder.add_split(a, b),
+                RawNode::Loop(_) => builder.add_loop(a),
+                RawNode::Call(_) => builder.add_call(a),
+                RawNode::Syscall(_) => builder.add_syscall(a),
+                RawNode::Dyn => builder.add_dyn(),
+                RawNode::Dyncall => builder.add_dyncall(),
+                RawNode::External(d) => builder.add_external(d),
+            };
+            let id = result.map_err(invalid)?;
+            if id.as_usize() != i {
+                return Err(FormatError::DuplicateNode {
+                    offset,
+                    node: i as u32,
+                    existing: id.as_u32(),
+                });
+            }
+            if trusted.is_none()
+                && let Some(digests) = &self.digests
+            {
+                let computed = builder.get(id).map(MastNode::digest).unwrap_or_default();
+                let stored = digests.get(i).copied().unwrap_or_default();
+                if computed != stored {
+                    return Err(FormatError::DigestMismatch {
+                        offset,
+                        node: i as u32,
+                        stored,
+                        computed,
+                    });
+                }
+            }
+        }
+        if op_pos != self.opcodes.len() || imm_pos != self.imms.len() {
+            return Err(FormatError::LengthMismatch {
+                offset: 0,
+                what: "operations and immediates",
+                expected: op_pos + imm_pos,
+                found: self.opcodes.len() + self.imms.len(),
+            });
+        }
+
+        let n_nodes = self.nodes.len();
+        let mut is_root = vec![false; n_nodes];
+        for (k, &(root, offset)) in self.roots.iter().enumerate() {
+            let offset = offset as usize;
+            let slot = is_root
+                .get_mut(root as usize)
+                .ok_or(FormatError::IndexOutOfRange {
+                    offset,
+                    what: "root",
+                    index: u64::from(root),
+                    bound: n_nodes,
+                })?;
+            if *slot {
+                return Err(FormatError::DuplicateRoot { offset, root });
+            }
+            *slot = true;
+            let id = MastNodeId::new_unchecked(root);
+            if let Some(stored) = self.root_digests.as_ref().and_then(|d| d.get(k)) {
+                let computed = builder.get(id).map(MastNode::digest).unwrap_or_default();
+                if computed != *stored {
+                    return Err(FormatError::DigestMismatch {
+                        offset,
+                        node: root,
+                        stored: *stored,
+                        computed,
+                    });
+                }
+            }
+            builder.push_root_unique(id);
+        }
+
+        let mut prev_key: Option<Word> = None;
+        for (key, values, offset) in self.advice {
+            if prev_key.is_some_and(|p| p >= key) {
+                return Err(FormatError::UnorderedKey {
+                    offset: offset as usize,
+                    what: "advice map",
+                });
+            }
+            prev_key = Some(key);
+            builder.advice_map_mut().insert(key, values);
+        }
+        let mut prev_code: Option<u64> = None;
+        for (code, message, offset) in self.errors {
+            if prev_code.is_some_and(|p| p >= code) {
+                return Err(FormatError::UnorderedKey {
+                    offset: offset as usize,
+                    what: "error message",
+                });
+            }
+            prev_code = Some(code);
+            builder.add_error_message(code, message);
+        }
+        Ok(builder.build())
+    }
+}
+
+/// The block arm is handled before the trusted arm; this is only reached by a bug.
+#[cold]
+fn unreachable_block() -> MastNode {
+    MastNode::Dyn(DynNode { is_dyncall: false })
+}
+
+/// Decodes one operation from its opcode byte, taking its immediate (if it has one) from `imms`.
+#[inline]
+fn decode_op(
+    byte: u8,
+    imms: &[Felt],
+    imm_pos: &mut usize,
+) -> Result<Operation, weft_core::OpDecodeError> {
+    let code = OpCode::try_from(byte)?;
+    let imm = match code.imm_kind() {
+        ImmKind::None => None,
+        ImmKind::Value | ImmKind::ErrorCode => {
+            let imm = imms
+                .get(*imm_pos)
+                .copied()
+                .ok_or(weft_core::OpDecodeError::MissingImmediate { op: code })?;
+            *imm_pos += 1;
+            Some(imm)
+        }
+    };
+    Operation::from_parts(code, imm)
+}
+
+// CHECKSUM
+// ================================================================================================
+
+const CHECKSUM_K: u64 = 0x9E37_79B9_7F4A_7C15;
+
+#[inline(always)]
+fn mix(h: u64, w: u64) -> u64 {
+    (h ^ w).wrapping_mul(CHECKSUM_K).rotate_left(29)
+}
+
+/// The integrity checksum of both binary formats (see the module documentation for why it
+/// detects every single-byte change).
+pub fn checksum(bytes: &[u8]) -> u64 {
+    let mut lanes: [u64; 4] = [
+        0x243F_6A88_85A3_08D3,
+        0x1319_8A2E_0370_7344,
+        0xA409_3822_299F_31D0,
+        0x082E_FA98_EC4E_6C89,
+    ];
+    let mut chunks = bytes.chunks_exact(32);
+    for chunk in &mut chunks {
+        for (lane, word) in lanes.iter_mut().zip(chunk.chunks_exact(8)) {
+            if let Some(w) = word.first_chunk::<8>() {
+                *lane = mix(*lane, u64::from_le_bytes(*w));
+            }
+        }
+    }
+    let rest = chunks.remainder();
+    for (lane, word) in lanes.iter_mut().zip(rest.chunks(8)) {
+        let mut w = [0u8; 8];
+        w[..word.len()].copy_from_slice(word);
+        *lane = mix(*lane, u64::from_le_bytes(w));
+    }
+    let mut h = mix(lanes[0], bytes.len() as u64);
+    for lane in &lanes[1..] {
+        h = mix(h, *lane);
+    }
+    h ^= h >> 31;
+    h.wrapping_mul(CHECKSUM_K)
+}
+
+// SHARED HELPERS
+// ================================================================================================
+
+/// Node kind tags shared by the binary formats.
+pub(crate) mod tag {
+    pub const BLOCK: u8 = 0;
+    pub const JOIN: u8 = 1;
+    pub const SPLIT: u8 = 2;
+    pub const LOOP: u8 = 3;
+    pub const CALL: u8 = 4;
+    pub const SYSCALL: u8 = 5;
+    pub const DYN: u8 = 6;
+    pub const DYNCALL: u8 = 7;
+    pub const EXTERNAL: u8 = 8;
+}
+
+/// Returns the kind tag of `node`.
+pub(crate) fn node_tag(node: &MastNode) -> u8 {
+    match node {
+        MastNode::Block(_) => tag::BLOCK,
+        MastNode::Join(_) => tag::JOIN,
+        MastNode::Split(_) => tag::SPLIT,
+        MastNode::Loop(_) => tag::LOOP,
+        MastNode::Call(n) if n.is_syscall() => tag::SYSCALL,
+        MastNode::Call(_) => tag::CALL,
+        MastNode::Dyn(n) if n.is_dyncall() => tag::DYNCALL,
+        MastNode::Dyn(_) => tag::DYN,
+        MastNode::External(_) => tag::EXTERNAL,
+    }
+}
+
+/// Builds a raw node from its tag and children.
+pub(crate) fn raw_node(tag: u8, a: u32, b: u32, digest: Word, n_ops: u32) -> Option<RawNode> {
+    Some(match tag {
+        tag::BLOCK => RawNode::Block { n_ops },
+        tag::JOIN => RawNode::Join(a, b),
+        tag::SPLIT => RawNode::Split(a, b),
+        tag::LOOP => RawNode::Loop(a),
+        tag::CALL => RawNode::Call(a),
+        tag::SYSCALL => RawNode::Syscall(a),
+        tag::DYN => RawNode::Dyn,
+        tag::DYNCALL => RawNode::Dyncall,
+        tag::EXTERNAL => RawNode::External(digest),
+        _ => return None,
+    })
+}
+
+/// Writes a word as four little-endian u64s.
+pub(crate) fn put_word(out: &mut Vec<u8>, word: &Word) {
+    for felt in word.iter() {
+        out.extend_from_slice(&felt.as_int().to_le_bytes());
+    }
+}
