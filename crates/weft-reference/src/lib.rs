@@ -1,12 +1,41 @@
 //! The reference processor: a slow, simple processor that executes a [`Program`] one cycle at a
 //! time and appends one 49-column core trace row per cycle.
 //!
-//! Final API:
+//! It is written for clarity, not speed, and shares no execution code with weft's fast
+//! processor, so that comparing the two is meaningful. Its trace is checked column by column
+//! against upstream miden-vm 0.20.6's sequential processor.
+//!
+//! # API
 //! ```text
 //! weft_reference::execute(&Program, StackInputs, AdviceInputs, &mut impl Host, ExecutionOptions)
 //!     -> Result<ReferenceOutput, ExecutionError>
-//! ReferenceOutput { trace: CoreTrace, stack_outputs: StackOutputs, n_cycles: usize, advice: AdviceProvider }
+//! ReferenceOutput { trace: CoreTrace, stack_outputs: StackOutputs, n_cycles: usize,
+//!                   advice: AdviceProvider }
 //! ```
+//!
+//! # Rows
+//! Row `i` holds the system and stack state *before* cycle `i` and the decoder columns of the
+//! operation executed at cycle `i`. Rows `0..n_cycles` are the executed cycles (the last one is
+//! the `END` of the entry node). Row `n_cycles` is the first `HALT` row: it carries the final
+//! stack state. The remaining rows are `HALT` padding made by [`CoreTrace::pad_to`].
+//!
+//! # Length rule
+//! The trace has `max(64, next_power_of_two(n_cycles + 1))` rows. This is upstream's rule
+//! `max(64, next_power_of_two(max(n_cycles, range_rows, chiplet_rows) + 1))` restricted to the
+//! core part: when upstream's range checker or chiplets are longer than the core, upstream's
+//! trace is longer and a comparison pads this one with [`CoreTrace::pad_to`] to the same length
+//! (padding rows are the same on both sides).
+//!
+//! Upstream overwrites the last row of every column with random values (seeded by the program
+//! hash); here the last row is an ordinary `HALT` padding row, so comparisons skip it (see
+//! [`weft_core::trace::first_difference_in_rows`]). This is also upstream's `core_len` quirk
+//! (#1383): when `n_cycles + 1` is a power of two, the only `HALT` row is that last row, so the
+//! final stack state never appears in upstream's trace.
+
+mod ace;
+mod ops;
+mod processor;
+mod state;
 
 use weft_core::trace::CoreTrace;
 use weft_host::{
@@ -17,7 +46,8 @@ use weft_mast::Program;
 /// What a successful execution produces.
 #[derive(Debug)]
 pub struct ReferenceOutput {
-    /// The core trace, padded with `HALT` rows to a power of two of at least 64 rows.
+    /// The core trace, padded with `HALT` rows to `max(64, next_power_of_two(n_cycles + 1))`
+    /// rows.
     pub trace: CoreTrace,
     /// The sixteen top stack elements at the end.
     pub stack_outputs: StackOutputs,
@@ -25,12 +55,15 @@ pub struct ReferenceOutput {
     pub n_cycles: usize,
     /// The advice provider at the end.
     pub advice: AdviceProvider,
+    /// The number of hasher chiplet rows used (8 per permutation).
+    pub n_hasher_rows: usize,
 }
 
-/// Executes `program`.
+/// Executes `program` with the given inputs against `host`.
 ///
 /// # Errors
-/// Any [`ExecutionError`].
+/// Any [`ExecutionError`]: a failing operation, a cycle limit overrun, an unresolvable external
+/// node or dynamic call target, or more than sixteen elements left on the stack at the end.
 pub fn execute(
     program: &Program,
     stack_inputs: StackInputs,
@@ -38,8 +71,12 @@ pub fn execute(
     host: &mut impl Host,
     options: ExecutionOptions,
 ) -> Result<ReferenceOutput, ExecutionError> {
-    let _ = (program, stack_inputs, advice_inputs, host, options);
-    Err(ExecutionError::FailedToExecuteProgram(
-        "reference processor not implemented yet",
-    ))
+    processor::Processor::new(program, stack_inputs, advice_inputs, host, options).run(program)
+}
+
+/// Returns the length the reference pads a trace of `n_cycles` executed cycles to.
+pub fn padded_len(n_cycles: usize) -> usize {
+    (n_cycles + 1)
+        .next_power_of_two()
+        .max(weft_core::trace::MIN_TRACE_LEN)
 }
