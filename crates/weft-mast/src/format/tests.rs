@@ -451,3 +451,57 @@ fn writers_reject_decorators_and_strip_removes_them() {
     );
     fuzz::check_roundtrips(&stripped);
 }
+
+// FUZZ CORPORA
+// ================================================================================================
+
+/// Every committed seed of `fuzz/corpus/<target>/` runs cleanly through its body (with
+/// `WEFT_WRITE_FUZZ_CORPUS=1` the seeds are regenerated first).
+#[test]
+fn fuzz_corpora_run_clean() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus");
+    if std::env::var_os("WEFT_WRITE_FUZZ_CORPUS").is_some() {
+        let mut rng = SplitMix64::new(42);
+        let mut forests = vec![(b"small".to_vec(), small_forest())];
+        for _ in 0..8 {
+            let recipe = {
+                let n = rng.below(300) as usize;
+                rng.bytes(n)
+            };
+            forests.push((recipe.clone(), forest_from_bytes(&recipe)));
+        }
+        for (target, ext) in [
+            ("fast", "bin"),
+            ("compact", "bin"),
+            ("text", "txt"),
+            ("roundtrip", "bin"),
+        ] {
+            let dir = root.join(target);
+            std::fs::create_dir_all(&dir).expect("corpus dir");
+            for (k, (recipe, forest)) in forests.iter().enumerate() {
+                let bytes = match target {
+                    "fast" => fast::write(forest).expect("writable"),
+                    "compact" => compact::write(forest).expect("writable"),
+                    "text" => text::print(forest).expect("printable").into_bytes(),
+                    _ => recipe.clone(),
+                };
+                std::fs::write(dir.join(format!("seed-{k:02}.{ext}")), bytes).expect("write seed");
+            }
+        }
+    }
+    let bodies: [(&str, fn(&[u8])); 4] = [
+        ("fast", fuzz::fuzz_fast),
+        ("compact", fuzz::fuzz_compact),
+        ("text", fuzz::fuzz_text),
+        ("roundtrip", fuzz::fuzz_roundtrip),
+    ];
+    for (target, body) in bodies {
+        let Ok(entries) = std::fs::read_dir(root.join(target)) else {
+            continue;
+        };
+        for entry in entries {
+            let bytes = std::fs::read(entry.expect("entry").path()).expect("read seed");
+            body(&bytes);
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! Builds a random valid forest from the input and round-trips it through all three formats.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| weft_mast::format::fuzz::fuzz_roundtrip(data));

@@ -1,0 +1,6 @@
+//! Fuzzes the text-format parser (`weft_mast::format::text::parse`).
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| weft_mast::format::fuzz::fuzz_text(data));
