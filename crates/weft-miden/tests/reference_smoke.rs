@@ -252,3 +252,33 @@ fn failures_match() {
         assert_matches(source, source, ProgramInputs::default(), false);
     }
 }
+
+/// A circuit with inputs `a`, `b` (one word at address 0) and four gates at addresses 4..8:
+/// `g1 = a - b`, `g2 = g1 * a`, `g3 = g2 + g1`, `g4 = g3 * b`; it evaluates to zero iff `a = b`.
+fn circuit_program(a: u64, b: u64, n_read: u64, n_eval: u64, ptr: u64) -> String {
+    let gate = |id_l: u64, id_r: u64, op: u64| id_l | (id_r << 30) | (op << 60);
+    let gates = [gate(5, 4, 0), gate(3, 5, 1), gate(2, 3, 2), gate(1, 4, 1)];
+    let mut source = format!("begin push.{a}.0.{b}.0 push.0 mem_storew_be dropw");
+    for (i, g) in gates.iter().enumerate() {
+        source.push_str(&format!(" push.{g} push.{} mem_store", 4 + i));
+    }
+    source.push_str(&format!(
+        " push.{n_eval} push.{n_read} push.{ptr} eval_circuit drop drop drop end"
+    ));
+    source
+}
+
+#[test]
+fn eval_circuit_matches() {
+    let ok = circuit_program(3, 3, 2, 4, 0);
+    assert_matches("eval_circuit", &ok, ProgramInputs::default(), true);
+    for (name, source) in [
+        ("eval_circuit_nonzero", circuit_program(3, 4, 2, 4, 0)),
+        ("eval_circuit_odd_vars", circuit_program(3, 3, 3, 4, 0)),
+        ("eval_circuit_bad_eval", circuit_program(3, 3, 2, 3, 0)),
+        ("eval_circuit_unaligned", circuit_program(3, 3, 2, 4, 2)),
+        ("eval_circuit_bad_wire", circuit_program(3, 3, 2, 8, 0)),
+    ] {
+        assert_matches(name, &source, ProgramInputs::default(), false);
+    }
+}
