@@ -67,6 +67,24 @@ pub enum ExecutionError {
         /// The limit.
         max_cycles: u32,
     },
+    /// The host's debug handler failed.
+    #[error("debug handler error at clock cycle {clk}: {source}")]
+    DebugHandlerError {
+        /// The cycle.
+        clk: u32,
+        /// The handler's error.
+        source: EventError,
+    },
+    /// The host's trace handler failed.
+    #[error("trace handler error at clock cycle {clk} for trace id {trace_id}: {source}")]
+    TraceHandlerError {
+        /// The cycle.
+        clk: u32,
+        /// The trace id.
+        trace_id: u32,
+        /// The handler's error.
+        source: EventError,
+    },
     /// A division or an inversion by zero.
     #[error("division by zero at clock cycle {clk} ({op})")]
     DivideByZero {
@@ -172,7 +190,7 @@ pub enum ExecutionError {
         /// The address.
         addr: u32,
     },
-    /// `CRYPTOSTREAM` source and destination ranges overlap.
+    /// `CRYPTOSTREAM` source and destination ranges overlap (upstream: an illegal memory access).
     #[error("overlapping memory ranges at clock cycle {clk}")]
     OverlappingMemoryRanges {
         /// The cycle.
@@ -282,6 +300,10 @@ pub enum ErrorKind {
     CircularExternalNode,
     /// [`ExecutionError::CycleLimitExceeded`].
     CycleLimitExceeded,
+    /// [`ExecutionError::DebugHandlerError`].
+    DebugHandlerError,
+    /// [`ExecutionError::TraceHandlerError`].
+    TraceHandlerError,
     /// [`ExecutionError::DivideByZero`].
     DivideByZero,
     /// [`ExecutionError::DynamicNodeNotFound`].
@@ -349,6 +371,8 @@ impl ExecutionError {
             E::Ace { .. } => ErrorKind::Ace,
             E::CircularExternalNode { .. } => ErrorKind::CircularExternalNode,
             E::CycleLimitExceeded { .. } => ErrorKind::CycleLimitExceeded,
+            E::DebugHandlerError { .. } => ErrorKind::DebugHandlerError,
+            E::TraceHandlerError { .. } => ErrorKind::TraceHandlerError,
             E::DivideByZero { .. } => ErrorKind::DivideByZero,
             E::DynamicNodeNotFound { .. } => ErrorKind::DynamicNodeNotFound,
             E::EventError { .. } => ErrorKind::EventError,
@@ -382,6 +406,8 @@ impl ExecutionError {
             E::Advice { clk, .. }
             | E::Ace { clk, .. }
             | E::DivideByZero { clk, .. }
+            | E::DebugHandlerError { clk, .. }
+            | E::TraceHandlerError { clk, .. }
             | E::DynamicNodeNotFound { clk, .. }
             | E::EventError { clk, .. }
             | E::FailedAssertion { clk, .. }

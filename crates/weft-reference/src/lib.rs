@@ -80,3 +80,6 @@ pub fn padded_len(n_cycles: usize) -> usize {
         .next_power_of_two()
         .max(weft_core::trace::MIN_TRACE_LEN)
 }
+
+#[cfg(test)]
+mod tests;

@@ -10,7 +10,10 @@ use weft_core::{
 use weft_host::{
     AdviceInputs, AdviceProvider, ExecutionError, ExecutionOptions, Host, StackInputs, StackOutputs,
 };
-use weft_mast::{BasicBlockNode, Kernel, MastForest, MastNode, MastNodeId, OpBatch, Program};
+use weft_mast::{
+    BasicBlockNode, Decorator, DecoratorId, Kernel, MastForest, MastNode, MastNodeId, OpBatch,
+    Program,
+};
 
 use crate::{
     ReferenceOutput, padded_len,
@@ -67,6 +70,9 @@ struct SpanState {
 pub(crate) struct Processor<'h, H: Host> {
     pub(crate) host: &'h mut H,
     max_cycles: u32,
+    /// Decorators run (as upstream's debug mode) when debugging or tracing is enabled.
+    run_decorators: bool,
+    enable_tracing: bool,
     kernel: Kernel,
     pub(crate) clk: u32,
     pub(crate) ctx: u32,
@@ -141,6 +147,8 @@ impl<'h, H: Host> Processor<'h, H> {
         Self {
             host,
             max_cycles: options.max_cycles,
+            run_decorators: options.enable_debugging || options.enable_tracing,
+            enable_tracing: options.enable_tracing,
             kernel: program.kernel().clone(),
             clk: 0,
             ctx: 0,
@@ -348,9 +356,92 @@ impl<'h, H: Host> Processor<'h, H> {
                 "node id not in forest",
             ))?;
         let previous = std::mem::replace(&mut self.forest, Arc::clone(forest));
-        let result = self.execute_node_inner(forest, node);
+        let result = self.execute_node_with_decorators(forest, id, node);
         self.forest = previous;
         result
+    }
+
+    fn execute_node_with_decorators(
+        &mut self,
+        forest: &Arc<MastForest>,
+        id: MastNodeId,
+        node: &MastNode,
+    ) -> Result<(), ExecutionError> {
+        let decorators = if self.run_decorators {
+            forest.node_decorators(id)
+        } else {
+            None
+        };
+        if let Some(d) = decorators {
+            self.run_decorator_list(forest, &d.before_enter)?;
+        }
+        match node {
+            MastNode::Block(block) => {
+                let ops = decorators.map_or(&[][..], |d| d.ops.as_slice());
+                self.execute_block(forest, block, ops)?;
+            }
+            _ => self.execute_node_inner(forest, node)?,
+        }
+        if let Some(d) = decorators {
+            self.run_decorator_list(forest, &d.after_exit)?;
+        }
+        Ok(())
+    }
+
+    fn run_decorator_list(
+        &mut self,
+        forest: &MastForest,
+        ids: &[DecoratorId],
+    ) -> Result<(), ExecutionError> {
+        for &id in ids {
+            if let Some(decorator) = forest.decorator(id) {
+                self.run_decorator(decorator)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs one decorator: `Debug` calls [`Host::on_debug`], `Trace` calls [`Host::on_trace`]
+    /// (only when tracing is enabled), `AsmOp` does nothing. Decorators cost no cycle.
+    fn run_decorator(&mut self, decorator: &Decorator) -> Result<(), ExecutionError> {
+        let clk = self.clk;
+        let view = crate::state::View {
+            clk,
+            ctx: self.ctx,
+            stack: &self.stack,
+            memory: &self.memory,
+        };
+        match decorator {
+            Decorator::Debug(options) => self
+                .host
+                .on_debug(&view, options)
+                .map_err(|source| ExecutionError::DebugHandlerError { clk, source }),
+            Decorator::Trace(trace_id) if self.enable_tracing => self
+                .host
+                .on_trace(&view, *trace_id)
+                .map_err(|source| ExecutionError::TraceHandlerError {
+                    clk,
+                    trace_id: *trace_id,
+                    source,
+                }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Runs the decorators attached to executed op index `op_idx` of a block.
+    fn run_op_decorators(
+        &mut self,
+        forest: &MastForest,
+        decorators: &[(usize, DecoratorId)],
+        op_idx: usize,
+    ) -> Result<(), ExecutionError> {
+        for &(idx, id) in decorators.iter().filter(|(idx, _)| *idx == op_idx) {
+            debug_assert_eq!(idx, op_idx);
+            if let Some(decorator) = forest.decorator(id) {
+                self.run_decorator(decorator)?;
+            }
+        }
+        Ok(())
     }
 
     fn digest_of(forest: &MastForest, id: MastNodeId) -> Result<Word, ExecutionError> {
@@ -368,7 +459,7 @@ impl<'h, H: Host> Processor<'h, H> {
         node: &MastNode,
     ) -> Result<(), ExecutionError> {
         match node {
-            MastNode::Block(block) => self.execute_block(block),
+            MastNode::Block(block) => self.execute_block(forest, block, &[]),
             MastNode::Join(join) => {
                 let (a, b) = (join.first(), join.second());
                 let h = words(Self::digest_of(forest, a)?, Self::digest_of(forest, b)?);
@@ -589,7 +680,13 @@ impl<'h, H: Host> Processor<'h, H> {
     // BASIC BLOCKS
     // --------------------------------------------------------------------------------------------
 
-    fn execute_block(&mut self, block: &BasicBlockNode) -> Result<(), ExecutionError> {
+    fn execute_block(
+        &mut self,
+        forest: &MastForest,
+        block: &BasicBlockNode,
+        decorators: &[(usize, DecoratorId)],
+    ) -> Result<(), ExecutionError> {
+        let mut op_offset = 0;
         let batches = block.batches();
         let addr = self.hash_rows(batches.len() as u64);
         let n_groups = block.num_op_groups() as u64;
@@ -609,7 +706,8 @@ impl<'h, H: Host> Processor<'h, H> {
             group_ops_left: first.groups()[0].as_int(),
             groups_left: n_groups - 1,
         });
-        self.execute_batch(first)?;
+        self.execute_batch(forest, first, decorators, op_offset)?;
+        op_offset += first.ops().len();
         for batch in &batches[1..] {
             let span = self.span.expect("inside a basic block");
             let block_addr = self.blocks.last().expect("open block").addr;
@@ -628,23 +726,35 @@ impl<'h, H: Host> Processor<'h, H> {
                 group_ops_left: batch.groups()[0].as_int(),
                 groups_left: span.groups_left - 1,
             });
-            self.execute_batch(batch)?;
+            self.execute_batch(forest, batch, decorators, op_offset)?;
+            op_offset += batch.ops().len();
         }
         let info = self.pop_block();
         self.span = None;
         let mut h = [ZERO; 8];
         h[..4].copy_from_slice(block.digest().as_elements());
         h[4] = flag(info.is_loop_body);
-        self.control_noop(DecoderRow::control(info.addr, OpCode::End, h))
+        self.control_noop(DecoderRow::control(info.addr, OpCode::End, h))?;
+        // Decorators after the last operation run after the END row.
+        self.run_op_decorators(forest, decorators, op_offset)
     }
 
-    fn execute_batch(&mut self, batch: &OpBatch) -> Result<(), ExecutionError> {
+    fn execute_batch(
+        &mut self,
+        forest: &MastForest,
+        batch: &OpBatch,
+        decorators: &[(usize, DecoratorId)],
+        op_offset: usize,
+    ) -> Result<(), ExecutionError> {
         let indptr = batch.indptr();
         let n_groups = batch.num_groups().next_power_of_two();
         let mut group = 0usize;
         let mut next_group = 1usize;
         let mut op_idx = 0u64;
         for (i, op) in batch.ops().iter().enumerate() {
+            if !decorators.is_empty() {
+                self.run_op_decorators(forest, decorators, op_offset + i)?;
+            }
             let span = self.span.expect("inside a basic block");
             let ops_left = (span.group_ops_left - u64::from(op.op_code_u8())) >> 7;
             let block = *self.blocks.last().expect("open block");
