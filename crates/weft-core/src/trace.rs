@@ -388,12 +388,12 @@ pub fn first_difference_in_rows(
 ) -> Option<TraceDiff> {
     let available = expected.num_rows().min(found.num_rows());
     for row in rows.start..rows.end.min(available) {
-        for col in 0..CORE_TRACE_WIDTH {
+        for (col, name) in CORE_COLUMN_NAMES.iter().enumerate() {
             let (e, f) = (expected.get(row, col), found.get(row, col));
             if e != f {
                 return Some(TraceDiff {
                     row,
-                    column: CORE_COLUMN_NAMES[col],
+                    column: name,
                     expected: e.as_int(),
                     found: f.as_int(),
                 });

@@ -315,4 +315,18 @@ impl ProgramInputs {
             .with_map(self.advice_map.iter().cloned())
             .with_merkle_store(self.merkle_store.clone())
     }
+
+    /// Returns weft's stack inputs.
+    pub fn weft_stack_inputs(&self) -> weft_host::StackInputs {
+        weft_host::StackInputs::new(&self.stack_top_first())
+            .expect("sixteen values always fit the stack inputs")
+    }
+
+    /// Returns weft's advice inputs.
+    pub fn weft_advice_inputs(&self) -> weft_host::AdviceInputs {
+        weft_host::AdviceInputs::default()
+            .with_stack(self.advice_stack.iter().copied())
+            .with_map(self.advice_map.iter().cloned())
+            .with_merkle_store(self.merkle_store.clone())
+    }
 }

@@ -5,10 +5,12 @@
 //! and core library, and (in its tests) compares weft with upstream.
 
 pub mod compare;
+pub mod conformance;
 pub mod convert;
 pub mod inputs;
 pub mod upstream;
 
+pub use conformance::{Mismatch, ProgramComparison, compare_program};
 pub use convert::{
     ConvertError, ConvertedForest, convert_forest, convert_operation, convert_program,
 };

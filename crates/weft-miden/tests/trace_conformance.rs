@@ -14,7 +14,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use weft_core::OpCode;
-use weft_miden::{UpstreamRun, load_program, run_upstream, upstream::UpstreamFailure};
+use weft_miden::{UpstreamRun, compare_program, load_program};
 
 /// What one program contributed.
 #[derive(Default)]
@@ -22,6 +22,7 @@ struct Tally {
     n_programs: usize,
     n_failing_programs: usize,
     n_rows: usize,
+    n_mismatches: usize,
     problems: Vec<String>,
     /// Opcode → names of the programs that execute it.
     op_programs: BTreeMap<u8, Vec<String>>,
@@ -41,15 +42,6 @@ impl Tally {
                 .push(name.to_string());
         }
     }
-}
-
-fn check_success(tally: &mut Tally, name: &str, run: &UpstreamRun) {
-    tally.n_rows += run.trace_len() - 1;
-    tally.record_ops(name, run);
-}
-
-fn check_failure(tally: &mut Tally, _name: &str, _failure: &UpstreamFailure) {
-    tally.n_failing_programs += 1;
 }
 
 fn print_op_table(tally: &Tally) -> Vec<String> {
@@ -83,26 +75,31 @@ fn traces_match_upstream() {
             .path
             .file_stem()
             .is_some_and(|stem| stem.to_string_lossy().starts_with("fail_"));
-        let extra_forests: Vec<_> = loaded.kernel_forest.iter().cloned().collect();
-        match run_upstream(&loaded.upstream, &loaded.inputs, &extra_forests) {
+        let comparison = compare_program(name, &loaded);
+        match &comparison.upstream {
             Ok(run) => {
                 if expect_failure {
                     tally
                         .problems
                         .push(format!("{name}: expected to fail upstream, but succeeded"));
                 }
-                check_success(&mut tally, name, &run);
+                tally.record_ops(name, run);
             }
             Err(failure) => {
+                tally.n_failing_programs += 1;
                 if !expect_failure {
                     tally.problems.push(format!(
                         "{name}: upstream failed at clk {}: {}",
                         failure.clk, failure.error
                     ));
                 }
-                check_failure(&mut tally, name, &failure);
             }
         }
+        tally.n_rows += comparison.n_rows_compared;
+        tally.n_mismatches += comparison.mismatches.len();
+        tally
+            .problems
+            .extend(comparison.mismatches.iter().map(ToString::to_string));
     }
     let missing = print_op_table(&tally);
     if !missing.is_empty() {
@@ -113,10 +110,7 @@ fn traces_match_upstream() {
     }
     println!(
         "programs compared: {} ({} failing), rows compared: {}, mismatches: {}",
-        tally.n_programs,
-        tally.n_failing_programs,
-        tally.n_rows,
-        tally.problems.len()
+        tally.n_programs, tally.n_failing_programs, tally.n_rows, tally.n_mismatches
     );
     assert!(
         tally.problems.is_empty(),
