@@ -208,10 +208,26 @@ pub fn compare_program(name: &str, program: &LoadedProgram) -> ProgramComparison
     let extra_forests: Vec<_> = program.kernel_forest.iter().cloned().collect();
     let upstream = run_upstream(&program.upstream, &program.inputs, &extra_forests);
     let weft = run_reference(program);
+    let (n_rows_compared, mismatches) = compare_runs(name, &upstream, weft);
+    ProgramComparison {
+        upstream,
+        n_rows_compared,
+        mismatches,
+    }
+}
+
+/// Compares an upstream run of program `name` with weft's run of it.
+///
+/// Returns the number of trace rows compared and every difference found.
+pub fn compare_runs(
+    name: &str,
+    upstream: &Result<UpstreamRun, UpstreamFailure>,
+    weft: Result<weft_reference::ReferenceOutput, weft_host::ExecutionError>,
+) -> (usize, Vec<Mismatch>) {
     let mut mismatches = Vec::new();
     let mut n_rows_compared = 0;
     let program_name = name.to_string();
-    match (&upstream, weft) {
+    match (upstream, weft) {
         (Ok(up), Ok(weft)) => {
             let up_outputs: Vec<u64> = up.stack_outputs.iter().map(|f| f.as_int()).collect();
             let weft_outputs: Vec<u64> = weft.stack_outputs.to_ints().to_vec();
@@ -270,11 +286,7 @@ pub fn compare_program(name: &str, program: &LoadedProgram) -> ProgramComparison
             }
         }
     }
-    ProgramComparison {
-        upstream,
-        n_rows_compared,
-        mismatches,
-    }
+    (n_rows_compared, mismatches)
 }
 
 fn trace_mismatch(program: &str, diff: TraceDiff) -> Mismatch {

@@ -59,6 +59,9 @@ pub enum InputsError {
     /// The text is not JSON of the expected shape.
     #[error("malformed inputs: {0}")]
     Json(#[from] serde_json::Error),
+    /// The text is JSON, but not an object.
+    #[error("malformed inputs: expected a JSON object")]
+    NotAnObject,
     /// A value is not a canonical field element.
     #[error("{field}[{index}]: {value:?} is not a field element")]
     NotFieldElement {
@@ -215,6 +218,8 @@ fn build_merkle_store(raw: &[RawMerkleData]) -> Result<MerkleStore, InputsError>
                     SimpleSmt::<64>::with_leaves(entries).map_err(|e| merkle_error(index, e))?;
                 store.extend(tree.inner_nodes());
             }
+            // An empty partial tree adds no node (and miden-crypto's constructor would panic on it).
+            RawMerkleData::PartialMerkleTree(entries) if entries.is_empty() => {}
             RawMerkleData::PartialMerkleTree(entries) => {
                 let entries = entries
                     .iter()
@@ -240,7 +245,12 @@ impl ProgramInputs {
     /// Returns an error if the text is not JSON of the documented shape, or a value, word or tree
     /// in it is invalid. Never panics.
     pub fn from_json(text: &str) -> Result<Self, InputsError> {
-        let raw: RawInputFile = serde_json::from_str(text)?;
+        let value: serde_json::Value = serde_json::from_str(text)?;
+        if !value.is_object() {
+            // serde would otherwise accept an array for the struct, field by field.
+            return Err(InputsError::NotAnObject);
+        }
+        let raw = RawInputFile::deserialize(value)?;
         if raw.operand_stack.len() > MAX_STACK_INPUTS {
             return Err(InputsError::TooManyStackInputs {
                 n_values: raw.operand_stack.len(),
@@ -328,5 +338,163 @@ impl ProgramInputs {
             .with_stack(self.advice_stack.iter().copied())
             .with_map(self.advice_map.iter().cloned())
             .with_merkle_store(self.merkle_store.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn word_hex(values: [u64; 4]) -> String {
+        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        format!("0x{hex}")
+    }
+
+    fn err(text: &str) -> InputsError {
+        ProgramInputs::from_json(text).expect_err("inputs must be rejected")
+    }
+
+    #[test]
+    fn empty_object_gives_empty_inputs() {
+        let inputs = ProgramInputs::from_json("{}").expect("valid");
+        assert!(inputs.operand_stack.is_empty() && inputs.advice_stack.is_empty());
+        assert_eq!(inputs.stack_top_first(), [Felt::new(0); 16]);
+    }
+
+    #[test]
+    fn values_as_numbers_or_strings_in_upstream_order() {
+        let inputs = ProgramInputs::from_json(
+            r#"{"operand_stack": ["1", 2, " 3 "], "advice_stack": [4, "5"]}"#,
+        )
+        .expect("valid");
+        let top = inputs.stack_top_first();
+        assert_eq!(
+            &top[..4],
+            &[Felt::new(3), Felt::new(2), Felt::new(1), Felt::new(0)]
+        );
+        assert_eq!(*inputs.upstream_stack_inputs(), top);
+        assert_eq!(inputs.weft_stack_inputs().as_slice(), &top);
+        assert_eq!(inputs.advice_stack, [Felt::new(4), Felt::new(5)]);
+        assert_eq!(
+            inputs.upstream_advice_inputs().stack,
+            inputs.weft_advice_inputs().stack
+        );
+    }
+
+    #[test]
+    fn advice_map_keys_are_upstream_word_hex() {
+        let key = word_hex([1, 2, 3, 4]);
+        let inputs =
+            ProgramInputs::from_json(&format!(r#"{{"advice_map": {{"{key}": [7, "8"]}}}}"#))
+                .expect("valid");
+        let expected = Word::from([Felt::new(1), Felt::new(2), Felt::new(3), Felt::new(4)]);
+        assert_eq!(
+            inputs.advice_map,
+            [(expected, vec![Felt::new(7), Felt::new(8)])]
+        );
+        // The prefix is optional.
+        let inputs =
+            ProgramInputs::from_json(&format!(r#"{{"advice_map": {{"{}": []}}}}"#, &key[2..]))
+                .expect("valid");
+        assert_eq!(inputs.advice_map[0].0, expected);
+    }
+
+    #[test]
+    fn merkle_store_holds_every_tree() {
+        let leaves: Vec<String> = (0..4u64).map(|i| word_hex([i, i, i, i])).collect();
+        let text = format!(
+            r#"{{"merkle_store": [
+                {{"merkle_tree": ["{}", "{}", "{}", "{}"]}},
+                {{"sparse_merkle_tree": [[5, "{}"]]}},
+                {{"partial_merkle_tree": [[[1, 0], "{}"], [[1, 1], "{}"]]}}
+            ]}}"#,
+            leaves[0], leaves[1], leaves[2], leaves[3], leaves[1], leaves[2], leaves[3]
+        );
+        let inputs = ProgramInputs::from_json(&text).expect("valid");
+        let leaf_words: Vec<Word> = (0..4u64).map(|i| Word::from([Felt::new(i); 4])).collect();
+        let tree = MerkleTree::new(leaf_words.clone()).expect("four leaves");
+        let index = NodeIndex::new(2, 3).expect("valid index");
+        assert_eq!(
+            inputs
+                .merkle_store
+                .get_node(tree.root(), index)
+                .expect("stored"),
+            leaf_words[3]
+        );
+        let smt = SimpleSmt::<64>::with_leaves([(5, leaf_words[1])]).expect("one leaf");
+        let index = NodeIndex::new(64, 5).expect("valid index");
+        assert_eq!(
+            inputs
+                .merkle_store
+                .get_node(smt.root(), index)
+                .expect("stored"),
+            leaf_words[1]
+        );
+        assert_eq!(inputs.weft_advice_inputs().store, inputs.merkle_store);
+    }
+
+    #[test]
+    fn malformed_inputs_are_typed_errors() {
+        assert!(matches!(err("{"), InputsError::Json(_)));
+        assert!(matches!(err("[]"), InputsError::NotAnObject));
+        assert!(matches!(err("7"), InputsError::NotAnObject));
+        assert!(matches!(
+            err(r#"{"operand_stak": []}"#),
+            InputsError::Json(_)
+        ));
+        assert!(matches!(
+            err(r#"{"operand_stack": [1.5]}"#),
+            InputsError::Json(_)
+        ));
+        assert!(matches!(
+            err(r#"{"operand_stack": [-1]}"#),
+            InputsError::Json(_)
+        ));
+        assert!(matches!(
+            err(r#"{"operand_stack": ["18446744069414584321"]}"#),
+            InputsError::NotFieldElement { index: 0, .. }
+        ));
+        assert!(matches!(
+            err(r#"{"advice_stack": [1, "x"]}"#),
+            InputsError::NotFieldElement { index: 1, .. }
+        ));
+        assert!(matches!(
+            err(r#"{"operand_stack": [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17]}"#),
+            InputsError::TooManyStackInputs { n_values: 17 }
+        ));
+        assert!(matches!(
+            err(r#"{"advice_map": {"0x12": [1]}}"#),
+            InputsError::InvalidWord { .. }
+        ));
+        let not_canonical = format!("0x{}", "ff".repeat(32));
+        assert!(matches!(
+            err(&format!(r#"{{"advice_map": {{"{not_canonical}": []}}}}"#)),
+            InputsError::InvalidWord { .. }
+        ));
+        let leaf = word_hex([1, 2, 3, 4]);
+        assert!(matches!(
+            err(&format!(
+                r#"{{"merkle_store": [{{"merkle_tree": ["{leaf}", "{leaf}", "{leaf}"]}}]}}"#
+            )),
+            InputsError::InvalidMerkleData { index: 0, .. }
+        ));
+        assert!(matches!(
+            err(&format!(
+                r#"{{"merkle_store": [{{"partial_merkle_tree": [[[1, 5], "{leaf}"]]}}]}}"#
+            )),
+            InputsError::InvalidMerkleData { index: 0, .. }
+        ));
+        assert!(matches!(
+            err(r#"{"merkle_store": [{"merkle_forest": []}]}"#),
+            InputsError::Json(_)
+        ));
+        assert!(matches!(
+            err(r#"{"merkle_store": [{"merkle_tree": []}]}"#),
+            InputsError::InvalidMerkleData { index: 0, .. }
+        ));
+        assert!(
+            ProgramInputs::from_json(r#"{"merkle_store": [{"partial_merkle_tree": []}]}"#).is_ok()
+        );
     }
 }

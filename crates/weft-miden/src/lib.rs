@@ -10,7 +10,7 @@ pub mod convert;
 pub mod inputs;
 pub mod upstream;
 
-pub use conformance::{Mismatch, ProgramComparison, compare_program};
+pub use conformance::{Mismatch, ProgramComparison, compare_program, compare_runs};
 pub use convert::{
     ConvertError, ConvertedForest, convert_forest, convert_operation, convert_program,
 };

@@ -14,7 +14,14 @@ mod common;
 use std::collections::BTreeMap;
 
 use weft_core::OpCode;
-use weft_miden::{UpstreamRun, compare_program, load_program};
+use weft_core::{
+    ONE,
+    trace::{CORE_COLUMN_NAMES, CoreTrace},
+};
+use weft_miden::{
+    Mismatch, UpstreamRun, compare_program, compare_runs, conformance::run_reference, load_program,
+    run_upstream,
+};
 
 /// What one program contributed.
 #[derive(Default)]
@@ -117,5 +124,69 @@ fn traces_match_upstream() {
         "{} problems:\n{}",
         tally.problems.len(),
         tally.problems.join("\n")
+    );
+}
+
+fn own_program(name: &str) -> weft_miden::LoadedProgram {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("programs")
+        .join(format!("{name}.masm"));
+    load_program(&path).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// The comparison must see a difference when there is one: a corrupted trace cell, corrupted
+/// stack outputs and a different failure clock are each reported, naming the row and column.
+#[test]
+fn comparison_reports_differences() {
+    let program = own_program("cf_while_many");
+    let upstream = run_upstream(&program.upstream, &program.inputs, &[]);
+    let (n_rows, mismatches) = compare_runs("p", &upstream, run_reference(&program));
+    assert!(n_rows >= 64);
+    assert_eq!(mismatches, []);
+
+    let mut weft = run_reference(&program).expect("weft runs the program");
+    let column = weft_core::trace::STACK_TRACE_OFFSET + 3;
+    let mut columns = weft.trace.columns().to_vec();
+    let old = columns[column][7];
+    columns[column][7] = old + ONE;
+    weft.trace = CoreTrace::from_columns(columns).expect("49 equal columns");
+    let (_, mismatches) = compare_runs("p", &upstream, Ok(weft));
+    assert_eq!(
+        mismatches,
+        [Mismatch::Trace {
+            program: "p".to_string(),
+            row: 7,
+            column: CORE_COLUMN_NAMES[column],
+            upstream: old.as_int(),
+            weft: (old + ONE).as_int(),
+        }]
+    );
+
+    let mut weft = run_reference(&program).expect("weft runs the program");
+    let mut outputs = *weft.stack_outputs.as_slice();
+    outputs[15] += ONE;
+    weft.stack_outputs = weft_host::StackOutputs::new(outputs);
+    let (_, mismatches) = compare_runs("p", &upstream, Ok(weft));
+    assert!(
+        matches!(mismatches.as_slice(), [Mismatch::StackOutputs { .. }]),
+        "{mismatches:?}"
+    );
+
+    let failing = own_program("fail_div_by_zero");
+    let mut upstream = run_upstream(&failing.upstream, &failing.inputs, &[]);
+    let (_, mismatches) = compare_runs("f", &upstream, run_reference(&failing));
+    assert_eq!(mismatches, []);
+    if let Err(failure) = &mut upstream {
+        failure.clk += 1;
+    }
+    let (_, mismatches) = compare_runs("f", &upstream, run_reference(&failing));
+    assert!(
+        matches!(mismatches.as_slice(), [Mismatch::ErrorClk { .. }]),
+        "{mismatches:?}"
+    );
+    let (_, mismatches) = compare_runs("f", &upstream, run_reference(&program));
+    assert!(
+        matches!(mismatches.as_slice(), [Mismatch::Outcome { .. }]),
+        "{mismatches:?}"
     );
 }
