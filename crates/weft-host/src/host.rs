@@ -190,7 +190,8 @@ impl DefaultHost {
     }
 
     /// Creates a host with weft's implementations of the core library's event handlers
-    /// (`u64_div`, `smt_peek`).
+    /// (`u64_div`, `falcon_div`, `smt_peek`, `lowerbound_array`, `lowerbound_key_value`,
+    /// `keccak256::hash_bytes`).
     pub fn with_core_lib_handlers() -> Self {
         let mut host = Self::new();
         host.register_core_lib_handlers();
@@ -206,6 +207,22 @@ impl DefaultHost {
         self.replace_handler(
             handlers::SMT_PEEK_EVENT_NAME,
             Arc::new(handlers::handle_smt_peek),
+        );
+        self.replace_handler(
+            handlers::FALCON_DIV_EVENT_NAME,
+            Arc::new(handlers::handle_falcon_div),
+        );
+        self.replace_handler(
+            handlers::KECCAK_HASH_BYTES_EVENT_NAME,
+            Arc::new(handlers::handle_keccak_hash_bytes),
+        );
+        self.replace_handler(
+            handlers::LOWERBOUND_ARRAY_EVENT_NAME,
+            Arc::new(handlers::handle_lowerbound_array),
+        );
+        self.replace_handler(
+            handlers::LOWERBOUND_KEY_VALUE_EVENT_NAME,
+            Arc::new(handlers::handle_lowerbound_key_value),
         );
     }
 

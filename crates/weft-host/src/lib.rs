@@ -29,7 +29,12 @@ mod sys_events;
 pub use advice::{AdviceError, AdviceMutation, AdviceProvider, PrecompileRequest};
 pub use error::{AceError, ErrorKind, ExecutionError};
 pub use events::{EventId, SystemEvent};
-pub use handlers::{SMT_PEEK_EVENT_NAME, U64_DIV_EVENT_NAME, handle_smt_peek, handle_u64_div};
+pub use handlers::{
+    FALCON_DIV_EVENT_NAME, KECCAK_HASH_BYTES_EVENT_NAME, LOWERBOUND_ARRAY_EVENT_NAME,
+    LOWERBOUND_KEY_VALUE_EVENT_NAME, SMT_PEEK_EVENT_NAME, U64_DIV_EVENT_NAME, handle_falcon_div,
+    handle_keccak_hash_bytes, handle_lowerbound_array, handle_lowerbound_key_value,
+    handle_smt_peek, handle_u64_div,
+};
 pub use host::{DefaultHost, EventError, EventHandler, Host, HostError, ProcessView};
 pub use inputs::{AdviceInputs, InputError, StackInputs, StackOutputs};
 pub use options::ExecutionOptions;

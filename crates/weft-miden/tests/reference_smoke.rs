@@ -282,3 +282,43 @@ fn eval_circuit_matches() {
         assert_matches(name, &source, ProgramInputs::default(), false);
     }
 }
+
+#[test]
+fn core_library_handlers_match() {
+    let falcon = "use miden::core::crypto::dsa::falcon512rpo
+        begin push.5 push.123456 exec.falcon512rpo::mod_12289 drop end";
+    assert_matches("falcon_div", falcon, ProgramInputs::default(), true);
+    for value in [2, 3, 0, 9] {
+        let find = format!(
+            "use miden::core::collections::sorted_array
+            begin
+                push.1.1.1.1 push.0 mem_storew_be dropw
+                push.2.2.2.2 push.4 mem_storew_be dropw
+                push.5.5.5.5 push.8 mem_storew_be dropw
+                push.12 push.0 push.{value}.{value}.{value}.{value}
+                exec.sorted_array::find_word
+                drop drop drop drop
+            end"
+        );
+        assert_matches("find_word", &find, ProgramInputs::default(), true);
+    }
+}
+
+#[test]
+fn keccak_precompile_matches() {
+    // Five bytes leave non-zero padding in the second element: the handler fails on both sides.
+    for (n_bytes, ok) in [(0, true), (5, false), (32, true), (36, true), (37, true)] {
+        let keccak = format!(
+            "use miden::core::crypto::hashes::keccak256
+            begin
+                push.67305985.134678021.202050057.269422093 push.0 mem_storew_be dropw
+                push.336794129.404166165.471538201.538910237 push.4 mem_storew_be dropw
+                push.16843009.0.0.0 push.8 mem_storew_be dropw
+                push.{n_bytes} push.0
+                exec.keccak256::hash_bytes
+                dropw dropw
+            end"
+        );
+        assert_matches("keccak", &keccak, ProgramInputs::default(), ok);
+    }
+}

@@ -203,8 +203,13 @@ impl ProcessView for View<'_> {
         self.stack.depth()
     }
 
+    /// As upstream's memory, which is organised in words: an element reads as `Some` (zero if
+    /// never written itself) as soon as any element of its word was written.
     fn mem_element(&self, ctx: u32, addr: u32) -> Option<Felt> {
-        self.memory.get(ctx, addr)
+        let word_start = addr - addr % 4;
+        let touched =
+            (word_start..=word_start.saturating_add(3)).any(|a| self.memory.get(ctx, a).is_some());
+        touched.then(|| self.memory.get(ctx, addr).unwrap_or(ZERO))
     }
 }
 
