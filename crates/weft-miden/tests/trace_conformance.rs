@@ -31,6 +31,8 @@ struct Tally {
     n_rows: usize,
     n_mismatches: usize,
     problems: Vec<String>,
+    /// Upstream error (variant, and kind in weft's terms) → number of failing programs.
+    error_kinds: BTreeMap<String, usize>,
     /// Opcode → names of the programs that execute it.
     op_programs: BTreeMap<u8, Vec<String>>,
 }
@@ -94,6 +96,9 @@ fn traces_match_upstream() {
             }
             Err(failure) => {
                 tally.n_failing_programs += 1;
+                let kind = weft_miden::conformance::upstream_error_kind(&failure.error);
+                let key = format!("{} ({kind:?})", failure.variant_name());
+                *tally.error_kinds.entry(key).or_default() += 1;
                 if !expect_failure {
                     tally.problems.push(format!(
                         "{name}: upstream failed at clk {}: {}",
@@ -107,6 +112,10 @@ fn traces_match_upstream() {
         tally
             .problems
             .extend(comparison.mismatches.iter().map(ToString::to_string));
+    }
+    println!("error paths (upstream error, weft kind, failing programs):");
+    for (kind, n) in &tally.error_kinds {
+        println!("  {kind:<60} {n}");
     }
     let missing = print_op_table(&tally);
     if !missing.is_empty() {
