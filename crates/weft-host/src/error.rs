@@ -34,8 +34,11 @@ pub enum AceError {
 
 /// Why an execution failed.
 ///
-/// Variants that happen at a known cycle carry it as `clk` (the cycle of the row whose operation
-/// failed); [`ExecutionError::clk`] returns it.
+/// Variants that happen at a known cycle carry it as `clk`, the processor's clock when the error
+/// is raised, as upstream's processor reports it: for a failing operation, the cycle of its row;
+/// for a check made after a control row (a non-binary `SPLIT`/`LOOP` condition, a missing `DYN`
+/// target) or before an `END` (stack depth on return), the cycle after the last row written.
+/// [`ExecutionError::clk`] returns it.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ExecutionError {
