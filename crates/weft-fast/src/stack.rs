@@ -1,0 +1,238 @@
+//! The operand stack: one flat buffer, stored bottom to top, with the top 16 elements always in
+//! place.
+//!
+//! Unlike upstream's fixed array (top in the middle, re-centred on underflow), every cell below
+//! the bottom of the live stack is kept zero. A pop at depth 16 then only moves the bottom index
+//! down: the zero that must appear in position 15 is already there, so no copy and no branch on
+//! the value are needed. Only when the bottom index reaches the start of the buffer is the
+//! 16-element window moved back up (once per `HOME` such pops). A push past the end of the
+//! buffer doubles it, so the stack is unbounded like upstream's sequential processor.
+//!
+//! A parallel buffer keeps, for every element in the overflow, the clock cycle of the push that
+//! moved it there (the trace's `b1` column needs it at fragment boundaries).
+
+use weft_core::{Felt, ZERO};
+
+/// Where the bottom of the stack starts (and is moved back to).
+const HOME: usize = 2048;
+/// The initial buffer length.
+const INITIAL_LEN: usize = 8192;
+/// Visible stack elements.
+pub(crate) const TOP: usize = 16;
+
+/// The overflow of a caller's context, put aside while a callee runs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SavedOverflow {
+    /// Overflow values, bottom first.
+    pub values: Vec<Felt>,
+    /// The clock cycle of the push that moved each value into the overflow.
+    pub clks: Vec<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Stack {
+    buf: Vec<Felt>,
+    clks: Vec<u32>,
+    /// Index of the top element.
+    top: usize,
+    /// Index of the bottom element (`top - bot + 1` = depth, at least 16).
+    bot: usize,
+}
+
+impl Stack {
+    /// A stack holding `inputs` (top first).
+    pub(crate) fn new(inputs: &[Felt; TOP]) -> Self {
+        let mut buf = vec![ZERO; INITIAL_LEN];
+        for (i, v) in inputs.iter().enumerate() {
+            buf[HOME + TOP - 1 - i] = *v;
+        }
+        Self {
+            buf,
+            clks: vec![0; INITIAL_LEN],
+            top: HOME + TOP - 1,
+            bot: HOME,
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn get(&self, idx: usize) -> Felt {
+        self.buf[self.top - idx]
+    }
+
+    #[inline(always)]
+    pub(crate) fn set(&mut self, idx: usize, value: Felt) {
+        let i = self.top - idx;
+        self.buf[i] = value;
+    }
+
+    #[inline(always)]
+    pub(crate) fn depth(&self) -> usize {
+        self.top - self.bot + 1
+    }
+
+    /// The element at any position (0 = top), zero past the depth.
+    pub(crate) fn get_any(&self, idx: usize) -> Felt {
+        if idx < self.depth() {
+            self.buf[self.top - idx]
+        } else {
+            ZERO
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn push(&mut self, value: Felt, clk: u32) {
+        self.top += 1;
+        if self.top == self.buf.len() {
+            self.grow();
+        }
+        self.buf[self.top] = value;
+        self.clks[self.top - TOP] = clk;
+    }
+
+    #[inline(always)]
+    pub(crate) fn pop(&mut self) {
+        if self.top - self.bot == TOP - 1 {
+            self.bot -= 1;
+            if self.bot == 0 {
+                self.relocate(HOME);
+            }
+        }
+        self.top -= 1;
+    }
+
+    #[cold]
+    fn grow(&mut self) {
+        let len = self.buf.len() * 2;
+        self.buf.resize(len, ZERO);
+        self.clks.resize(len, 0);
+    }
+
+    /// Moves the live stack so that its bottom is at `new_bot`, keeping every cell below it
+    /// zero.
+    #[cold]
+    fn relocate(&mut self, new_bot: usize) {
+        let depth = self.top + 1 - self.bot;
+        while new_bot + depth + 1 >= self.buf.len() {
+            self.grow();
+        }
+        self.buf.copy_within(self.bot..=self.top, new_bot);
+        self.clks.copy_within(self.bot..=self.top, new_bot);
+        // Relocation only ever moves the stack up, so the cells it leaves are below `new_bot`.
+        debug_assert!(new_bot > self.bot);
+        self.buf[self.bot..new_bot].fill(ZERO);
+        self.top = new_bot + depth - 1;
+        self.bot = new_bot;
+    }
+
+    /// Starts a new context: the overflow is set aside (and zeroed) and returned.
+    pub(crate) fn start_context(&mut self) -> SavedOverflow {
+        let n = self.depth() - TOP;
+        let range = self.bot..self.bot + n;
+        let saved = SavedOverflow {
+            values: self.buf[range.clone()].to_vec(),
+            clks: self.clks[range.clone()].to_vec(),
+        };
+        self.buf[range].fill(ZERO);
+        self.bot += n;
+        saved
+    }
+
+    /// Ends a context whose depth is 16, bringing back the caller's overflow.
+    pub(crate) fn end_context(&mut self, saved: &SavedOverflow) {
+        let n = saved.values.len();
+        if n == 0 {
+            return;
+        }
+        if self.bot < n {
+            self.relocate(HOME + n);
+        }
+        self.buf[self.bot - n..self.bot].copy_from_slice(&saved.values);
+        self.clks[self.bot - n..self.bot].copy_from_slice(&saved.clks);
+        self.bot -= n;
+    }
+
+    /// The top 16 elements, top first.
+    pub(crate) fn top16(&self) -> [Felt; TOP] {
+        core::array::from_fn(|i| self.get(i))
+    }
+
+    /// The overflow, bottom first, with push clocks.
+    pub(crate) fn overflow(&self) -> (&[Felt], &[u32]) {
+        let end = self.top + 1 - TOP;
+        (&self.buf[self.bot..end], &self.clks[self.bot..end])
+    }
+
+    /// The clock cycle of the push of the overflow's top element, or 0 (the `b1` column).
+    #[cfg(test)]
+    pub(crate) fn overflow_addr(&self) -> u32 {
+        if self.depth() > TOP {
+            self.clks[self.top - TOP]
+        } else {
+            0
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(v: u64) -> Felt {
+        Felt::new(v)
+    }
+
+    #[test]
+    fn floor_pops_read_zero_and_relocate() {
+        let mut s = Stack::new(&core::array::from_fn(|i| f(i as u64 + 1)));
+        for _ in 0..(3 * HOME) {
+            s.pop();
+            assert_eq!(s.depth(), TOP);
+            assert_eq!(s.get(15), ZERO);
+        }
+        assert_eq!(s.top16(), [ZERO; TOP]);
+        s.push(f(9), 4);
+        assert_eq!(s.get(0), f(9));
+        assert_eq!(s.overflow_addr(), 4);
+    }
+
+    #[test]
+    fn contexts_hide_and_restore_overflow() {
+        let mut s = Stack::new(&core::array::from_fn(|i| f(i as u64)));
+        for i in 0..20 {
+            s.push(f(100 + i), i as u32);
+        }
+        let before: Vec<Felt> = (0..36).map(|i| s.get_any(i)).collect();
+        let saved = s.start_context();
+        assert_eq!(s.depth(), TOP);
+        assert_eq!(saved.values.len(), 20);
+        for _ in 0..5000 {
+            s.pop();
+        }
+        for i in 0..16 {
+            s.push(before[15 - i], 7);
+        }
+        for _ in 0..16 {
+            s.pop();
+        }
+        for i in 0..16 {
+            s.set(i, before[i]);
+        }
+        s.end_context(&saved);
+        let after: Vec<Felt> = (0..36).map(|i| s.get_any(i)).collect();
+        assert_eq!(before, after);
+        assert_eq!(s.overflow_addr(), 19);
+    }
+
+    #[test]
+    fn growth_keeps_contents() {
+        let mut s = Stack::new(&[ZERO; TOP]);
+        for i in 0..(3 * INITIAL_LEN) as u64 {
+            s.push(f(i), 1);
+        }
+        for i in (0..(3 * INITIAL_LEN) as u64).rev() {
+            assert_eq!(s.get(0), f(i));
+            s.pop();
+        }
+        assert_eq!(s.depth(), TOP);
+    }
+}

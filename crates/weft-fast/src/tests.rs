@@ -1,0 +1,1 @@
+//! Unit tests of the fast processor on hand-built forests.

@@ -1,0 +1,125 @@
+//! Differential tests of weft's fast processor against weft's reference processor and upstream
+//! 0.20.6, on every program of `programs/` and `../shared/corpus`: the same stack outputs and
+//! cycle counts on success, the same error kind and clock cycle on failure.
+
+mod common;
+
+use weft_fast::FastProcessor;
+use weft_host::{ExecutionError, ExecutionOptions};
+use weft_miden::{LoadedProgram, load_program};
+
+/// The outcome of one run, reduced to what the processors are compared on.
+#[derive(Debug, PartialEq, Eq)]
+enum Outcome {
+    Ok { stack: [u64; 16], n_cycles: u64 },
+    Err { kind: weft_host::ErrorKind, clk: Option<u32> },
+}
+
+fn reduce_err(e: &ExecutionError) -> Outcome {
+    Outcome::Err {
+        kind: e.kind(),
+        clk: e.clk(),
+    }
+}
+
+fn run_fast(program: &LoadedProgram, options: ExecutionOptions) -> Outcome {
+    let mut host = weft_miden::conformance::weft_host(program.weft_kernel_forest.as_ref());
+    let processor = FastProcessor::new(
+        program.inputs.weft_stack_inputs(),
+        program.inputs.weft_advice_inputs(),
+        options,
+    );
+    match processor.execute(&program.weft, &mut host) {
+        Ok(out) => Outcome::Ok {
+            stack: out.stack_outputs.to_ints(),
+            n_cycles: u64::from(out.n_cycles),
+        },
+        Err(e) => reduce_err(&e),
+    }
+}
+
+fn run_reference(program: &LoadedProgram, options: ExecutionOptions) -> Outcome {
+    let mut host = weft_miden::conformance::weft_host(program.weft_kernel_forest.as_ref());
+    match weft_reference::execute(
+        &program.weft,
+        program.inputs.weft_stack_inputs(),
+        program.inputs.weft_advice_inputs(),
+        &mut host,
+        options,
+    ) {
+        Ok(out) => Outcome::Ok {
+            stack: out.stack_outputs.to_ints(),
+            n_cycles: out.n_cycles as u64,
+        },
+        Err(e) => reduce_err(&e),
+    }
+}
+
+fn load_all() -> Vec<(String, LoadedProgram)> {
+    common::all_programs()
+        .into_iter()
+        .map(|p| {
+            let loaded = load_program(&p.path).unwrap_or_else(|e| panic!("{}: {e}", p.name));
+            (p.name, loaded)
+        })
+        .collect()
+}
+
+#[test]
+fn fast_matches_reference_and_upstream_on_every_program() {
+    let programs = load_all();
+    let mut problems = Vec::new();
+    let (mut n_ok, mut n_err) = (0, 0);
+    for (name, program) in &programs {
+        let options = ExecutionOptions::default();
+        let fast = run_fast(program, options);
+        let reference = run_reference(program, options);
+        if fast != reference {
+            problems.push(format!("{name}: fast {fast:?} vs reference {reference:?}"));
+        }
+        let extra: Vec<_> = program.kernel_forest.iter().cloned().collect();
+        let upstream = weft_miden::run_upstream(&program.upstream, &program.inputs, &extra);
+        match (&upstream, &fast) {
+            (Ok(run), Outcome::Ok { stack, n_cycles }) => {
+                n_ok += 1;
+                let up: Vec<u64> = run.stack_outputs.iter().map(|f| f.as_int()).collect();
+                if up != stack.to_vec() {
+                    problems.push(format!("{name}: stack {stack:?} vs upstream {up:?}"));
+                }
+                let _ = n_cycles;
+            }
+            (Err(_), Outcome::Err { .. }) => n_err += 1,
+            (up, fast) => problems.push(format!(
+                "{name}: outcome differs from upstream: fast {fast:?}, upstream ok = {}",
+                up.is_ok()
+            )),
+        }
+    }
+    println!(
+        "fast vs reference vs upstream: {} programs ({n_ok} succeed, {n_err} fail), {} problems",
+        programs.len(),
+        problems.len()
+    );
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+#[test]
+fn cycle_limit_matches_reference() {
+    let programs = load_all();
+    let mut problems = Vec::new();
+    for (name, program) in programs.iter().take(40) {
+        let full = run_reference(program, ExecutionOptions::default());
+        let Outcome::Ok { n_cycles, .. } = full else {
+            continue;
+        };
+        for limit in [n_cycles.saturating_sub(1), n_cycles / 2, n_cycles, 64] {
+            let options = ExecutionOptions::with_max_cycles(limit as u32);
+            let fast = run_fast(program, options);
+            let reference = run_reference(program, options);
+            if fast != reference {
+                problems.push(format!("{name} limit {limit}: {fast:?} vs {reference:?}"));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}

@@ -1,0 +1,1 @@
+//! Fragment contexts and replay logs.
