@@ -1,0 +1,230 @@
+//! The [`RecordingTracer`]: a [`Tracer`] that cuts an execution into fragments and fills their
+//! contexts, and [`execute_for_trace`], which runs the fast processor with it.
+
+use weft_core::{Felt, Word};
+use weft_fast::{BlockKind, Checkpoint, ExecutionOutput, FastProcessor, NodeRef, Tracer};
+use weft_host::{AdviceInputs, ExecutionError, ExecutionOptions, Host, StackInputs};
+use weft_mast::Program;
+
+use crate::{
+    AdviceReplay, BlockEntry, ExternalReplay, ForestOrigin, FragmentContext, FragmentState,
+    FrameState, HasherReplay, MemoryReplay, Resolution, TraceContexts, word_to_u64s,
+};
+
+/// Hasher chiplet rows per permutation.
+const HASH_CYCLE_LEN: u32 = 8;
+
+/// Records fragment contexts every `fragment_size` rows.
+#[derive(Debug)]
+pub struct RecordingTracer {
+    fragment_size: u32,
+    next_boundary: u32,
+    block_stack: Vec<BlockEntry>,
+    hasher_addr: u32,
+    forests: Vec<ForestOrigin>,
+    fragments: Vec<FragmentContext>,
+    current: Option<FragmentContext>,
+}
+
+impl RecordingTracer {
+    /// A tracer that starts a fragment every `fragment_size` rows (at least 1).
+    pub fn new(fragment_size: u32) -> Self {
+        Self {
+            fragment_size: fragment_size.max(1),
+            next_boundary: 0,
+            block_stack: Vec::new(),
+            hasher_addr: 1,
+            forests: vec![ForestOrigin::Program],
+            fragments: Vec::new(),
+            current: None,
+        }
+    }
+
+    /// Finishes recording after an execution of `n_cycles` rows.
+    pub fn finish(mut self, n_cycles: u32) -> TraceContexts {
+        if let Some(done) = self.current.take() {
+            self.fragments.push(done);
+        }
+        TraceContexts {
+            fragment_size: self.fragment_size,
+            n_cycles,
+            forests: self.forests,
+            fragments: self.fragments,
+        }
+    }
+
+    #[inline(always)]
+    fn replay(&mut self) -> &mut FragmentContext {
+        self.current
+            .as_mut()
+            .expect("the first row opens a fragment before anything is recorded")
+    }
+
+    fn take_hasher_rows(&mut self, n_rows: u32) -> u32 {
+        let addr = self.hasher_addr;
+        self.hasher_addr += n_rows;
+        addr
+    }
+}
+
+impl Tracer for RecordingTracer {
+    #[inline(always)]
+    fn start_clock_cycle(&mut self, clk: u32) -> bool {
+        clk == self.next_boundary
+    }
+
+    fn checkpoint(&mut self, cp: Checkpoint<'_>) {
+        self.next_boundary = cp.clk + self.fragment_size;
+        if let Some(done) = self.current.take() {
+            self.fragments.push(done);
+        }
+        let state = FragmentState {
+            clk: cp.clk,
+            ctx: cp.ctx,
+            fn_hash: word_to_u64s(&cp.fn_hash),
+            pc_transcript: word_to_u64s(&cp.pc_transcript),
+            stack_top: cp.stack_top.map(|f| f.as_int()),
+            overflow: cp.overflow.iter().map(|f| f.as_int()).collect(),
+            overflow_clks: cp.overflow_clks.to_vec(),
+            frames: cp
+                .frames
+                .iter()
+                .map(|f| FrameState {
+                    ctx: f.ctx,
+                    fn_hash: word_to_u64s(&f.fn_hash),
+                    overflow: f.overflow.values.iter().map(|v| v.as_int()).collect(),
+                    overflow_clks: f.overflow.clks.clone(),
+                })
+                .collect(),
+            block_stack: self.block_stack.clone(),
+            hasher_addr: self.hasher_addr,
+            row: cp.row,
+            continuations: cp.continuations.to_vec(),
+            n_forests: cp.forests.len() as u32,
+        };
+        self.current = Some(FragmentContext {
+            state,
+            advice: AdviceReplay::default(),
+            memory: MemoryReplay::default(),
+            hasher: HasherReplay::default(),
+            external: ExternalReplay::default(),
+        });
+    }
+
+    fn control_enter(&mut self, node: NodeRef, kind: BlockKind) {
+        let n_rows = match kind {
+            BlockKind::Basic { n_batches } => HASH_CYCLE_LEN * n_batches,
+            _ => HASH_CYCLE_LEN,
+        };
+        let addr = self.take_hasher_rows(n_rows);
+        let (parent_addr, is_loop_body) = self.block_stack.last().map_or((0, false), |p| {
+            (p.addr, p.kind == BlockKind::Loop { entered: true })
+        });
+        self.block_stack.push(BlockEntry {
+            node,
+            kind,
+            addr,
+            parent_addr,
+            is_loop_body,
+        });
+        self.replay().hasher.block_addrs.push(addr);
+    }
+
+    fn respan(&mut self) {
+        if let Some(top) = self.block_stack.last_mut() {
+            top.addr += HASH_CYCLE_LEN;
+        }
+    }
+
+    fn control_exit(&mut self, _node: NodeRef) {
+        self.block_stack.pop();
+    }
+
+    fn advice_popped(&mut self, values: &[Felt]) {
+        self.replay()
+            .advice
+            .values
+            .extend(values.iter().map(|v| v.as_int()));
+    }
+
+    fn memory_read_element(&mut self, value: Felt, _addr: u32, _ctx: u32, _clk: u32) {
+        self.replay().memory.elements.push(value.as_int());
+    }
+
+    fn memory_read_word(&mut self, value: Word, _addr: u32, _ctx: u32, _clk: u32) {
+        self.replay().memory.words.push(word_to_u64s(&value));
+    }
+
+    fn hasher_permuted(&mut self, output: &[Felt; 12]) {
+        let addr = self.take_hasher_rows(HASH_CYCLE_LEN);
+        self.replay()
+            .hasher
+            .permutations
+            .push((addr, output.map(|f| f.as_int())));
+    }
+
+    fn merkle_root_computed(&mut self, depth: u32, update: bool, root: Word) {
+        let per_level = if update { 2 } else { 1 };
+        let addr = self.take_hasher_rows(HASH_CYCLE_LEN * depth * per_level);
+        self.replay()
+            .hasher
+            .merkle_roots
+            .push((addr, word_to_u64s(&root)));
+    }
+
+    fn forest_resolved(&mut self, digest: Word, forest: u32, root: u32, is_new: bool) {
+        let digest = word_to_u64s(&digest);
+        if is_new {
+            self.forests.push(ForestOrigin::Host { digest });
+        }
+        self.replay().external.resolutions.push(Resolution {
+            digest,
+            forest,
+            root,
+        });
+    }
+}
+
+/// Executes `program` with default options, recording a fragment context every
+/// `fragment_size` rows.
+///
+/// # Errors
+/// The execution's error.
+pub fn execute_for_trace(
+    program: &Program,
+    stack_inputs: StackInputs,
+    advice_inputs: AdviceInputs,
+    host: &mut impl Host,
+    fragment_size: u32,
+) -> Result<(ExecutionOutput, TraceContexts), ExecutionError> {
+    execute_for_trace_with_options(
+        program,
+        stack_inputs,
+        advice_inputs,
+        host,
+        fragment_size,
+        ExecutionOptions::default(),
+    )
+}
+
+/// [`execute_for_trace`] with explicit options.
+///
+/// # Errors
+/// The execution's error.
+pub fn execute_for_trace_with_options(
+    program: &Program,
+    stack_inputs: StackInputs,
+    advice_inputs: AdviceInputs,
+    host: &mut impl Host,
+    fragment_size: u32,
+    options: ExecutionOptions,
+) -> Result<(ExecutionOutput, TraceContexts), ExecutionError> {
+    let mut tracer = RecordingTracer::new(fragment_size);
+    let output = FastProcessor::new(stack_inputs, advice_inputs, options).execute_with_tracer(
+        program,
+        host,
+        &mut tracer,
+    )?;
+    let contexts = tracer.finish(output.n_cycles);
+    Ok((output, contexts))
+}
