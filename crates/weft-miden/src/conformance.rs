@@ -10,7 +10,7 @@
 use std::sync::{Arc, OnceLock};
 
 use miden_processor::ExecutionError as UpstreamError;
-use weft_core::trace::{CoreTrace, TraceDiff, first_difference_in_rows};
+use weft_core::trace::{TraceDiff, first_difference_in_rows};
 use weft_host::{DefaultHost, ErrorKind, ExecutionOptions};
 
 use crate::{LoadedProgram, UpstreamRun, convert_forest, run_upstream, upstream::UpstreamFailure};
@@ -238,8 +238,7 @@ pub fn compare_runs(
                     weft: weft_outputs,
                 });
             }
-            let up_trace = CoreTrace::from_columns(up.core_columns.clone())
-                .expect("upstream's core columns have equal lengths");
+            let up_trace = &up.trace;
             let mut weft_trace = weft.trace;
             let len = up_trace.num_rows();
             if weft_trace.num_rows() > len {
@@ -252,7 +251,7 @@ pub fn compare_runs(
             weft_trace.pad_to(len);
             let rows = 0..len - 1;
             n_rows_compared = rows.len();
-            if let Some(diff) = first_difference_in_rows(&up_trace, &weft_trace, rows) {
+            if let Some(diff) = first_difference_in_rows(up_trace, &weft_trace, rows) {
                 mismatches.push(trace_mismatch(&program_name, diff));
             }
         }

@@ -114,11 +114,11 @@ enum RawFelt {
 #[serde(deny_unknown_fields)]
 enum RawMerkleData {
     #[serde(rename = "merkle_tree")]
-    MerkleTree(Vec<String>),
+    Full(Vec<String>),
     #[serde(rename = "sparse_merkle_tree")]
-    SparseMerkleTree(Vec<(u64, String)>),
+    Sparse(Vec<(u64, String)>),
     #[serde(rename = "partial_merkle_tree")]
-    PartialMerkleTree(Vec<((u8, u64), String)>),
+    Partial(Vec<((u8, u64), String)>),
 }
 
 /// The untrusted file, before its values are checked.
@@ -201,7 +201,7 @@ fn build_merkle_store(raw: &[RawMerkleData]) -> Result<MerkleStore, InputsError>
     for (index, data) in raw.iter().enumerate() {
         let field = format!("merkle_store[{index}]");
         match data {
-            RawMerkleData::MerkleTree(leaves) => {
+            RawMerkleData::Full(leaves) => {
                 let leaves = leaves
                     .iter()
                     .map(|leaf| parse_word(leaf, &field))
@@ -209,7 +209,7 @@ fn build_merkle_store(raw: &[RawMerkleData]) -> Result<MerkleStore, InputsError>
                 let tree = MerkleTree::new(leaves).map_err(|e| merkle_error(index, e))?;
                 store.extend(tree.inner_nodes());
             }
-            RawMerkleData::SparseMerkleTree(entries) => {
+            RawMerkleData::Sparse(entries) => {
                 let entries = entries
                     .iter()
                     .map(|(leaf_idx, leaf)| Ok((*leaf_idx, parse_word(leaf, &field)?)))
@@ -219,8 +219,8 @@ fn build_merkle_store(raw: &[RawMerkleData]) -> Result<MerkleStore, InputsError>
                 store.extend(tree.inner_nodes());
             }
             // An empty partial tree adds no node (and miden-crypto's constructor would panic on it).
-            RawMerkleData::PartialMerkleTree(entries) if entries.is_empty() => {}
-            RawMerkleData::PartialMerkleTree(entries) => {
+            RawMerkleData::Partial(entries) if entries.is_empty() => {}
+            RawMerkleData::Partial(entries) => {
                 let entries = entries
                     .iter()
                     .map(|((depth, node_idx), node)| {

@@ -3,6 +3,13 @@
 //! This is the only crate of the workspace that depends on the upstream crates. It converts
 //! upstream programs and forests into weft's own types, assembles MASM with upstream's assembler
 //! and core library, and (in its tests) compares weft with upstream.
+//!
+//! For tools: [`load_program`] assembles a `.masm` file (with its `.inputs` file, see
+//! [`inputs`]), [`run_upstream`] runs it on upstream's processor and [`compare_program`] runs
+//! it on both processors and lists every difference. The trace conformance suite over the
+//! corpus and `programs/` is `cargo test -p weft-miden --test trace_conformance -- --nocapture`
+//! (it prints the programs and rows compared, the mismatches, and the error-path and opcode
+//! coverage tables).
 
 pub mod compare;
 pub mod conformance;

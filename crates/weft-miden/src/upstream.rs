@@ -12,7 +12,7 @@ use miden_core::{Felt, Program, mast::MastForest};
 use miden_core_lib::CoreLibrary;
 use miden_processor::{DefaultHost, ExecutionError, ExecutionOptions, ExecutionTrace, Process};
 use weft_core::trace::{
-    CORE_TRACE_WIDTH, DECODER_TRACE_OFFSET,
+    CORE_TRACE_WIDTH, CoreTrace, DECODER_TRACE_OFFSET,
     decoder::{NUM_OP_BITS, OP_BITS_OFFSET},
 };
 use winter_prover::Trace;
@@ -38,9 +38,9 @@ pub fn upstream_host() -> DefaultHost {
 /// The part of a successful upstream run that weft is compared on.
 #[derive(Debug, Clone)]
 pub struct UpstreamRun {
-    /// The 49 core columns (system, decoder, stack), each of the full trace length, including
-    /// upstream's final random row.
-    pub core_columns: Vec<Vec<Felt>>,
+    /// The 49 core columns (system, decoder, stack) of the full trace, including upstream's final
+    /// random row.
+    pub trace: CoreTrace,
     /// The stack outputs, top first (16 values).
     pub stack_outputs: Vec<Felt>,
     /// The number of executed clock cycles (the clock after the last operation).
@@ -50,14 +50,14 @@ pub struct UpstreamRun {
 impl UpstreamRun {
     /// The number of rows in upstream's trace (a power of two, at least 64).
     pub fn trace_len(&self) -> usize {
-        self.core_columns.first().map_or(0, Vec::len)
+        self.trace.num_rows()
     }
 
     /// Returns the opcode on row `row`, read from the decoder's op-bit columns.
     pub fn op_code_at(&self, row: usize) -> u8 {
         (0..NUM_OP_BITS).fold(0u8, |code, bit| {
             let col = DECODER_TRACE_OFFSET + OP_BITS_OFFSET + bit;
-            let value = self.core_columns[col][row].as_int();
+            let value = self.trace.get(row, col).as_int();
             code | (u8::from(value == 1) << bit)
         })
     }
@@ -66,8 +66,8 @@ impl UpstreamRun {
 /// An upstream run that failed.
 #[derive(Debug)]
 pub struct UpstreamFailure {
-    /// Upstream's error.
-    pub error: ExecutionError,
+    /// Upstream's error (boxed: upstream's error type is large).
+    pub error: Box<ExecutionError>,
     /// The processor's clock cycle when the error was raised.
     pub clk: u32,
 }
@@ -108,7 +108,10 @@ pub fn run_upstream(
         Ok(outputs) => outputs,
         Err(error) => {
             let clk = u32::from(process.state().clk());
-            return Err(UpstreamFailure { error, clk });
+            return Err(UpstreamFailure {
+                error: Box::new(error),
+                clk,
+            });
         }
     };
     let trace = ExecutionTrace::new(process, stack_outputs.clone());
@@ -117,8 +120,10 @@ pub fn run_upstream(
     let core_columns = (0..CORE_TRACE_WIDTH)
         .map(|col| main.get_column(col).to_vec())
         .collect();
+    let trace = CoreTrace::from_columns(core_columns)
+        .expect("upstream's main trace starts with 49 core columns of equal length");
     Ok(UpstreamRun {
-        core_columns,
+        trace,
         stack_outputs: stack_outputs.iter().copied().collect(),
         n_cycles,
     })
