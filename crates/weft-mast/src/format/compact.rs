@@ -63,12 +63,12 @@ fn zigzag(v: u64) -> u64 {
 }
 
 fn unzigzag(z: u64, offset: usize) -> Result<Felt, FormatError> {
-    let v = if z % 2 == 0 {
+    let v = if z.is_multiple_of(2) {
         z / 2
     } else {
         // n = (z + 1) / 2 without overflow; n >= 1.
         let n = z / 2 + 1;
-        Felt::MODULUS.checked_sub(n).unwrap_or(0)
+        Felt::MODULUS.saturating_sub(n)
     };
     // Only the canonical form is accepted: each felt has exactly one zigzag value.
     if v < Felt::MODULUS && zigzag(v) == z {

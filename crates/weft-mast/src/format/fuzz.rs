@@ -223,7 +223,7 @@ pub fn forest_from_bytes(data: &[u8]) -> MastForest {
             7 => b.add_loop(pick(&mut c, &ids)).ok(),
             8 => b.add_call(pick(&mut c, &ids)).ok(),
             9 => b.add_syscall(pick(&mut c, &ids)).ok(),
-            10 => if c.byte() % 2 == 0 {
+            10 => if c.byte().is_multiple_of(2) {
                 b.add_dyn()
             } else {
                 b.add_dyncall()
@@ -244,7 +244,7 @@ pub fn forest_from_bytes(data: &[u8]) -> MastForest {
                 None
             }
             _ => {
-                if c.byte() % 2 == 0 {
+                if c.byte().is_multiple_of(2) {
                     let key = Word::new([
                         Felt::new(c.u64()),
                         Felt::new(1),

@@ -489,7 +489,8 @@ fn fuzz_corpora_run_clean() {
             }
         }
     }
-    let bodies: [(&str, fn(&[u8])); 4] = [
+    type Body = fn(&[u8]);
+    let bodies: [(&str, Body); 4] = [
         ("fast", fuzz::fuzz_fast),
         ("compact", fuzz::fuzz_compact),
         ("text", fuzz::fuzz_text),
