@@ -671,14 +671,11 @@ impl<H: Host, T: Tracer> Run<'_, H, T> {
                     execute_op(self, op)?;
                     self.end_row()?;
                 }
-            } else if self.clk as u64 + ops.len() as u64 <= u64::from(self.max_cycles) {
-                // No cycle-limit check can fire inside this batch.
-                for (op_idx, op) in ops.iter().enumerate() {
-                    self.begin_row(RowAt::Op {
-                        block: node,
-                        batch: batch_idx as u32,
-                        op: op_idx as u32,
-                    });
+            } else if self.clk as u64 + ops.len() as u64 <= u64::from(self.max_cycles)
+                && ops.len() as u64 <= u64::from(self.tracer.quiet_rows(self.clk))
+            {
+                // No cycle-limit check can fire and no checkpoint is due inside this batch.
+                for op in ops {
                     execute_op(self, op)?;
                     self.clk += 1;
                 }

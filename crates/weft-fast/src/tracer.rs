@@ -10,7 +10,8 @@
 //! # Order of hooks within a row
 //! For every row, in this order:
 //! 1. [`Tracer::start_clock_cycle`] with the row's clock cycle, before anything of the row has
-//!    happened. If it returns `true`, [`Tracer::checkpoint`] follows at once with the full state
+//!    happened (except for operation rows the tracer declared quiet with
+//!    [`Tracer::quiet_rows`]). If it returns `true`, [`Tracer::checkpoint`] follows at once with the full state
 //!    *before* the row (the state a trace row shows in its system and stack columns).
 //! 2. For a start row, [`Tracer::control_enter`]; for a `RESPAN` row, [`Tracer::respan`]; for an
 //!    `END` row, [`Tracer::control_exit`]. For a `DYN`/`DYNCALL` start row, the memory read of
@@ -180,6 +181,15 @@ pub trait Tracer {
         false
     }
 
+    /// How many rows, starting at `clk`, certainly need no checkpoint: `start_clock_cycle`
+    /// would return `false` for each of them. The processor may then skip calling
+    /// `start_clock_cycle` for those rows (it does so for whole batches of a basic block), so a
+    /// tracer that wants to see every row must keep the default of 0.
+    #[inline(always)]
+    fn quiet_rows(&self, clk: u32) -> u32 {
+        0
+    }
+
     /// The state before the row announced by the preceding `start_clock_cycle`.
     #[inline(always)]
     fn checkpoint(&mut self, checkpoint: Checkpoint<'_>) {}
@@ -228,4 +238,9 @@ pub trait Tracer {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct NoopTracer;
 
-impl Tracer for NoopTracer {}
+impl Tracer for NoopTracer {
+    #[inline(always)]
+    fn quiet_rows(&self, _clk: u32) -> u32 {
+        u32::MAX
+    }
+}

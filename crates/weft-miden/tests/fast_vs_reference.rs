@@ -11,8 +11,14 @@ use weft_miden::{LoadedProgram, load_program};
 /// The outcome of one run, reduced to what the processors are compared on.
 #[derive(Debug, PartialEq, Eq)]
 enum Outcome {
-    Ok { stack: [u64; 16], n_cycles: u64 },
-    Err { kind: weft_host::ErrorKind, clk: Option<u32> },
+    Ok {
+        stack: [u64; 16],
+        n_cycles: u64,
+    },
+    Err {
+        kind: weft_host::ErrorKind,
+        clk: Option<u32>,
+    },
 }
 
 fn reduce_err(e: &ExecutionError) -> Outcome {

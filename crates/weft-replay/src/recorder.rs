@@ -73,6 +73,11 @@ impl Tracer for RecordingTracer {
         clk == self.next_boundary
     }
 
+    #[inline(always)]
+    fn quiet_rows(&self, clk: u32) -> u32 {
+        self.next_boundary.saturating_sub(clk)
+    }
+
     fn checkpoint(&mut self, cp: Checkpoint<'_>) {
         self.next_boundary = cp.clk + self.fragment_size;
         if let Some(done) = self.current.take() {

@@ -1,0 +1,236 @@
+//! `weft-compare`: runs upstream 0.20.6's fast processor and weft's fast processor on the same
+//! programs in one process and prints a speed table (`cargo xtask compare` runs it in release
+//! mode).
+//!
+//! Usage: `weft-compare [DIR_OR_FILE...] [--fragment-size N] [--min-time-ms T]`; by default the
+//! programs of `../shared/corpus`. Each figure is the best of repeated runs lasting at least
+//! `T` milliseconds in total (default 300).
+
+use std::{
+    future::Future,
+    path::{Path, PathBuf},
+    pin::pin,
+    task::{Context, Poll, Waker},
+    time::{Duration, Instant},
+};
+
+use weft_miden::{LoadedProgram, load_program};
+
+/// Polls a future that never waits on anything external (upstream's async API with a host that
+/// answers at once) to completion on this thread.
+fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    let mut cx = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(value) = future.as_mut().poll(&mut cx) {
+            return value;
+        }
+    }
+}
+
+/// The best time of `f` over repeated runs lasting at least `min_time` in total (at least 3).
+fn best_time(min_time: Duration, mut f: impl FnMut()) -> Duration {
+    let mut best = Duration::MAX;
+    let start = Instant::now();
+    let mut runs = 0;
+    while runs < 3 || start.elapsed() < min_time {
+        let t = Instant::now();
+        f();
+        best = best.min(t.elapsed());
+        runs += 1;
+    }
+    best
+}
+
+struct Row {
+    name: String,
+    n_cycles: u64,
+    up_exec: Duration,
+    weft_exec: Duration,
+    up_e4t: Duration,
+    weft_e4t: Duration,
+}
+
+fn upstream_host(p: &LoadedProgram) -> miden_processor::DefaultHost {
+    let mut host = weft_miden::upstream::upstream_host();
+    if let Some(forest) = &p.kernel_forest {
+        host.load_library(forest).expect("kernel loads");
+    }
+    host
+}
+
+fn upstream_exec(
+    p: &LoadedProgram,
+    host: &mut miden_processor::DefaultHost,
+    fragment: Option<usize>,
+) -> u64 {
+    let stack: Vec<_> = p
+        .inputs
+        .upstream_stack_inputs()
+        .iter()
+        .rev()
+        .copied()
+        .collect();
+    let processor = miden_processor::fast::FastProcessor::new_with_advice_inputs(
+        &stack,
+        p.inputs.upstream_advice_inputs(),
+    );
+    let out = match fragment {
+        None => block_on(processor.execute(&p.upstream, host)).map(|o| o.stack),
+        Some(size) => {
+            block_on(processor.execute_for_trace(&p.upstream, host, size)).map(|o| o.0.stack)
+        }
+    };
+    out.map(|s| s[0].as_int()).unwrap_or(u64::MAX)
+}
+
+fn weft_exec(
+    p: &LoadedProgram,
+    host: &mut weft_host::DefaultHost,
+    fragment: Option<u32>,
+) -> (u64, u64) {
+    let out = match fragment {
+        None => weft_fast::FastProcessor::new(
+            p.inputs.weft_stack_inputs(),
+            p.inputs.weft_advice_inputs(),
+            weft_host::ExecutionOptions::default(),
+        )
+        .execute(&p.weft, host),
+        Some(size) => weft_replay::execute_for_trace(
+            &p.weft,
+            p.inputs.weft_stack_inputs(),
+            p.inputs.weft_advice_inputs(),
+            host,
+            size,
+        )
+        .map(|(o, _)| o),
+    };
+    out.map(|o| {
+        (
+            o.stack_outputs.as_slice()[0].as_int(),
+            u64::from(o.n_cycles),
+        )
+    })
+    .unwrap_or((u64::MAX, 0))
+}
+
+fn programs(args: &[String]) -> Vec<PathBuf> {
+    let roots: Vec<PathBuf> = if args.is_empty() {
+        vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")]
+    } else {
+        args.iter().map(PathBuf::from).collect()
+    };
+    let mut out = Vec::new();
+    for root in roots {
+        if root.is_dir() {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(&root)
+                .unwrap_or_else(|e| panic!("cannot read {}: {e}", root.display()))
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == "masm"))
+                .filter(|p| p.file_stem().is_some_and(|s| s != "kernel"))
+                .collect();
+            files.sort();
+            out.extend(files);
+        } else {
+            out.push(root);
+        }
+    }
+    out
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn geomean(values: impl Iterator<Item = f64>) -> f64 {
+    let (sum, n) = values.fold((0.0, 0usize), |(s, n), v| (s + v.ln(), n + 1));
+    (sum / n.max(1) as f64).exp()
+}
+
+fn main() {
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let mut take = |flag: &str, default: u64| -> u64 {
+        match args.iter().position(|a| a == flag) {
+            Some(i) => {
+                let v = args
+                    .get(i + 1)
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(default);
+                args.drain(i..(i + 2).min(args.len()));
+                v
+            }
+            None => default,
+        }
+    };
+    let fragment = take("--fragment-size", 4096);
+    let min_time = Duration::from_millis(take("--min-time-ms", 300));
+    let mut rows = Vec::new();
+    for path in programs(&args) {
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let p = match load_program(&path) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("skipping {name}: {e}");
+                continue;
+            }
+        };
+        let mut up_host = upstream_host(&p);
+        let mut weft_host = weft_miden::conformance::weft_host(p.weft_kernel_forest.as_ref());
+        let (weft_top, n_cycles) = weft_exec(&p, &mut weft_host, None);
+        let up_top = upstream_exec(&p, &mut up_host, None);
+        if weft_top != up_top || n_cycles == 0 {
+            eprintln!("skipping {name}: outcomes differ or the program fails");
+            continue;
+        }
+        rows.push(Row {
+            name,
+            n_cycles,
+            up_exec: best_time(min_time, || {
+                std::hint::black_box(upstream_exec(&p, &mut up_host, None));
+            }),
+            weft_exec: best_time(min_time, || {
+                std::hint::black_box(weft_exec(&p, &mut weft_host, None));
+            }),
+            up_e4t: best_time(min_time, || {
+                std::hint::black_box(upstream_exec(&p, &mut up_host, Some(fragment as usize)));
+            }),
+            weft_e4t: best_time(min_time, || {
+                std::hint::black_box(weft_exec(&p, &mut weft_host, Some(fragment as u32)));
+            }),
+        });
+    }
+    println!(
+        "fragment size {fragment}; times are the best of repeated runs (hosts built once per program)\n"
+    );
+    println!(
+        "| program | cycles | upstream exec ms | weft exec ms | upstream MHz | weft MHz | exec speedup | upstream e4t ms | weft e4t ms | e4t speedup | weft e4t/exec |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for r in &rows {
+        let mhz = |d: Duration| r.n_cycles as f64 / d.as_secs_f64() / 1e6;
+        println!(
+            "| {} | {} | {:.3} | {:.3} | {:.1} | {:.1} | {:.2}x | {:.3} | {:.3} | {:.2}x | {:.2} |",
+            r.name,
+            r.n_cycles,
+            ms(r.up_exec),
+            ms(r.weft_exec),
+            mhz(r.up_exec),
+            mhz(r.weft_exec),
+            r.up_exec.as_secs_f64() / r.weft_exec.as_secs_f64(),
+            ms(r.up_e4t),
+            ms(r.weft_e4t),
+            r.up_e4t.as_secs_f64() / r.weft_e4t.as_secs_f64(),
+            r.weft_e4t.as_secs_f64() / r.weft_exec.as_secs_f64(),
+        );
+    }
+    let g = |f: &dyn Fn(&Row) -> f64| geomean(rows.iter().map(f));
+    println!(
+        "\ngeomean: exec speedup {:.2}x, execute_for_trace speedup {:.2}x, weft e4t/exec {:.2}",
+        g(&|r| r.up_exec.as_secs_f64() / r.weft_exec.as_secs_f64()),
+        g(&|r| r.up_e4t.as_secs_f64() / r.weft_e4t.as_secs_f64()),
+        g(&|r| r.weft_e4t.as_secs_f64() / r.weft_exec.as_secs_f64()),
+    );
+}
