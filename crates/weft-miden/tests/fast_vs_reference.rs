@@ -129,3 +129,60 @@ fn cycle_limit_matches_reference() {
     }
     assert!(problems.is_empty(), "{problems:#?}");
 }
+
+#[test]
+fn execute_for_trace_fragments_round_trip_on_every_program() {
+    let programs = load_all();
+    let (mut total_bytes, mut total_cycles) = (0usize, 0u64);
+    let mut problems = Vec::new();
+    for (name, program) in &programs {
+        let plain = run_fast(program, ExecutionOptions::default());
+        let Outcome::Ok { stack, n_cycles } = plain else {
+            continue;
+        };
+        for size in [5u32, 64, 4096] {
+            let mut host = weft_miden::conformance::weft_host(program.weft_kernel_forest.as_ref());
+            let (out, contexts) = weft_replay::execute_for_trace(
+                &program.weft,
+                program.inputs.weft_stack_inputs(),
+                program.inputs.weft_advice_inputs(),
+                &mut host,
+                size,
+            )
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+            if out.stack_outputs.to_ints() != stack || u64::from(out.n_cycles) != n_cycles {
+                problems.push(format!("{name} size {size}: outputs differ from execute"));
+            }
+            let expected = (n_cycles as u32).div_ceil(size) as usize;
+            if contexts.fragments.len() != expected {
+                problems.push(format!(
+                    "{name} size {size}: {} fragments, expected {expected}",
+                    contexts.fragments.len()
+                ));
+            }
+            for (i, fragment) in contexts.fragments.iter().enumerate() {
+                if fragment.state.clk != i as u32 * size {
+                    problems.push(format!("{name} size {size}: fragment {i} starts late"));
+                }
+                let bytes = fragment.to_bytes();
+                if size == 4096 {
+                    total_bytes += bytes.len();
+                }
+                let back = weft_replay::FragmentContext::from_bytes(&bytes).expect("decodes");
+                if &back != fragment {
+                    problems.push(format!(
+                        "{name} size {size}: fragment {i} does not round-trip"
+                    ));
+                }
+            }
+            if size == 4096 {
+                total_cycles += n_cycles;
+            }
+        }
+    }
+    println!(
+        "fragment contexts at 4096 rows: {total_bytes} bytes for {total_cycles} cycles = {:.3} bytes per recorded cycle",
+        total_bytes as f64 / total_cycles.max(1) as f64
+    );
+    assert!(problems.is_empty(), "{problems:#?}");
+}
