@@ -415,11 +415,11 @@ impl<H: Host, T: Tracer> Run<'_, H, T> {
         let forest = Arc::clone(&self.forests[node.forest as usize]);
         let id = node_id(&forest, node.node)?;
         self.cur_forest = node.forest;
-        if self.run_decorators {
-            if let Some(d) = forest.node_decorators(id) {
-                let ids = d.before_enter.clone();
-                self.run_decorator_list(&forest, &ids)?;
-            }
+        if self.run_decorators
+            && let Some(d) = forest.node_decorators(id)
+        {
+            let ids = d.before_enter.clone();
+            self.run_decorator_list(&forest, &ids)?;
         }
         let child = |id: MastNodeId| NodeRef {
             forest: node.forest,

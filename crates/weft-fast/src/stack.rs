@@ -214,8 +214,8 @@ mod tests {
         for _ in 0..16 {
             s.pop();
         }
-        for i in 0..16 {
-            s.set(i, before[i]);
+        for (i, v) in before.iter().take(16).enumerate() {
+            s.set(i, *v);
         }
         s.end_context(&saved);
         let after: Vec<Felt> = (0..36).map(|i| s.get_any(i)).collect();
