@@ -140,6 +140,7 @@ fn execute_for_trace_fragments_round_trip_on_every_program() {
         let Outcome::Ok { stack, n_cycles } = plain else {
             continue;
         };
+        let mut concatenated = Vec::new();
         for size in [5u32, 64, 4096] {
             let mut host = weft_miden::conformance::weft_host(program.weft_kernel_forest.as_ref());
             let (out, contexts) = weft_replay::execute_for_trace(
@@ -178,6 +179,10 @@ fn execute_for_trace_fragments_round_trip_on_every_program() {
             if size == 4096 {
                 total_cycles += n_cycles;
             }
+            concatenated.push(concatenate(&contexts));
+        }
+        if concatenated.windows(2).any(|w| w[0] != w[1]) {
+            problems.push(format!("{name}: replay logs depend on the fragment size"));
         }
     }
     println!(
@@ -185,4 +190,27 @@ fn execute_for_trace_fragments_round_trip_on_every_program() {
         total_bytes as f64 / total_cycles.max(1) as f64
     );
     assert!(problems.is_empty(), "{problems:#?}");
+}
+
+/// Every replay log of every fragment, concatenated in order: must not depend on where the
+/// fragment boundaries fall (nothing lost or duplicated at a boundary).
+fn concatenate(contexts: &weft_replay::TraceContexts) -> String {
+    let mut advice: Vec<u64> = Vec::new();
+    let mut memory: (Vec<u64>, Vec<[u64; 4]>) = (Vec::new(), Vec::new());
+    let mut hasher: (Vec<u32>, Vec<(u32, [u64; 12])>, Vec<(u32, [u64; 4])>) =
+        (Vec::new(), Vec::new(), Vec::new());
+    let mut external: Vec<weft_replay::Resolution> = Vec::new();
+    for f in &contexts.fragments {
+        advice.extend(f.advice.values.iter().copied());
+        memory.0.extend(f.memory.elements.iter().copied());
+        memory.1.extend(f.memory.words.iter().copied());
+        hasher.0.extend(f.hasher.block_addrs.iter().copied());
+        hasher.1.extend(f.hasher.permutations.iter().copied());
+        hasher.2.extend(f.hasher.merkle_roots.iter().copied());
+        external.extend(f.external.resolutions.iter().copied());
+    }
+    format!(
+        "{advice:?} {memory:?} {hasher:?} {external:?} {:?}",
+        contexts.forests
+    )
 }
