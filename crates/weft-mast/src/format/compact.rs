@@ -312,14 +312,17 @@ pub fn read(bytes: &[u8]) -> Result<UntrustedMastForest, FormatError> {
     let n_roots = cur.count_varint("root count", limits::MAX_ROOTS, 33)?;
     let n_ops_at = cur.offset();
     let n_ops_u64 = cur.varint()?;
-    // Seven bits per operation: the packed operations need 7/8 of a byte each.
-    let n_ops = cur.check_count(
-        n_ops_at,
-        "operation count",
-        n_ops_u64,
-        limits::MAX_TOTAL_OPS,
-        1,
-    )?;
+    // Seven bits per operation: eight operations fit in seven bytes, so the count itself is
+    // checked against the absolute limit only and the packed byte length against the input.
+    if n_ops_u64 > limits::MAX_TOTAL_OPS as u64 {
+        return Err(FormatError::LimitExceeded {
+            offset: n_ops_at,
+            what: "operation count",
+            value: n_ops_u64,
+            limit: limits::MAX_TOTAL_OPS as u64,
+        });
+    }
+    let n_ops = n_ops_u64 as usize;
     cur.check_count(
         n_ops_at,
         "packed operation bytes",

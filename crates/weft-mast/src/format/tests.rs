@@ -113,6 +113,21 @@ proptest! {
     }
 }
 
+/// Seven-bit packing puts eight operations in seven bytes, so a forest made of one long NOOP
+/// block has more operations than bytes; the reader must accept it (it once did not).
+#[test]
+fn long_noop_block_round_trips_through_compact() {
+    let mut b = MastForestBuilder::new();
+    let block = b.add_block(&vec![Operation::Noop; 600]).expect("block");
+    b.make_root(block).expect("root");
+    let forest = b.build();
+    let bytes = compact::write(&forest).expect("writable");
+    assert!(bytes.len() < 600, "the test needs fewer bytes ({}) than ops", bytes.len());
+    let back = read_compact(&bytes).expect("a long NOOP block reads back");
+    assert_eq!(back, forest);
+    fuzz::check_roundtrips(&forest);
+}
+
 #[test]
 fn small_forest_round_trips_through_every_format() {
     fuzz::check_roundtrips(&small_forest());
