@@ -193,6 +193,12 @@ pub const CORE_COLUMN_NAMES: [&str; CORE_TRACE_WIDTH] = [
 // CORE TRACE
 // ================================================================================================
 
+/// The length of a trace of `n_cycles` executed rows: one `HALT` row after them, then `HALT`
+/// padding up to a power of two, and never fewer than [`MIN_TRACE_LEN`] rows.
+pub fn padded_len(n_cycles: usize) -> usize {
+    (n_cycles + 1).next_power_of_two().max(MIN_TRACE_LEN)
+}
+
 /// The opcode of `HALT`, whose bits fill the decoder's op-bit columns on padding rows.
 const HALT_OPCODE: u8 = crate::OpCode::Halt.as_u8();
 

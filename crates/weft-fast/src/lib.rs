@@ -14,12 +14,12 @@
 pub mod machine;
 pub mod ops;
 mod processor;
-mod stack;
+pub mod stack;
 pub mod tracer;
 
 pub use machine::Machine;
 pub use processor::{ExecutionOutput, FastProcessor};
-pub use stack::SavedOverflow;
+pub use stack::{SavedOverflow, Stack};
 pub use tracer::{
     BlockKind, CallFrame, Checkpoint, Continuation, NodeRef, NoopTracer, RowAt, Tracer,
 };

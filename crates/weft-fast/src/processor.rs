@@ -114,6 +114,9 @@ pub struct ExecutionOutput {
     pub advice: AdviceProvider,
     /// The precompile transcript state at the end.
     pub pc_transcript: Word,
+    /// The forest table [`NodeRef::forest`] indexes: the program's forest first, then every
+    /// forest resolved through the host, in the order it was first needed.
+    pub forests: Vec<Arc<MastForest>>,
 }
 
 // PROCESSOR
@@ -202,6 +205,7 @@ impl FastProcessor {
             n_cycles: run.clk,
             advice: run.advice,
             pc_transcript: run.pc_transcript,
+            forests: run.forests,
         })
     }
 }

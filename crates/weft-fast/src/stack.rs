@@ -18,7 +18,7 @@ const HOME: usize = 2048;
 /// The initial buffer length.
 const INITIAL_LEN: usize = 8192;
 /// Visible stack elements.
-pub(crate) const TOP: usize = 16;
+pub const TOP: usize = 16;
 
 /// The overflow of a caller's context, put aside while a callee runs.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -29,8 +29,9 @@ pub struct SavedOverflow {
     pub clks: Vec<u32>,
 }
 
+/// The operand stack of one execution (see the module documentation for its layout).
 #[derive(Debug, Clone)]
-pub(crate) struct Stack {
+pub struct Stack {
     buf: Vec<Felt>,
     clks: Vec<u32>,
     /// Index of the top element.
@@ -41,7 +42,7 @@ pub(crate) struct Stack {
 
 impl Stack {
     /// A stack holding `inputs` (top first).
-    pub(crate) fn new(inputs: &[Felt; TOP]) -> Self {
+    pub fn new(inputs: &[Felt; TOP]) -> Self {
         let mut buf = vec![ZERO; INITIAL_LEN];
         for (i, v) in inputs.iter().enumerate() {
             buf[HOME + TOP - 1 - i] = *v;
@@ -54,24 +55,46 @@ impl Stack {
         }
     }
 
+    /// A stack restored from a recorded state: the top 16 elements (top first) and the
+    /// overflow (bottom first) with the clock cycle of the push that moved each element there.
+    ///
+    /// Returns `None` if `overflow` and `clks` differ in length.
+    pub fn from_parts(top: &[Felt; TOP], overflow: &[Felt], clks: &[u32]) -> Option<Self> {
+        if overflow.len() != clks.len() {
+            return None;
+        }
+        let mut stack = Self::new(&[ZERO; TOP]);
+        stack.end_context(&SavedOverflow {
+            values: overflow.to_vec(),
+            clks: clks.to_vec(),
+        });
+        for (i, value) in top.iter().enumerate() {
+            stack.set(i, *value);
+        }
+        Some(stack)
+    }
+
+    /// The element at position `idx` (0 = top, below 16).
     #[inline(always)]
-    pub(crate) fn get(&self, idx: usize) -> Felt {
+    pub fn get(&self, idx: usize) -> Felt {
         self.buf[self.top - idx]
     }
 
+    /// Overwrites position `idx` (below 16).
     #[inline(always)]
-    pub(crate) fn set(&mut self, idx: usize, value: Felt) {
+    pub fn set(&mut self, idx: usize, value: Felt) {
         let i = self.top - idx;
         self.buf[i] = value;
     }
 
+    /// The depth of the current context's stack (at least 16).
     #[inline(always)]
-    pub(crate) fn depth(&self) -> usize {
+    pub fn depth(&self) -> usize {
         self.top - self.bot + 1
     }
 
     /// The element at any position (0 = top), zero past the depth.
-    pub(crate) fn get_any(&self, idx: usize) -> Felt {
+    pub fn get_any(&self, idx: usize) -> Felt {
         if idx < self.depth() {
             self.buf[self.top - idx]
         } else {
@@ -79,8 +102,9 @@ impl Stack {
         }
     }
 
+    /// Pushes `value` at clock cycle `clk`; the old position 15 moves into the overflow.
     #[inline(always)]
-    pub(crate) fn push(&mut self, value: Felt, clk: u32) {
+    pub fn push(&mut self, value: Felt, clk: u32) {
         self.top += 1;
         if self.top == self.buf.len() {
             self.grow();
@@ -89,8 +113,9 @@ impl Stack {
         self.clks[self.top - TOP] = clk;
     }
 
+    /// Removes the top element; position 15 is refilled from the overflow, or with zero.
     #[inline(always)]
-    pub(crate) fn pop(&mut self) {
+    pub fn pop(&mut self) {
         if self.top - self.bot == TOP - 1 {
             self.bot -= 1;
             if self.bot == 0 {
@@ -125,7 +150,7 @@ impl Stack {
     }
 
     /// Starts a new context: the overflow is set aside (and zeroed) and returned.
-    pub(crate) fn start_context(&mut self) -> SavedOverflow {
+    pub fn start_context(&mut self) -> SavedOverflow {
         let n = self.depth() - TOP;
         let range = self.bot..self.bot + n;
         let saved = SavedOverflow {
@@ -138,7 +163,7 @@ impl Stack {
     }
 
     /// Ends a context whose depth is 16, bringing back the caller's overflow.
-    pub(crate) fn end_context(&mut self, saved: &SavedOverflow) {
+    pub fn end_context(&mut self, saved: &SavedOverflow) {
         let n = saved.values.len();
         if n == 0 {
             return;
@@ -152,19 +177,19 @@ impl Stack {
     }
 
     /// The top 16 elements, top first.
-    pub(crate) fn top16(&self) -> [Felt; TOP] {
+    pub fn top16(&self) -> [Felt; TOP] {
         core::array::from_fn(|i| self.get(i))
     }
 
     /// The overflow, bottom first, with push clocks.
-    pub(crate) fn overflow(&self) -> (&[Felt], &[u32]) {
+    pub fn overflow(&self) -> (&[Felt], &[u32]) {
         let end = self.top + 1 - TOP;
         (&self.buf[self.bot..end], &self.clks[self.bot..end])
     }
 
     /// The clock cycle of the push of the overflow's top element, or 0 (the `b1` column).
-    #[cfg(test)]
-    pub(crate) fn overflow_addr(&self) -> u32 {
+    #[inline(always)]
+    pub fn overflow_addr(&self) -> u32 {
         if self.depth() > TOP {
             self.clks[self.top - TOP]
         } else {

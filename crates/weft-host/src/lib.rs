@@ -37,7 +37,7 @@ pub use handlers::{
 };
 pub use host::{DefaultHost, EventError, EventHandler, Host, HostError, ProcessView};
 pub use inputs::{AdviceInputs, InputError, StackInputs, StackOutputs};
-pub use options::ExecutionOptions;
+pub use options::{ExecutionOptions, MAX_CYCLES};
 pub use sys_events::handle_system_event;
 
 /// The depth of the visible operand stack.

@@ -74,12 +74,8 @@ pub fn execute(
     processor::Processor::new(program, stack_inputs, advice_inputs, host, options).run(program)
 }
 
-/// Returns the length the reference pads a trace of `n_cycles` executed cycles to.
-pub fn padded_len(n_cycles: usize) -> usize {
-    (n_cycles + 1)
-        .next_power_of_two()
-        .max(weft_core::trace::MIN_TRACE_LEN)
-}
+/// The length the reference pads a trace of `n_cycles` executed cycles to (upstream's rule).
+pub use weft_core::trace::padded_len;
 
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,284 @@
+//! weft's trace generation: the 49 core columns (system, decoder, stack) of an execution trace,
+//! built in parallel from the fragment contexts that [`weft_replay::execute_for_trace`]
+//! records.
+//!
+//! # How
+//! [`build_trace`] allocates the whole column buffer once (49 columns of the padded length,
+//! untouched) and runs one rayon task per fragment. Each task restores its fragment's state and
+//! continues the execution from it with the fast processor's operation semantics
+//! ([`weft_fast::ops`]), reading memory, advice, hasher results and host resolutions from the
+//! fragment's replay logs only: no host, no shared mutable state. It writes its rows straight
+//! into its own row range of the buffer (fragment `i` owns rows `i * fragment_size ..`), so
+//! nothing is merged afterwards. Two things cross a fragment boundary and are settled once
+//! every task is done:
+//! - a `REPEAT` row copies the hasher columns of the row before it (the loop body's `END`), so
+//!   a fragment that starts with `REPEAT` gets them from the previous fragment's last row;
+//! - the `HALT` row after the last executed row (written by the last fragment) and the `HALT`
+//!   padding up to a power of two (written in parallel chunks), exactly as the reference pads.
+//!
+//! Pages of the buffer are first touched by the worker that writes them, so the page-fault
+//! cost is shared by the workers.
+//!
+//! # Untrusted contexts
+//! Contexts may come from elsewhere (they serialize). Every inconsistency (a node outside its
+//! forest, a replay log that runs out, a fragment that does not start where it should, a
+//! condition that is not binary) is a [`TraceGenError`], never a panic. The buffer is sized
+//! from `n_cycles`, which is bounded by [`weft_host::MAX_CYCLES`].
+
+mod columns;
+mod fragment;
+
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use weft_core::{
+    Felt, ONE, OpCode, ZERO,
+    trace::{
+        CLK_COL_IDX, CORE_TRACE_WIDTH, CoreTrace, DECODER_TRACE_OFFSET, STACK_TRACE_RANGE, decoder,
+        padded_len,
+    },
+};
+use weft_host::ExecutionError;
+use weft_mast::MastForest;
+use weft_replay::TraceContexts;
+
+use crate::{columns::Columns, fragment::FragmentBuilder};
+
+/// Why a trace could not be built from a set of contexts.
+#[derive(Debug, thiserror::Error)]
+pub enum TraceGenError {
+    /// The forest table does not match the contexts.
+    #[error("the contexts name {expected} forests but {found} were given")]
+    ForestCount {
+        /// Forests the contexts name.
+        expected: usize,
+        /// Forests given.
+        found: usize,
+    },
+    /// A fragment size of zero.
+    #[error("the fragment size is zero")]
+    ZeroFragmentSize,
+    /// No executed row at all.
+    #[error("the contexts hold no executed row")]
+    Empty,
+    /// More cycles than any execution may run.
+    #[error("{n_cycles} cycles exceed the limit of {limit}")]
+    TooManyCycles {
+        /// The claimed cycle count.
+        n_cycles: u32,
+        /// The limit.
+        limit: u32,
+    },
+    /// The number of fragments does not match the cycle count and fragment size.
+    #[error(
+        "{n_cycles} cycles in fragments of {fragment_size} need {expected} fragments, found {found}"
+    )]
+    FragmentCount {
+        /// Executed rows.
+        n_cycles: u32,
+        /// Rows per fragment.
+        fragment_size: u32,
+        /// Fragments needed.
+        expected: usize,
+        /// Fragments found.
+        found: usize,
+    },
+    /// A fragment does not start at its row.
+    #[error("fragment {fragment} starts at clock cycle {found}, expected {expected}")]
+    FragmentStart {
+        /// The fragment's index.
+        fragment: usize,
+        /// Its first row.
+        expected: u64,
+        /// The clock cycle it records.
+        found: u32,
+    },
+    /// A fragment's rows could not be rebuilt.
+    #[error("fragment {fragment}: {source}")]
+    Fragment {
+        /// The fragment's index.
+        fragment: usize,
+        /// What went wrong.
+        #[source]
+        source: FragmentError,
+    },
+}
+
+/// Why one fragment's rows could not be rebuilt.
+#[derive(Debug, thiserror::Error)]
+pub enum FragmentError {
+    /// The context contradicts itself or the forests.
+    #[error("inconsistent context: {0}")]
+    Inconsistent(&'static str),
+    /// A replay log holds fewer entries than the rows consume.
+    #[error("the {0} replay log ran out")]
+    ReplayExhausted(&'static str),
+    /// An operation failed while its row was rebuilt (the contexts are not of a successful
+    /// execution of these forests).
+    #[error("an operation failed: {0}")]
+    Execution(ExecutionError),
+    /// Rows were left after the execution ended.
+    #[error("the execution ended with rows of the fragment left")]
+    EndedEarly,
+}
+
+/// Builds the core trace (49 columns, padded to a power of two with `HALT` rows) from the
+/// contexts of one execution and its forest table (the [`weft_fast::ExecutionOutput::forests`]
+/// of that execution), one rayon task per fragment on the current thread pool.
+///
+/// # Errors
+/// Contexts that do not describe a successful execution of these forests.
+pub fn build_trace(
+    forests: &[Arc<MastForest>],
+    contexts: &TraceContexts,
+) -> Result<CoreTrace, TraceGenError> {
+    let n_cycles = check_contexts(forests, contexts)?;
+    let size = contexts.fragment_size as usize;
+    let len = padded_len(n_cycles);
+    let columns = Columns::new(len);
+    let last = contexts.fragments.len() - 1;
+
+    let summaries = contexts
+        .fragments
+        .par_iter()
+        .enumerate()
+        .map(|(i, fragment)| {
+            let start = i * size;
+            let end = if i == last {
+                n_cycles + 1
+            } else {
+                start + size
+            };
+            // SAFETY: `check_contexts` makes the ranges `i * size .. (i + 1) * size` (the last
+            // one `.. n_cycles + 1 <= len`) disjoint and in bounds.
+            let out = unsafe { columns.writer(start, end) };
+            let wrap = |source| TraceGenError::Fragment {
+                fragment: i,
+                source,
+            };
+            let builder = FragmentBuilder::new(forests, fragment, out).map_err(wrap)?;
+            if i == last {
+                let (summary, mut builder) = builder.run_rows(n_cycles - start).map_err(wrap)?;
+                if !builder.is_finished() {
+                    return Err(wrap(FragmentError::Inconsistent(
+                        "the last fragment ends with work left",
+                    )));
+                }
+                builder.write_halt_row().map_err(wrap)?;
+                Ok(summary)
+            } else {
+                builder.run_rows(size).map(|(s, _)| s).map_err(wrap)
+            }
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+
+    for (i, summary) in summaries.iter().enumerate() {
+        if summary.starts_with_repeat && i > 0 {
+            let row = i * size;
+            for c in 0..decoder::NUM_HASHER_COLUMNS {
+                let col = DECODER_TRACE_OFFSET + decoder::HASHER_STATE_OFFSET + c;
+                // SAFETY: every fragment wrote all its rows; `row - 1` and `row` are in range
+                // and no task runs any more.
+                unsafe { columns.write(row, col, columns.read(row - 1, col)) };
+            }
+        }
+    }
+
+    pad(&columns, n_cycles, len);
+    // SAFETY: rows `0..=n_cycles` were written by the fragments, the rest by `pad`.
+    let columns = unsafe { columns.finish() };
+    Ok(CoreTrace::from_columns(columns).expect("49 columns of one length"))
+}
+
+/// Checks the shape of the contexts; returns the number of executed rows.
+fn check_contexts(
+    forests: &[Arc<MastForest>],
+    contexts: &TraceContexts,
+) -> Result<usize, TraceGenError> {
+    if contexts.forests.len() != forests.len() {
+        return Err(TraceGenError::ForestCount {
+            expected: contexts.forests.len(),
+            found: forests.len(),
+        });
+    }
+    if contexts.fragment_size == 0 {
+        return Err(TraceGenError::ZeroFragmentSize);
+    }
+    if contexts.n_cycles == 0 {
+        return Err(TraceGenError::Empty);
+    }
+    if contexts.n_cycles > weft_host::MAX_CYCLES {
+        return Err(TraceGenError::TooManyCycles {
+            n_cycles: contexts.n_cycles,
+            limit: weft_host::MAX_CYCLES,
+        });
+    }
+    let n_cycles = contexts.n_cycles as usize;
+    let size = contexts.fragment_size as usize;
+    let expected = n_cycles.div_ceil(size);
+    if contexts.fragments.len() != expected {
+        return Err(TraceGenError::FragmentCount {
+            n_cycles: contexts.n_cycles,
+            fragment_size: contexts.fragment_size,
+            expected,
+            found: contexts.fragments.len(),
+        });
+    }
+    for (i, fragment) in contexts.fragments.iter().enumerate() {
+        let start = (i * size) as u64;
+        if u64::from(fragment.state.clk) != start {
+            return Err(TraceGenError::FragmentStart {
+                fragment: i,
+                expected: start,
+                found: fragment.state.clk,
+            });
+        }
+    }
+    Ok(n_cycles)
+}
+
+/// Rows per padding task.
+const PAD_CHUNK: usize = 1 << 14;
+
+/// Writes the `HALT` padding after the `HALT` row at `n_cycles`: `clk` counts on, `ctx` and
+/// `fn_hash` are zero, the decoder repeats the `HALT` row's op bits, first four hasher columns
+/// and `e1`, the stack columns repeat.
+fn pad(columns: &Columns, n_cycles: usize, len: usize) {
+    let mut template = [ZERO; CORE_TRACE_WIDTH];
+    // SAFETY: the HALT row at `n_cycles` was written by the last fragment.
+    let halt: [Felt; CORE_TRACE_WIDTH] =
+        core::array::from_fn(|c| unsafe { columns.read(n_cycles, c) });
+    let halt_code = OpCode::Halt.as_u8();
+    for i in 0..decoder::NUM_OP_BITS {
+        template[DECODER_TRACE_OFFSET + decoder::OP_BITS_OFFSET + i] =
+            Felt::new(u64::from((halt_code >> i) & 1));
+    }
+    for i in 0..4 {
+        let col = DECODER_TRACE_OFFSET + decoder::HASHER_STATE_OFFSET + i;
+        template[col] = halt[col];
+    }
+    template[DECODER_TRACE_OFFSET + decoder::OP_BITS_EXTRA_COLS_OFFSET + 1] = ONE;
+    template[STACK_TRACE_RANGE].copy_from_slice(&halt[STACK_TRACE_RANGE]);
+    let first = n_cycles + 1;
+    (first..len)
+        .into_par_iter()
+        .step_by(PAD_CHUNK)
+        .for_each(|chunk_start| {
+            let chunk_end = (chunk_start + PAD_CHUNK).min(len);
+            for (col, value) in template.iter().enumerate() {
+                for row in chunk_start..chunk_end {
+                    let v = if col == CLK_COL_IDX {
+                        Felt::new(row as u64)
+                    } else {
+                        *value
+                    };
+                    // SAFETY: padding chunks are disjoint, past every fragment's rows, below
+                    // `len`.
+                    unsafe { columns.write(row, col, v) };
+                }
+            }
+        });
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,257 @@
+//! Trace generation against the reference processor on hand-built programs, at every fragment
+//! size from 1 to 64 and at sizes beyond the trace, plus malformed contexts.
+
+use std::sync::Arc;
+
+use rstest::rstest;
+use weft_core::{
+    Felt, Operation,
+    trace::{CoreTrace, first_difference},
+};
+use weft_host::{AdviceInputs, DefaultHost, ExecutionOptions, StackInputs};
+use weft_mast::{Kernel, MastForestBuilder, MastNodeId, Program};
+use weft_replay::{TraceContexts, execute_for_trace};
+
+use crate::{FragmentError, TraceGenError, build_trace};
+
+fn felt(v: u64) -> Felt {
+    Felt::new(v)
+}
+
+/// A program with a multi-batch block, a loop over a memory counter whose body is a join, a
+/// split, a call and a syscall into a kernel procedure, hashing and advice pops.
+fn sample_program() -> Program {
+    use Operation as O;
+    let mut b = MastForestBuilder::new();
+    let mut long = Vec::new();
+    for i in 0..40u64 {
+        long.push(O::Push(felt(i * 7 + 1)));
+        long.push(O::Add);
+        if i % 5 == 0 {
+            long.push(O::Pad);
+            long.push(O::Drop);
+        }
+    }
+    let long = b.add_block(&long).expect("block");
+    let cell = felt(64);
+    let init = b
+        .add_block(&[O::Push(felt(5)), O::Push(cell), O::MStore, O::Drop])
+        .expect("block");
+    let check = [O::Push(cell), O::MLoad, O::Eqz, O::Not];
+    let test = b.add_block(&check).expect("block");
+    let mut dec = vec![O::Push(cell), O::MLoad, O::Push(-felt(1)), O::Add];
+    dec.extend([O::Push(cell), O::MStore, O::Drop]);
+    dec.extend(check);
+    let dec = b.add_block(&dec).expect("block");
+    let work = b
+        .add_block(&[O::HPerm, O::AdvPop, O::Add, O::U32split, O::Drop, O::Swap])
+        .expect("block");
+    let body = b.add_join(work, dec).expect("join");
+    let lp = b.add_loop(body).expect("loop");
+    let head = b.add_join(init, test).expect("join");
+    let looped = b.add_join(head, lp).expect("join");
+
+    let callee = b
+        .add_block(&[O::Push(felt(3)), O::Mul, O::Pad, O::Drop, O::Clk, O::Drop])
+        .expect("block");
+    b.make_root(callee).expect("root");
+    let call = b.add_call(callee).expect("call");
+    let kernel_proc = b
+        .add_block(&[O::Push(felt(9)), O::Add, O::Caller])
+        .expect("block");
+    b.make_root(kernel_proc).expect("root");
+    let syscall = b.add_syscall(kernel_proc).expect("syscall");
+    let t = b.add_block(&[O::Incr]).expect("block");
+    let f = b.add_block(&[O::Neg]).expect("block");
+    let split = b.add_split(t, f).expect("split");
+    let cond = b.add_block(&[O::Push(felt(1))]).expect("block");
+    let branch = b.add_join(cond, split).expect("join");
+
+    let a = b.add_join(long, looped).expect("join");
+    let c = b.add_join(call, syscall).expect("join");
+    let d = b.add_join(c, branch).expect("join");
+    let root = b.add_join(a, d).expect("join");
+    let root = drain(&mut b, root);
+    b.make_root(root).expect("root");
+    let forest = b.build();
+    let kernel_digest = forest[kernel_proc].digest();
+    Program::new(
+        Arc::new(forest),
+        root,
+        Kernel::new(&[kernel_digest]).expect("kernel"),
+    )
+    .expect("program")
+}
+
+/// `node` followed by a loop dropping elements until the depth is 16.
+fn drain(b: &mut MastForestBuilder, node: MastNodeId) -> MastNodeId {
+    use Operation as O;
+    let check = [O::SDepth, O::Push(felt(16)), O::Eq, O::Not];
+    let test = b.add_block(&check).expect("block");
+    let mut body = vec![O::Drop];
+    body.extend(check);
+    let body = b.add_block(&body).expect("block");
+    let lp = b.add_loop(body).expect("loop");
+    let tail = b.add_join(test, lp).expect("join");
+    b.add_join(node, tail).expect("join")
+}
+
+fn advice() -> AdviceInputs {
+    AdviceInputs::default().with_stack((0..64).map(|i| felt(i * 3 + 2)))
+}
+
+fn reference_trace(program: &Program) -> CoreTrace {
+    weft_reference::execute(
+        program,
+        StackInputs::try_from_ints([1, 2, 3]).expect("inputs"),
+        advice(),
+        &mut DefaultHost::new(),
+        ExecutionOptions::default(),
+    )
+    .expect("the reference runs the program")
+    .trace
+}
+
+fn contexts(
+    program: &Program,
+    fragment_size: u32,
+) -> (Vec<Arc<weft_mast::MastForest>>, TraceContexts) {
+    let (output, contexts) = execute_for_trace(
+        program,
+        StackInputs::try_from_ints([1, 2, 3]).expect("inputs"),
+        advice(),
+        &mut DefaultHost::new(),
+        fragment_size,
+    )
+    .expect("the fast processor runs the program");
+    (output.forests, contexts)
+}
+
+fn check(program: &Program, expected: &CoreTrace, fragment_size: u32) {
+    let (forests, contexts) = contexts(program, fragment_size);
+    let found = build_trace(&forests, &contexts).expect("trace builds");
+    if let Some(diff) = first_difference(expected, &found) {
+        panic!("fragment size {fragment_size}: {diff}");
+    }
+}
+
+#[test]
+fn every_fragment_size_up_to_64_matches_the_reference() {
+    let program = sample_program();
+    let expected = reference_trace(&program);
+    for size in 1..=64 {
+        check(&program, &expected, size);
+    }
+}
+
+#[rstest]
+#[case(127)]
+#[case(1000)]
+#[case(4096)]
+#[case(1 << 20)]
+fn large_fragment_sizes_match_the_reference(#[case] size: u32) {
+    let program = sample_program();
+    check(&program, &reference_trace(&program), size);
+}
+
+#[test]
+fn a_boundary_at_every_row_matches_on_a_second_thread_count() {
+    let program = sample_program();
+    let expected = reference_trace(&program);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("pool");
+    pool.install(|| check(&program, &expected, 3));
+}
+
+#[test]
+fn malformed_contexts_are_errors() {
+    let program = sample_program();
+    let (forests, good) = contexts(&program, 16);
+
+    assert!(matches!(
+        build_trace(&forests[..0], &good),
+        Err(TraceGenError::ForestCount { .. })
+    ));
+
+    let mut c = good.clone();
+    c.fragment_size = 0;
+    assert!(matches!(
+        build_trace(&forests, &c),
+        Err(TraceGenError::ZeroFragmentSize)
+    ));
+
+    let mut c = good.clone();
+    c.fragments.pop();
+    assert!(matches!(
+        build_trace(&forests, &c),
+        Err(TraceGenError::FragmentCount { .. })
+    ));
+
+    let mut c = good.clone();
+    c.n_cycles = u32::MAX;
+    assert!(matches!(
+        build_trace(&forests, &c),
+        Err(TraceGenError::TooManyCycles { .. })
+    ));
+
+    let mut c = good.clone();
+    c.fragments[1].state.clk += 1;
+    assert!(matches!(
+        build_trace(&forests, &c),
+        Err(TraceGenError::FragmentStart { .. })
+    ));
+
+    // Every fragment with an emptied log must fail on that log, never panic.
+    for i in 0..good.fragments.len() {
+        let mut c = good.clone();
+        let f = &mut c.fragments[i];
+        let had_any = !f.advice.values.is_empty()
+            || !f.memory.elements.is_empty()
+            || !f.hasher.block_addrs.is_empty()
+            || !f.hasher.permutations.is_empty();
+        f.advice.values.clear();
+        f.memory.elements.clear();
+        f.hasher.block_addrs.clear();
+        f.hasher.permutations.clear();
+        let result = build_trace(&forests, &c);
+        if had_any {
+            assert!(
+                matches!(
+                    result,
+                    Err(TraceGenError::Fragment {
+                        source: FragmentError::ReplayExhausted(_),
+                        ..
+                    })
+                ),
+                "fragment {i}: {result:?}"
+            );
+        }
+    }
+
+    // Nodes outside their forest and broken stacks are inconsistencies.
+    let mut c = good.clone();
+    if let Some(weft_fast::Continuation::Start(node)) =
+        c.fragments[2].state.continuations.last_mut()
+    {
+        node.node = u32::MAX;
+    }
+    c.fragments[2].state.row = weft_fast::RowAt::Start(weft_fast::NodeRef { forest: 7, node: 0 });
+    assert!(matches!(
+        build_trace(&forests, &c),
+        Err(TraceGenError::Fragment {
+            fragment: 2,
+            source: FragmentError::Inconsistent(_)
+        })
+    ));
+    let mut c = good;
+    c.fragments[1].state.overflow_clks.push(3);
+    assert!(matches!(
+        build_trace(&forests, &c),
+        Err(TraceGenError::Fragment {
+            fragment: 1,
+            source: FragmentError::Inconsistent(_)
+        })
+    ));
+}
