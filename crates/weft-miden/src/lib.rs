@@ -11,6 +11,7 @@
 //! (it prints the programs and rows compared, the mismatches, and the error-path and opcode
 //! coverage tables).
 
+pub mod artifacts;
 pub mod compare;
 pub mod conformance;
 pub mod convert;
