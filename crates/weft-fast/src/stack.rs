@@ -17,6 +17,8 @@ use weft_core::{Felt, ZERO};
 const HOME: usize = 2048;
 /// The initial buffer length.
 const INITIAL_LEN: usize = 8192;
+/// Where the bottom of a stack restored by [`Stack::from_parts`] starts.
+const RESTORED_HOME: usize = 64;
 /// Visible stack elements.
 pub const TOP: usize = 16;
 
@@ -38,6 +40,8 @@ pub struct Stack {
     top: usize,
     /// Index of the bottom element (`top - bot + 1` = depth, at least 16).
     bot: usize,
+    /// Where the bottom is moved back to when it reaches the start of the buffer.
+    home: usize,
 }
 
 impl Stack {
@@ -52,6 +56,7 @@ impl Stack {
             clks: vec![0; INITIAL_LEN],
             top: HOME + TOP - 1,
             bot: HOME,
+            home: HOME,
         }
     }
 
@@ -63,15 +68,24 @@ impl Stack {
         if overflow.len() != clks.len() {
             return None;
         }
-        let mut stack = Self::new(&[ZERO; TOP]);
-        stack.end_context(&SavedOverflow {
-            values: overflow.to_vec(),
-            clks: clks.to_vec(),
-        });
+        // A small buffer: restored stacks are many (one per trace fragment) and short-lived.
+        let n = overflow.len();
+        let home = RESTORED_HOME;
+        let len = (home + n + TOP + RESTORED_HOME).next_power_of_two();
+        let mut buf = vec![ZERO; len];
+        let mut buf_clks = vec![0; len];
+        buf[home..home + n].copy_from_slice(overflow);
+        buf_clks[home..home + n].copy_from_slice(clks);
         for (i, value) in top.iter().enumerate() {
-            stack.set(i, *value);
+            buf[home + n + TOP - 1 - i] = *value;
         }
-        Some(stack)
+        Some(Self {
+            buf,
+            clks: buf_clks,
+            top: home + n + TOP - 1,
+            bot: home,
+            home,
+        })
     }
 
     /// The element at position `idx` (0 = top, below 16).
@@ -119,7 +133,7 @@ impl Stack {
         if self.top - self.bot == TOP - 1 {
             self.bot -= 1;
             if self.bot == 0 {
-                self.relocate(HOME);
+                self.relocate(self.home);
             }
         }
         self.top -= 1;
@@ -169,7 +183,7 @@ impl Stack {
             return;
         }
         if self.bot < n {
-            self.relocate(HOME + n);
+            self.relocate(self.home + n);
         }
         self.buf[self.bot - n..self.bot].copy_from_slice(&saved.values);
         self.clks[self.bot - n..self.bot].copy_from_slice(&saved.clks);
@@ -246,6 +260,28 @@ mod tests {
         let after: Vec<Felt> = (0..36).map(|i| s.get_any(i)).collect();
         assert_eq!(before, after);
         assert_eq!(s.overflow_addr(), 19);
+    }
+
+    #[test]
+    fn restored_stack_behaves_like_the_original() {
+        let mut s = Stack::new(&core::array::from_fn(|i| f(i as u64 + 1)));
+        for i in 0..300 {
+            s.push(f(1000 + i), i as u32 + 5);
+        }
+        let (overflow, clks) = s.overflow();
+        let mut r = Stack::from_parts(&s.top16(), overflow, clks).expect("same lengths");
+        assert!(Stack::from_parts(&s.top16(), overflow, &clks[1..]).is_none());
+        for _ in 0..700 {
+            assert_eq!(r.depth(), s.depth());
+            assert_eq!(r.top16(), s.top16());
+            assert_eq!(r.overflow_addr(), s.overflow_addr());
+            r.pop();
+            s.pop();
+        }
+        r.push(f(7), 9);
+        s.push(f(7), 9);
+        assert_eq!(r.top16(), s.top16());
+        assert_eq!(r.overflow_addr(), 9);
     }
 
     #[test]

@@ -12,7 +12,9 @@ use miden_assembly::{Library, diagnostics::NamedSource, library::LibraryExport};
 use miden_core::utils::{Deserializable, Serializable};
 use weft_mast::{MastForest, MastNodeId, Program};
 
-use crate::{AssembleError, ConvertError, assembler_with_core_lib, convert_forest, convert_program};
+use crate::{
+    AssembleError, ConvertError, assembler_with_core_lib, convert_forest, convert_program,
+};
 
 /// Why an upstream artifact could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -148,11 +150,17 @@ mod tests {
         for bytes in [&[][..], &[0xff; 3][..], &[1, 2, 3, 4, 5, 6, 7, 8, 9][..]] {
             assert!(matches!(
                 read_program(bytes),
-                Err(ArtifactError::Malformed { kind: "program", .. })
+                Err(ArtifactError::Malformed {
+                    kind: "program",
+                    ..
+                })
             ));
             assert!(matches!(
                 read_library(bytes),
-                Err(ArtifactError::Malformed { kind: "library", .. })
+                Err(ArtifactError::Malformed {
+                    kind: "library",
+                    ..
+                })
             ));
         }
         // A library's bytes are not a program.

@@ -15,6 +15,7 @@ pub mod artifacts;
 pub mod compare;
 pub mod conformance;
 pub mod convert;
+pub mod equivalence;
 pub mod inputs;
 pub mod upstream;
 
