@@ -7,11 +7,16 @@ use std::path::{Path, PathBuf};
 
 /// Returns the workspace root (the parent of this crate's directory).
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
 }
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         let name = entry.file_name();
@@ -48,11 +53,18 @@ pub fn check_repository(root: &Path) -> Result<(), Vec<String>> {
             continue;
         };
         if !text.trim_start().starts_with("//!") {
-            problems.push(format!("{}: does not open with a `//!` doc comment", file.display()));
+            problems.push(format!(
+                "{}: does not open with a `//!` doc comment",
+                file.display()
+            ));
         }
         for pattern in &forbidden {
             if let Some(line) = text.lines().position(|l| l.contains(pattern.as_str())) {
-                problems.push(format!("{}:{}: contains `{pattern}`", file.display(), line + 1));
+                problems.push(format!(
+                    "{}:{}: contains `{pattern}`",
+                    file.display(),
+                    line + 1
+                ));
             }
         }
     }
@@ -65,15 +77,23 @@ pub fn check_repository(root: &Path) -> Result<(), Vec<String>> {
         if name == "weft-miden" || name == "weft" {
             continue;
         }
-        let Ok(manifest) = std::fs::read_to_string(entry.path().join("Cargo.toml")) else { continue };
+        let Ok(manifest) = std::fs::read_to_string(entry.path().join("Cargo.toml")) else {
+            continue;
+        };
         for line in manifest.lines() {
             let key = line.trim_start();
             if key.starts_with("miden-") && !key.starts_with("miden-crypto") {
-                problems.push(format!("crates/{name}: library crate depends on upstream `{key}`"));
+                problems.push(format!(
+                    "crates/{name}: library crate depends on upstream `{key}`"
+                ));
             }
         }
     }
-    if problems.is_empty() { Ok(()) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
 }
 
 #[cfg(test)]
@@ -93,11 +113,17 @@ mod tests {
         let src = dir.join("crates/demo/src");
         std::fs::create_dir_all(&src).expect("temp dir");
         std::fs::write(src.join("lib.rs"), "fn main() {}\n").expect("write");
-        std::fs::write(dir.join("crates/demo/Cargo.toml"), "[dependencies]\nmiden-core = \"1\"\n")
-            .expect("write");
+        std::fs::write(
+            dir.join("crates/demo/Cargo.toml"),
+            "[dependencies]\nmiden-core = \"1\"\n",
+        )
+        .expect("write");
         let problems = check_repository(&dir).expect_err("violations expected");
         std::fs::remove_dir_all(&dir).ok();
         assert!(problems.iter().any(|p| p.contains("`//!`")), "{problems:?}");
-        assert!(problems.iter().any(|p| p.contains("upstream")), "{problems:?}");
+        assert!(
+            problems.iter().any(|p| p.contains("upstream")),
+            "{problems:?}"
+        );
     }
 }
