@@ -161,6 +161,31 @@ fn read_text(path: &std::path::Path) -> Result<String, LoadError> {
     })
 }
 
+/// The `.masm` program files of `roots`, in order: each directory's `*.masm` files sorted by
+/// name (a `kernel.masm` is a kernel, not a program, and is left out), each file as given.
+/// Unreadable directories are reported on stderr and skipped.
+pub fn program_files(roots: &[std::path::PathBuf]) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for root in roots {
+        if !root.is_dir() {
+            out.push(root.clone());
+            continue;
+        }
+        let Ok(entries) = std::fs::read_dir(root) else {
+            eprintln!("cannot read {}", root.display());
+            continue;
+        };
+        let mut files: Vec<std::path::PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "masm"))
+            .filter(|p| p.file_stem().is_some_and(|s| s != "kernel"))
+            .collect();
+        files.sort();
+        out.extend(files);
+    }
+    out
+}
+
 /// Loads the MASM program at `path`: assembles it with upstream's assembler and the core library,
 /// converts it to weft, and reads its inputs from the `.inputs` file beside it, if any.
 ///

@@ -32,25 +32,7 @@ fn programs(args: &[String]) -> Vec<PathBuf> {
     } else {
         args.iter().map(PathBuf::from).collect()
     };
-    let mut out = Vec::new();
-    for root in roots {
-        if root.is_dir() {
-            let Ok(entries) = std::fs::read_dir(&root) else {
-                eprintln!("cannot read {}", root.display());
-                continue;
-            };
-            let mut files: Vec<PathBuf> = entries
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|e| e == "masm"))
-                .filter(|p| p.file_stem().is_some_and(|s| s != "kernel"))
-                .collect();
-            files.sort();
-            out.extend(files);
-        } else {
-            out.push(root);
-        }
-    }
-    out
+    weft_miden::program_files(&roots)
 }
 
 fn parse_list(args: &mut Vec<String>, flag: &str, default: &[usize]) -> Result<Vec<usize>, String> {

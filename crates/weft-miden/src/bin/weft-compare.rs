@@ -120,22 +120,7 @@ fn programs(args: &[String]) -> Vec<PathBuf> {
     } else {
         args.iter().map(PathBuf::from).collect()
     };
-    let mut out = Vec::new();
-    for root in roots {
-        if root.is_dir() {
-            let mut files: Vec<PathBuf> = std::fs::read_dir(&root)
-                .unwrap_or_else(|e| panic!("cannot read {}: {e}", root.display()))
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|e| e == "masm"))
-                .filter(|p| p.file_stem().is_some_and(|s| s != "kernel"))
-                .collect();
-            files.sort();
-            out.extend(files);
-        } else {
-            out.push(root);
-        }
-    }
-    out
+    weft_miden::program_files(&roots)
 }
 
 fn ms(d: Duration) -> f64 {
