@@ -29,6 +29,9 @@ impl Columns {
             .map(|_| Vec::with_capacity(len))
             .collect();
         let ptrs = core::array::from_fn(|c| columns[c].as_mut_ptr());
+        for column in &columns {
+            advise_huge_pages(column);
+        }
         Self { columns, ptrs, len }
     }
 
@@ -77,6 +80,35 @@ impl Columns {
         self.columns
     }
 }
+
+/// Asks the kernel to back the (untouched) allocation of `column` with transparent huge pages,
+/// where the system leaves that to the program (`madvise` mode): a first write then faults in
+/// 2 MiB at a time instead of 4 KiB, which divides the page-fault count of a large trace by 512.
+/// Only a hint: the result is ignored, and nothing is done for allocations below 2 MiB.
+#[cfg(target_os = "linux")]
+fn advise_huge_pages(column: &Vec<Felt>) {
+    const HUGE_PAGE: usize = 2 << 20;
+    const PAGE: usize = 4096;
+    let bytes = column.capacity() * size_of::<Felt>();
+    if bytes < HUGE_PAGE {
+        return;
+    }
+    let start = column.as_ptr() as usize;
+    let first = start.next_multiple_of(PAGE);
+    let end = (start + bytes) / PAGE * PAGE;
+    if end <= first {
+        return;
+    }
+    // SAFETY: `first..end` is a page-aligned range inside the allocation of `column`, which
+    // this process owns; `MADV_HUGEPAGE` changes no content and no mapping, only how the
+    // kernel backs the range on its next faults.
+    unsafe {
+        libc::madvise(first as *mut libc::c_void, end - first, libc::MADV_HUGEPAGE);
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn advise_huge_pages(_column: &Vec<Felt>) {}
 
 /// Writes consecutive rows of one range of the buffer.
 #[derive(Debug)]

@@ -7,7 +7,7 @@
 //! memory reads, advice pops, hasher outputs and chiplet addresses come from the fragment's
 //! replay logs, and the helper registers the operations compute land in the decoder columns.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use weft_core::{
     Felt, FieldElement, ONE, OpCode, Word, ZERO,
@@ -49,6 +49,27 @@ fn batch_flags(groups_left: u64) -> [Felt; 3] {
         4 => decoder::OP_BATCH_4_GROUPS,
         2 => decoder::OP_BATCH_2_GROUPS,
         _ => decoder::OP_BATCH_1_GROUPS,
+    }
+}
+
+/// Overflow lengths whose `h0` comes from a table.
+const H0_TABLE_LEN: usize = 1024;
+
+/// The stack's `h0` column for an overflow of `n` elements: zero, or the inverse of `n`.
+///
+/// An inversion costs about a hundred multiplications and the depth changes every few rows,
+/// so the inverses of the usual overflow lengths are computed once per process.
+#[inline(always)]
+fn h0(n: u64) -> Felt {
+    static TABLE: OnceLock<Vec<Felt>> = OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        (0..H0_TABLE_LEN as u64)
+            .map(|n| if n == 0 { ZERO } else { Felt::new(n).inv() })
+            .collect()
+    });
+    match table.get(n as usize) {
+        Some(v) => *v,
+        None => Felt::new(n).inv(),
     }
 }
 
@@ -291,12 +312,7 @@ impl<'a> FragmentBuilder<'a> {
             s + stack::B1_COL_IDX,
             Felt::new(u64::from(self.stack.overflow_addr())),
         );
-        let h0 = if depth == TOP as u64 {
-            ZERO
-        } else {
-            Felt::new(depth - TOP as u64).inv()
-        };
-        out.set(s + stack::H0_COL_IDX, h0);
+        out.set(s + stack::H0_COL_IDX, h0(depth - TOP as u64));
     }
 
     /// Writes the decoder columns of the current row.
@@ -748,7 +764,7 @@ impl<'a> FragmentBuilder<'a> {
                         "a RESPAN row with no open block",
                     ))?;
                     let addr = Felt::new(u64::from(entry.addr));
-                    entry.addr += HASH_CYCLE_LEN;
+                    entry.addr = entry.addr.wrapping_add(HASH_CYCLE_LEN);
                     let group_count = cursor.groups_left + 1;
                     self.begin_row();
                     self.write_decoder(

@@ -1,0 +1,38 @@
+//! `build_trace` throughput in rows per second, on one thread and on two, over a program of
+//! about 730 000 rows (see `support`).
+//!
+//! `cargo bench -p weft-tracegen --bench build_trace`. The contexts are recorded once, outside
+//! the measurement; each iteration builds the whole padded trace (allocation included).
+
+mod support;
+
+use std::hint::black_box;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use weft_tracegen::build_trace;
+
+/// Loop iterations of the measured program (about 730 000 rows).
+const ITERATIONS: u64 = 730_000 / support::ROWS_PER_ITERATION;
+/// Rows per fragment, as a prover would ask `execute_for_trace` for.
+const FRAGMENT_SIZE: u32 = 4096;
+
+fn bench(c: &mut Criterion) {
+    let (forests, contexts) = support::contexts(ITERATIONS, FRAGMENT_SIZE);
+    let rows = contexts.n_cycles;
+    let mut group = c.benchmark_group("build_trace");
+    group.throughput(Throughput::Elements(u64::from(rows)));
+    group.sample_size(10);
+    for threads in [1, 2] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("pool");
+        group.bench_function(format!("{rows}_rows_{threads}_threads"), |b| {
+            b.iter(|| pool.install(|| black_box(build_trace(&forests, &contexts).expect("builds"))))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

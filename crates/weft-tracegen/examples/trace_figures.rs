@@ -1,0 +1,103 @@
+//! The figures of the crate documentation: peak memory of a large trace against the trace's own
+//! bytes, and `build_trace` speed on one thread and on two (wall and CPU time per build, rows per
+//! second, scaling).
+//!
+//! `cargo run --release -p weft-tracegen --example trace_figures [ROWS] [BUILDS]`: a program of
+//! about `ROWS` executed rows (default just under 2^21, so the trace is 2^21 rows), recorded in
+//! fragments of 4096 rows; the timings are the best of `BUILDS` builds (default 5). The peak
+//! resident set (`VmHWM`, Linux only) is read after the first build, before any timing run.
+
+#[path = "../benches/support/mod.rs"]
+mod support;
+
+use std::time::{Duration, Instant};
+
+use weft_core::trace::CORE_TRACE_WIDTH;
+use weft_tracegen::build_trace;
+
+const FRAGMENT_SIZE: u32 = 4096;
+
+/// A field of `/proc/self/status` in bytes (`None` off Linux).
+fn status_bytes(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// User plus system CPU time of this process so far (`None` off Linux).
+fn cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which ends with the last ')'): utime is the 12th, stime
+    // the 13th, in clock ticks of 1/100 s.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let mut fields = rest.split_whitespace().skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(Duration::from_millis((utime + stime) * 10))
+}
+
+fn mib(bytes: u64) -> f64 {
+    bytes as f64 / (1 << 20) as f64
+}
+
+fn main() {
+    let args: Vec<u64> = std::env::args()
+        .skip(1)
+        .map(|a| a.parse().expect("a number"))
+        .collect();
+    let rows = args.first().copied().unwrap_or((1 << 21) - 2_000);
+    let builds = args.get(1).copied().unwrap_or(5).max(1);
+
+    let (forests, contexts) = support::contexts(rows / support::ROWS_PER_ITERATION, FRAGMENT_SIZE);
+    let before = status_bytes("VmRSS:");
+    let trace = build_trace(&forests, &contexts).expect("builds");
+    let peak = status_bytes("VmHWM:");
+    let n_rows = trace.num_rows();
+    let trace_bytes = (n_rows * CORE_TRACE_WIDTH * size_of::<u64>()) as u64;
+    drop(trace);
+    println!(
+        "{} executed rows, {n_rows} trace rows, {:.1} MiB of trace",
+        contexts.n_cycles,
+        mib(trace_bytes)
+    );
+    match (before, peak) {
+        (Some(before), Some(peak)) => println!(
+            "resident before build_trace {:.1} MiB (program, contexts), peak {:.1} MiB = {:.3} x the trace",
+            mib(before),
+            mib(peak),
+            peak as f64 / trace_bytes as f64
+        ),
+        _ => println!("peak resident set: not available on this system"),
+    }
+
+    let mut walls = Vec::new();
+    for threads in [1usize, 2] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("pool");
+        let mut best = Duration::MAX;
+        let cpu_start = cpu_time();
+        for _ in 0..builds {
+            let t = Instant::now();
+            let trace = pool.install(|| build_trace(&forests, &contexts).expect("builds"));
+            best = best.min(t.elapsed());
+            drop(trace);
+        }
+        let cpu = match (cpu_start, cpu_time()) {
+            (Some(a), Some(b)) => format!("{:.1} ms", (b - a).as_secs_f64() * 1e3 / builds as f64),
+            _ => "n/a".to_string(),
+        };
+        println!(
+            "{threads} thread(s): best wall {:.1} ms, CPU {cpu} per build, {:.2} M executed rows/s",
+            best.as_secs_f64() * 1e3,
+            f64::from(contexts.n_cycles) / best.as_secs_f64() / 1e6
+        );
+        walls.push(best);
+    }
+    println!(
+        "scaling 1 -> 2 threads: {:.2}x",
+        walls[0].as_secs_f64() / walls[1].as_secs_f64()
+    );
+}
