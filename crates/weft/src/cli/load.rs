@@ -1,0 +1,293 @@
+//! Loading a program file of any accepted kind, and its inputs.
+
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+};
+
+use weft_host::DefaultHost;
+use weft_mast::{
+    Kernel, MastForest, MastForestBuilder, MastNode, MastNodeId, Program,
+    format::{compact, fast, text},
+};
+use weft_miden::{ProgramInputs, artifacts};
+
+use super::CliError;
+
+/// What a file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// MASM source.
+    Masm,
+    /// An upstream serialized program.
+    Masb,
+    /// An upstream serialized library.
+    Masl,
+    /// weft's fast format.
+    Fast,
+    /// weft's compact format.
+    Compact,
+    /// weft's text format.
+    Text,
+}
+
+impl FileKind {
+    /// The kind's name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            FileKind::Masm => "masm",
+            FileKind::Masb => "masb",
+            FileKind::Masl => "masl",
+            FileKind::Fast => "fast",
+            FileKind::Compact => "compact",
+            FileKind::Text => "text",
+        }
+    }
+}
+
+/// A loaded file: its forest, its entry point if it is a program, and what is known of its
+/// procedures.
+#[derive(Debug)]
+pub struct LoadedFile {
+    /// What the file was.
+    pub kind: FileKind,
+    /// The forest.
+    pub forest: Arc<MastForest>,
+    /// The program, for a file that has an entry point.
+    pub program: Option<Program>,
+    /// Procedure names by root (libraries only).
+    pub names: Vec<(MastNodeId, String)>,
+    /// The kernel's forest, for a MASM program that makes syscalls.
+    pub kernel_forest: Option<MastForest>,
+}
+
+impl LoadedFile {
+    /// Returns the program, or an error naming `path` if the file has none.
+    pub fn runnable(&self, path: &Path) -> Result<&Program, CliError> {
+        self.program.as_ref().ok_or_else(|| CliError::NotRunnable {
+            path: path.display().to_string(),
+            reason: match self.kind {
+                FileKind::Masl => {
+                    "a library has no entry point; only inspect and convert accept it"
+                }
+                _ => "the forest has no procedure root to run",
+            },
+        })
+    }
+
+    /// Returns a host with the core library and the file's kernel (if any) loaded.
+    pub fn host(&self) -> DefaultHost {
+        weft_miden::conformance::weft_host(self.kernel_forest.as_ref())
+    }
+}
+
+fn display(path: &Path) -> String {
+    path.display().to_string()
+}
+
+/// Tells the kind of a file from its extension (`.masm`, `.masb`, `.masl`) or its header.
+fn detect(path: &Path, bytes: &[u8]) -> Option<FileKind> {
+    if bytes.starts_with(&fast::MAGIC) {
+        return Some(FileKind::Fast);
+    }
+    if bytes.starts_with(&compact::MAGIC) {
+        return Some(FileKind::Compact);
+    }
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("masm") => return Some(FileKind::Masm),
+        Some("masb") => return Some(FileKind::Masb),
+        Some("masl") => return Some(FileKind::Masl),
+        _ => {}
+    }
+    let text = std::str::from_utf8(bytes).ok()?;
+    let first_token = text
+        .lines()
+        .map(|line| line.split(';').next().unwrap_or("").trim())
+        .find(|line| !line.is_empty())?
+        .split_whitespace()
+        .next()?;
+    (first_token == "mast").then_some(FileKind::Text)
+}
+
+/// Loads the file at `path`.
+///
+/// # Errors
+/// The file cannot be read, is of no accepted kind, or is malformed.
+pub fn load(path: &Path) -> Result<LoadedFile, CliError> {
+    let bytes = std::fs::read(path).map_err(|source| CliError::Read {
+        path: display(path),
+        source,
+    })?;
+    let kind = detect(path, &bytes).ok_or_else(|| CliError::UnknownFormat {
+        path: display(path),
+    })?;
+    let artifact = |source| CliError::Artifact {
+        path: display(path),
+        source,
+    };
+    let format = |format, source| CliError::Format {
+        path: display(path),
+        format,
+        source,
+    };
+    match kind {
+        FileKind::Masm => {
+            let loaded = weft_miden::load_program(path)?;
+            Ok(LoadedFile {
+                kind,
+                forest: Arc::clone(loaded.weft.forest()),
+                program: Some(loaded.weft),
+                names: Vec::new(),
+                kernel_forest: loaded.weft_kernel_forest,
+            })
+        }
+        FileKind::Masb => {
+            let program = artifacts::read_program(&bytes).map_err(artifact)?;
+            Ok(LoadedFile {
+                kind,
+                forest: Arc::clone(program.forest()),
+                program: Some(program),
+                names: Vec::new(),
+                kernel_forest: None,
+            })
+        }
+        FileKind::Masl => {
+            let library = artifacts::read_library(&bytes).map_err(artifact)?;
+            Ok(LoadedFile {
+                kind,
+                forest: Arc::new(library.forest),
+                program: None,
+                names: library
+                    .procedures
+                    .into_iter()
+                    .map(|p| (p.node, p.path))
+                    .collect(),
+                kernel_forest: None,
+            })
+        }
+        FileKind::Fast => {
+            let forest = fast::read(&bytes)
+                .and_then(|f| f.validate())
+                .map_err(|e| format("fast", e))?;
+            Ok(from_forest(kind, forest))
+        }
+        FileKind::Compact => {
+            let forest = compact::read(&bytes)
+                .and_then(|f| f.validate())
+                .map_err(|e| format("compact", e))?;
+            Ok(from_forest(kind, forest))
+        }
+        FileKind::Text => {
+            // `detect` only returns `Text` for UTF-8.
+            let source = String::from_utf8_lossy(&bytes);
+            let forest = text::parse(&source).map_err(|source| CliError::Text {
+                path: display(path),
+                source,
+            })?;
+            Ok(from_forest(kind, forest))
+        }
+    }
+}
+
+/// A forest read from one of weft's formats: its first root is the entry point, no kernel.
+fn from_forest(kind: FileKind, forest: MastForest) -> LoadedFile {
+    let forest = Arc::new(forest);
+    let program = forest
+        .procedure_roots()
+        .first()
+        .and_then(|&entry| Program::new(Arc::clone(&forest), entry, Kernel::default()).ok());
+    LoadedFile {
+        kind,
+        forest,
+        program,
+        names: Vec::new(),
+        kernel_forest: None,
+    }
+}
+
+/// Reads the inputs: `explicit` if given, else the `.inputs` file beside `program_path`, else
+/// none.
+///
+/// # Errors
+/// The inputs file cannot be read or is invalid.
+pub fn inputs(program_path: &Path, explicit: Option<&Path>) -> Result<ProgramInputs, CliError> {
+    let (path, result): (PathBuf, _) = match explicit {
+        Some(path) => (path.to_path_buf(), ProgramInputs::from_file(path)),
+        None => (
+            program_path.with_extension("inputs"),
+            ProgramInputs::for_program(program_path),
+        ),
+    };
+    result.map_err(|source| CliError::Inputs {
+        path: display(&path),
+        source,
+    })
+}
+
+/// Rebuilds `forest` without decorators, with `entry` (if any) as its first procedure root, so
+/// that weft's formats, which store no entry point, keep it. Also returns, for each node of
+/// `forest`, its id in the rebuilt forest (nodes that differed only by decorators merge).
+pub fn canonical_forest(
+    forest: &MastForest,
+    entry: Option<MastNodeId>,
+) -> (MastForest, Vec<MastNodeId>) {
+    let mut builder = MastForestBuilder::new();
+    let mut map: Vec<MastNodeId> = Vec::with_capacity(forest.num_nodes());
+    for node in forest.nodes() {
+        let m = |id: MastNodeId| map[id.as_usize()];
+        // Every node of a forest was accepted by a builder with the same children (already
+        // rebuilt, in order), so adding it again cannot fail.
+        let id = match node {
+            MastNode::Block(b) => builder.add_block(&b.raw_ops().copied().collect::<Vec<_>>()),
+            MastNode::Join(n) => builder.add_join(m(n.first()), m(n.second())),
+            MastNode::Split(n) => builder.add_split(m(n.on_true()), m(n.on_false())),
+            MastNode::Loop(n) => builder.add_loop(m(n.body())),
+            MastNode::Call(n) if n.is_syscall() => builder.add_syscall(m(n.callee())),
+            MastNode::Call(n) => builder.add_call(m(n.callee())),
+            MastNode::Dyn(n) if n.is_dyncall() => builder.add_dyncall(),
+            MastNode::Dyn(_) => builder.add_dyn(),
+            MastNode::External(_) => builder.add_external(node.digest()),
+        }
+        .expect("a forest's node is accepted again by the builder");
+        map.push(id);
+    }
+    let roots = entry
+        .into_iter()
+        .chain(forest.procedure_roots().iter().copied());
+    for root in roots {
+        builder
+            .make_root(map[root.as_usize()])
+            .expect("a root of a forest is a node of the rebuilt forest");
+    }
+    for (key, values) in forest.advice_map().iter() {
+        builder.advice_map_mut().insert(*key, values.clone());
+    }
+    for (code, message) in forest.error_messages() {
+        builder.add_error_message(*code, message.clone());
+    }
+    (builder.build(), map)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_by_extension_and_header() {
+        let p = Path::new;
+        assert_eq!(detect(p("a.masm"), b"begin end"), Some(FileKind::Masm));
+        assert_eq!(detect(p("a.masb"), b"\0\0"), Some(FileKind::Masb));
+        assert_eq!(detect(p("a.masl"), b"\0\0"), Some(FileKind::Masl));
+        assert_eq!(detect(p("a.bin"), b"WEFTFAST...."), Some(FileKind::Fast));
+        assert_eq!(
+            detect(p("a.masm"), b"WEFTCMPT...."),
+            Some(FileKind::Compact)
+        );
+        assert_eq!(
+            detect(p("a.txt"), b"; a comment\n\n  mast 1\nnode 0 block [add]\n"),
+            Some(FileKind::Text)
+        );
+        assert_eq!(detect(p("a.txt"), b"begin add end"), None);
+        assert_eq!(detect(p("a"), &[0xff, 0xfe]), None);
+    }
+}

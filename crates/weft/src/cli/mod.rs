@@ -1,0 +1,181 @@
+//! The `weft` command line.
+//!
+//! ```text
+//! weft run FILE [--inputs F] [--json]
+//! weft trace FILE [--inputs F] [--engine parallel|reference] [--fragment-size N] [--threads N]
+//!                 [--csv OUT] [--check] [--json]
+//! weft inspect FILE [--json]
+//! weft convert IN OUT --format fast|compact|text [--strip]
+//! ```
+//!
+//! # Program files
+//! `FILE` is MASM source (`.masm`, assembled by upstream's assembler with the core library), an
+//! upstream serialized program (`.masb`) or library (`.masl`), or a forest in one of weft's own
+//! formats, recognised by its header whatever its extension: `WEFTFAST` (fast), `WEFTCMPT`
+//! (compact) or a text file whose first token is `mast` (text). weft's formats store a forest,
+//! not a program: its entry point is its **first procedure root** (`weft convert` puts a
+//! program's entry point first) and it runs without a kernel. A library has no entry point, so
+//! only `inspect` and `convert` accept one.
+//!
+//! Inputs are upstream's JSON inputs (see [`weft_miden::inputs`]): `--inputs F`, or else the
+//! `.inputs` file with the program's stem beside it (`fib.masm` reads `fib.inputs`), or none.
+//!
+//! # Output
+//! Human-readable text by default; with `--json`, one JSON object on stdout whose fields are
+//! listed in [`report`]. Errors are one line on stderr (`error: ...`) and a non-zero exit
+//! status: 1 for every failure (a `--check` mismatch included), 2 for a usage error.
+
+mod commands;
+mod error;
+mod load;
+mod progress;
+pub mod report;
+
+use std::{io::Write, path::PathBuf, process::ExitCode};
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+pub use error::CliError;
+
+/// Rows per fragment when `--fragment-size` is not given.
+pub const DEFAULT_FRAGMENT_SIZE: u32 = 4096;
+
+/// Command-line arguments.
+#[derive(Debug, Parser)]
+#[command(
+    name = "weft",
+    version,
+    about = "Run Miden VM 0.20.6 programs fast and build their execution trace in parallel"
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Execute a program with the fast processor and print its stack outputs, cycles and speed.
+    Run {
+        /// The program: .masm, .masb, or a weft fast/compact/text file.
+        file: PathBuf,
+        /// Inputs JSON (default: FILE's stem with the .inputs extension, if it exists).
+        #[arg(long, value_name = "F")]
+        inputs: Option<PathBuf>,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Build the execution trace (49 core columns), with per-phase timings.
+    Trace(TraceArgs),
+    /// Print a program's digest, node counts by kind, procedures and text form.
+    Inspect {
+        /// The program or library.
+        file: PathBuf,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a program or library in one of weft's formats.
+    Convert {
+        /// The program or library to read (any accepted kind).
+        input: PathBuf,
+        /// The file to write.
+        output: PathBuf,
+        /// The format to write.
+        #[arg(long, value_enum)]
+        format: OutputFormat,
+        /// Drop decorators and debug info (weft's formats cannot store them).
+        #[arg(long)]
+        strip: bool,
+    },
+}
+
+/// Arguments of `weft trace`.
+#[derive(Debug, clap::Args)]
+pub struct TraceArgs {
+    /// The program: .masm, .masb, or a weft fast/compact/text file.
+    pub file: PathBuf,
+    /// Inputs JSON (default: FILE's stem with the .inputs extension, if it exists).
+    #[arg(long, value_name = "F")]
+    pub inputs: Option<PathBuf>,
+    /// Which trace builder to use.
+    #[arg(long, value_enum, default_value_t = Engine::Parallel)]
+    pub engine: Engine,
+    /// Rows per fragment (parallel engine).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_FRAGMENT_SIZE,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub fragment_size: u32,
+    /// Worker threads (parallel engine; default: one per core).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub threads: Option<u32>,
+    /// Write every trace row (padding included) as CSV to OUT.
+    #[arg(long, value_name = "OUT")]
+    pub csv: Option<PathBuf>,
+    /// Also build the trace with the other engine and compare them row by row.
+    #[arg(long)]
+    pub check: bool,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A trace builder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Engine {
+    /// `execute_for_trace` (fast processor recording fragment contexts), then `build_trace` on a
+    /// rayon pool.
+    Parallel,
+    /// The reference processor: one row per cycle, sequentially.
+    Reference,
+}
+
+impl Engine {
+    /// The engine's name as the command line spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Parallel => "parallel",
+            Engine::Reference => "reference",
+        }
+    }
+}
+
+/// A format `weft convert` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// weft's fast binary format.
+    Fast,
+    /// weft's compact binary format.
+    Compact,
+    /// weft's text format.
+    Text,
+}
+
+/// Runs the command line with the process's arguments and returns its exit status.
+///
+/// A panic (a bug) is reported as one `internal error` line rather than a backtrace.
+pub fn main() -> ExitCode {
+    std::panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown".to_string());
+        let place = info
+            .location()
+            .map(|l| format!(" ({}:{})", l.file(), l.line()))
+            .unwrap_or_default();
+        let _ = writeln!(std::io::stderr(), "error: internal error{place}: {message}");
+    }));
+    let cli = Cli::parse();
+    match commands::dispatch(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(CliError::BrokenPipe) => ExitCode::SUCCESS,
+        Err(err) => {
+            let _ = writeln!(std::io::stderr(), "error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
