@@ -114,7 +114,7 @@ pub fn program_bytes(source: &str) -> Result<Vec<u8>, ArtifactError> {
 pub fn library_bytes(module: &str, source: &str) -> Result<Vec<u8>, ArtifactError> {
     let library = assembler_with_core_lib(None)?
         .assemble_library([NamedSource::new(module, source.to_string())])
-        .map_err(|report| AssembleError::Assembly(report.to_string()))?;
+        .map_err(crate::report)?;
     Ok(library.to_bytes())
 }
 

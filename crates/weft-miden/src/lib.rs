@@ -42,8 +42,44 @@ pub enum AssembleError {
     Convert(#[from] ConvertError),
 }
 
-fn report(report: impl core::fmt::Display) -> AssembleError {
-    AssembleError::Assembly(report.to_string())
+fn report(report: miden_assembly::diagnostics::Report) -> AssembleError {
+    AssembleError::Assembly(one_line(&report))
+}
+
+/// Renders an assembler report as one line: its message, then each label with its line and
+/// column in the source (when the report carries the source), then the related diagnostics the
+/// same way, then its help.
+fn one_line(report: &miden_assembly::diagnostics::Report) -> String {
+    let mut text = String::new();
+    describe_diagnostic(report.as_ref(), None, &mut text);
+    text
+}
+
+fn describe_diagnostic(
+    diagnostic: &dyn miden_assembly::diagnostics::Diagnostic,
+    outer_source: Option<&dyn miden_assembly::diagnostics::SourceCode>,
+    text: &mut String,
+) {
+    use core::fmt::Write;
+    // Writing to a String cannot fail.
+    let _ = write!(text, "{diagnostic}");
+    let source = diagnostic.source_code().or(outer_source);
+    for label in diagnostic.labels().into_iter().flatten() {
+        let place = source
+            .and_then(|code| code.read_span(label.inner(), 0, 0).ok())
+            .map(|span| format!(" (line {}, column {})", span.line() + 1, span.column() + 1))
+            .unwrap_or_default();
+        let _ = write!(text, "; {}{place}", label.label().unwrap_or("here"));
+    }
+    let mut related = diagnostic.related().into_iter().flatten().peekable();
+    let has_related = related.peek().is_some();
+    for inner in related {
+        text.push_str(": ");
+        describe_diagnostic(inner, source, text);
+    }
+    if let Some(help) = diagnostic.help().filter(|_| !has_related) {
+        let _ = write!(text, "; help: {help}");
+    }
 }
 
 /// Assembles a kernel from MASM source with upstream's assembler.
