@@ -255,3 +255,38 @@ fn malformed_contexts_are_errors() {
         })
     ));
 }
+
+/// Contexts decoded from corrupted bytes build a trace or fail with an error, never panic.
+#[test]
+fn corrupted_serialized_contexts_never_panic() {
+    let program = sample_program();
+    let (forests, good) = contexts(&program, 8);
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    };
+    let (mut decoded, mut built) = (0, 0);
+    for _ in 0..3000 {
+        let i = (next() % good.fragments.len() as u64) as usize;
+        let mut bytes = good.fragments[i].to_bytes();
+        for _ in 0..1 + next() % 3 {
+            let at = (next() % bytes.len() as u64) as usize;
+            bytes[at] ^= 1 << (next() % 8);
+        }
+        let Ok(fragment) = weft_replay::FragmentContext::from_bytes(&bytes) else {
+            continue;
+        };
+        decoded += 1;
+        let mut c = good.clone();
+        c.fragments[i] = fragment;
+        if build_trace(&forests, &c).is_ok() {
+            built += 1;
+        }
+    }
+    assert!(decoded > 100, "only {decoded} corrupted contexts decoded");
+    println!("{decoded} corrupted contexts decoded, {built} still built a trace");
+}
