@@ -575,3 +575,63 @@ fn convert(input: &Path, output: &Path, format: OutputFormat, strip: bool) -> Re
             .unwrap_or_default(),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use weft_core::{
+        Felt,
+        trace::{CORE_TRACE_WIDTH, CoreTrace},
+    };
+
+    use super::*;
+
+    fn built(trace: CoreTrace, top: u64) -> Built {
+        let mut stack = [Felt::new(0); 16];
+        stack[0] = Felt::new(top);
+        Built {
+            n_cycles: trace.num_rows() as u64 - 1,
+            trace,
+            stack_outputs: StackOutputs::new(stack),
+            execute_s: 0.0,
+            build_s: 0.0,
+            fragments: None,
+        }
+    }
+
+    fn trace_with(row: usize, col: usize, value: u64) -> CoreTrace {
+        let mut trace = CoreTrace::new();
+        for r in 0..8 {
+            let mut cells = [Felt::new(0); CORE_TRACE_WIDTH];
+            cells[0] = Felt::new(r as u64);
+            if r == row {
+                cells[col] = Felt::new(value);
+            }
+            trace.push_row(&cells);
+        }
+        trace
+    }
+
+    #[test]
+    fn check_reports_the_first_difference() {
+        let reference = built(trace_with(3, 7, 1), 5);
+        assert!(compare(&reference, &built(trace_with(3, 7, 1), 5)).is_ok());
+        let err = compare(&reference, &built(trace_with(3, 7, 2), 5)).expect_err("differs");
+        let CliError::TraceMismatch { diff, .. } = &err else {
+            panic!("not a trace mismatch: {err}");
+        };
+        assert_eq!((diff.row, diff.expected, diff.found), (3, 1, 2));
+        assert_eq!(diff.column, weft_core::trace::CORE_COLUMN_NAMES[7]);
+        assert!(err.to_string().contains("row 3"), "{err}");
+        let err = compare(&reference, &built(trace_with(3, 7, 1), 6)).expect_err("differs");
+        assert!(
+            matches!(
+                err,
+                CliError::OutputMismatch {
+                    what: "stack outputs",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
+}

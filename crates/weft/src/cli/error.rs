@@ -84,7 +84,7 @@ pub enum CliError {
         source: InputsError,
     },
     /// The program failed.
-    #[error("execution failed{}: {source}", at(*.clk, .op.as_deref()))]
+    #[error("execution failed{}: {source}{}", at(*.clk, .op.as_deref()), message(.source))]
     Execution {
         /// The clock cycle of the failure, when the error has one.
         clk: Option<u32>,
@@ -140,9 +140,19 @@ pub enum CliError {
 
 fn at(clk: Option<u32>, op: Option<&str>) -> String {
     match (clk, op) {
-        (Some(clk), Some(op)) => format!(" at clock cycle {clk} in {op}"),
+        (Some(clk), Some(op)) => format!(" at clock cycle {clk} ({op})"),
         (Some(clk), None) => format!(" at clock cycle {clk}"),
         (None, _) => String::new(),
+    }
+}
+
+/// The program's own message for a failed assertion, if it has one.
+fn message(error: &ExecutionError) -> String {
+    match error {
+        ExecutionError::FailedAssertion {
+            err_msg: Some(msg), ..
+        } => format!(": {msg:?}"),
+        _ => String::new(),
     }
 }
 

@@ -10,7 +10,7 @@ use weft_mast::{
     Kernel, MastForest, MastForestBuilder, MastNode, MastNodeId, Program,
     format::{compact, fast, text},
 };
-use weft_miden::{ProgramInputs, artifacts};
+use weft_miden::{LoadError, ProgramInputs, artifacts};
 
 use super::CliError;
 
@@ -132,7 +132,13 @@ pub fn load(path: &Path) -> Result<LoadedFile, CliError> {
     };
     match kind {
         FileKind::Masm => {
-            let loaded = weft_miden::load_program(path)?;
+            let loaded = weft_miden::load_program(path).map_err(|err| match err {
+                LoadError::Inputs(source) => CliError::Inputs {
+                    path: display(&path.with_extension("inputs")),
+                    source,
+                },
+                other => CliError::Masm(other),
+            })?;
             Ok(LoadedFile {
                 kind,
                 forest: Arc::clone(loaded.weft.forest()),

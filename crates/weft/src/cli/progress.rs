@@ -14,6 +14,14 @@ pub struct Progress {
     bar: Option<ProgressBar>,
 }
 
+fn spinner_style() -> Option<ProgressStyle> {
+    ProgressStyle::with_template("{spinner} {elapsed:>4} {msg}").ok()
+}
+
+fn counter_style() -> Option<ProgressStyle> {
+    ProgressStyle::with_template("{spinner} {elapsed:>4} {msg} {wide_bar} {pos}/{len}").ok()
+}
+
 impl Progress {
     /// Starts a progress line (a spinner with the current phase) that shows itself after a
     /// second if stderr is a terminal.
@@ -22,11 +30,6 @@ impl Progress {
             return Self { bar: None };
         }
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
-        if let Ok(style) =
-            ProgressStyle::with_template("{spinner} {elapsed:>4} {msg} {wide_bar} {pos}/{len}")
-        {
-            bar.set_style(style);
-        }
         let shown = bar.clone();
         // The thread holds only a clone of the bar; once the command is done the bar is
         // finished and the thread leaves it hidden.
@@ -43,8 +46,9 @@ impl Progress {
     /// Starts a phase of unknown length.
     pub fn phase(&self, message: &'static str) {
         if let Some(bar) = &self.bar {
-            bar.set_length(0);
-            bar.set_position(0);
+            if let Some(style) = spinner_style() {
+                bar.set_style(style);
+            }
             bar.set_message(message);
         }
     }
@@ -52,6 +56,9 @@ impl Progress {
     /// Starts a phase of `len` steps.
     pub fn counted_phase(&self, message: &'static str, len: u64) {
         if let Some(bar) = &self.bar {
+            if let Some(style) = counter_style() {
+                bar.set_style(style);
+            }
             bar.set_message(message);
             bar.set_position(0);
             bar.set_length(len);

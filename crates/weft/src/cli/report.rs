@@ -135,18 +135,19 @@ mod tests {
 
     #[test]
     fn digest_hex_is_elements_in_order() {
+        // The last element is written above the modulus: its canonical value is 2.
         let word = Word::from([
             Felt::new(1),
             Felt::new(0xabc),
-            Felt::new(0),
-            Felt::new(u64::MAX - (1 << 32) + 1 - 1),
+            Felt::new(0xffff_ffff_0000_0000),
+            Felt::new(0xffff_ffff_0000_0001 + 2),
         ]);
         let hex = digest_hex(&word);
         assert_eq!(hex.len(), 64);
         assert_eq!(&hex[..16], "0000000000000001");
         assert_eq!(&hex[16..32], "0000000000000abc");
-        assert_eq!(&hex[32..48], "0000000000000000");
-        assert_eq!(&hex[48..], "ffffffff00000000");
+        assert_eq!(&hex[32..48], "ffffffff00000000");
+        assert_eq!(&hex[48..], "0000000000000002");
     }
 
     #[test]
