@@ -278,6 +278,11 @@ impl CoreTrace {
         &self.columns
     }
 
+    /// Gives up the columns (for instance to reuse their allocations for another trace).
+    pub fn into_columns(self) -> Vec<Vec<Felt>> {
+        self.columns
+    }
+
     /// Returns row `i` as an array.
     ///
     /// # Panics

@@ -1,19 +1,21 @@
 //! The figures of the crate documentation: peak memory of a large trace against the trace's own
 //! bytes, and `build_trace` speed on one thread and on two (wall and CPU time per build, rows per
-//! second, scaling).
+//! second, scaling), into a fresh buffer (`build_trace`, page faults included) and into a reused
+//! one (`build_trace_into`).
 //!
 //! `cargo run --release -p weft-tracegen --example trace_figures [ROWS] [BUILDS]`: a program of
 //! about `ROWS` executed rows (default just under 2^21, so the trace is 2^21 rows), recorded in
-//! fragments of 4096 rows; the timings are the best of `BUILDS` builds (default 5). The peak
-//! resident set (`VmHWM`, Linux only) is read after the first build, before any timing run.
+//! fragments of 4096 rows; the timings are the best of `BUILDS` builds (default 5), the four
+//! configurations alternating. The peak resident set (`VmHWM`, Linux only) is read after the
+//! first build, before any timing run.
 
 #[path = "../benches/support/mod.rs"]
 mod support;
 
 use std::time::{Duration, Instant};
 
-use weft_core::trace::CORE_TRACE_WIDTH;
-use weft_tracegen::build_trace;
+use weft_core::trace::{CORE_TRACE_WIDTH, CoreTrace};
+use weft_tracegen::{build_trace, build_trace_into};
 
 const FRAGMENT_SIZE: u32 = 4096;
 
@@ -71,33 +73,56 @@ fn main() {
         _ => println!("peak resident set: not available on this system"),
     }
 
-    let mut walls = Vec::new();
-    for threads in [1usize, 2] {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .expect("pool");
-        let mut best = Duration::MAX;
-        let cpu_start = cpu_time();
-        for _ in 0..builds {
-            let t = Instant::now();
-            let trace = pool.install(|| build_trace(&forests, &contexts).expect("builds"));
-            best = best.min(t.elapsed());
-            drop(trace);
+    // One and two threads, fresh and reused buffers alternate, so that all four see the same
+    // background load; each figure is the best of its builds, CPU time is the average.
+    let pools: Vec<_> = [1usize, 2]
+        .iter()
+        .map(|&n| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build()
+                .expect("pool")
+        })
+        .collect();
+    let mut reused: Vec<CoreTrace> = vec![CoreTrace::new(), CoreTrace::new()];
+    let mut best = [[Duration::MAX; 2]; 2];
+    let mut cpu = [[Duration::ZERO; 2]; 2];
+    for round in 0..=builds {
+        for mode in 0..2 {
+            for (i, pool) in pools.iter().enumerate() {
+                let cpu_start = cpu_time();
+                let t = Instant::now();
+                if mode == 0 {
+                    let trace = pool.install(|| build_trace(&forests, &contexts).expect("builds"));
+                    let elapsed = t.elapsed();
+                    drop(trace);
+                    best[mode][i] = best[mode][i].min(elapsed);
+                } else {
+                    pool.install(|| build_trace_into(&forests, &contexts, &mut reused[i]))
+                        .expect("builds");
+                    // The first build into an empty trace allocates: it is a warm-up.
+                    if round > 0 {
+                        best[mode][i] = best[mode][i].min(t.elapsed());
+                    }
+                }
+                if let (Some(a), Some(b), true) = (cpu_start, cpu_time(), round > 0) {
+                    cpu[mode][i] += b - a;
+                }
+            }
         }
-        let cpu = match (cpu_start, cpu_time()) {
-            (Some(a), Some(b)) => format!("{:.1} ms", (b - a).as_secs_f64() * 1e3 / builds as f64),
-            _ => "n/a".to_string(),
-        };
-        println!(
-            "{threads} thread(s): best wall {:.1} ms, CPU {cpu} per build, {:.2} M executed rows/s",
-            best.as_secs_f64() * 1e3,
-            f64::from(contexts.n_cycles) / best.as_secs_f64() / 1e6
-        );
-        walls.push(best);
     }
-    println!(
-        "scaling 1 -> 2 threads: {:.2}x",
-        walls[0].as_secs_f64() / walls[1].as_secs_f64()
-    );
+    for (mode, name) in ["fresh buffer", "reused buffer"].iter().enumerate() {
+        for (i, threads) in [1, 2].iter().enumerate() {
+            println!(
+                "{name}, {threads} thread(s): best wall {:.1} ms, CPU {:.1} ms per build, {:.2} M executed rows/s",
+                best[mode][i].as_secs_f64() * 1e3,
+                cpu[mode][i].as_secs_f64() * 1e3 / builds as f64,
+                f64::from(contexts.n_cycles) / best[mode][i].as_secs_f64() / 1e6
+            );
+        }
+        println!(
+            "{name}: scaling 1 -> 2 threads {:.2}x",
+            best[mode][0].as_secs_f64() / best[mode][1].as_secs_f64()
+        );
+    }
 }

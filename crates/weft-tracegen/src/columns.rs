@@ -2,11 +2,23 @@
 //!
 //! The 49 columns are allocated with their final length as capacity and never touched by the
 //! allocating thread: each page is first written by the worker that fills the rows on it, so
-//! the page-fault cost is spread over the workers instead of being paid up front by one thread.
-//! Workers hold [`RowWriter`]s over disjoint row ranges; the columns get their length only
-//! once every row has been written ([`Columns::finish`]).
+//! the page-fault cost (the kernel zeroing each fresh page, about half of a one-thread build of a
+//! large trace) is spread over the workers instead of being paid up front by one thread, and each
+//! page is written once (a zero-filled `vec!` would write every page twice). Transparent huge
+//! pages (`madvise`) were tried: four times fewer faults, the same CPU time (the zeroing stays),
+//! so the columns are plain allocations.
+//!
+//! A caller that builds trace after trace can hand back a trace it no longer needs
+//! ([`crate::build_trace_into`]): its pages are already mapped, so the build pays no page fault
+//! at all.
+//!
+//! Workers hold [`RowWriter`]s over disjoint row ranges, which assemble eight rows at a time
+//! and write them out column by column (see [`RowWriter`] for why); the columns get their length
+//! only once every row has been written ([`Columns::finish`]).
 
-use weft_core::{Felt, trace::CORE_TRACE_WIDTH};
+use std::mem::MaybeUninit;
+
+use weft_core::{Felt, ZERO, trace::CORE_TRACE_WIDTH};
 
 /// The column buffer under construction.
 #[derive(Debug)]
@@ -23,15 +35,20 @@ unsafe impl Send for Columns {}
 unsafe impl Sync for Columns {}
 
 impl Columns {
-    /// Allocates `len` rows of every column, without touching them.
-    pub(crate) fn new(len: usize) -> Self {
-        let mut columns: Vec<Vec<Felt>> = (0..CORE_TRACE_WIDTH)
-            .map(|_| Vec::with_capacity(len))
-            .collect();
-        let ptrs = core::array::from_fn(|c| columns[c].as_mut_ptr());
-        for column in &columns {
-            advise_huge_pages(column);
+    /// Room for `len` rows of every column, in the allocations of `storage` where it holds
+    /// [`CORE_TRACE_WIDTH`] columns (their contents are dropped, their capacity kept and grown
+    /// to `len` if needed), else in fresh ones. Nothing is written.
+    pub(crate) fn new(storage: Vec<Vec<Felt>>, len: usize) -> Self {
+        let mut columns = if storage.len() == CORE_TRACE_WIDTH {
+            storage
+        } else {
+            (0..CORE_TRACE_WIDTH).map(|_| Vec::new()).collect()
+        };
+        for column in &mut columns {
+            column.clear();
+            column.reserve_exact(len);
         }
+        let ptrs = core::array::from_fn(|c| columns[c].as_mut_ptr());
         Self { columns, ptrs, len }
     }
 
@@ -43,8 +60,35 @@ impl Columns {
         debug_assert!(start <= end && end <= self.len);
         RowWriter {
             columns: self,
-            next: start,
+            tile_start: start,
+            n_done: 0,
             end,
+            tile: [[ZERO; CORE_TRACE_WIDTH]; TILE_ROWS],
+        }
+    }
+
+    /// Fills rows `start..end` of column `col` with `value(row)`.
+    ///
+    /// # Safety
+    /// `start <= end <= len`, and no other thread reads or writes these rows meanwhile.
+    pub(crate) unsafe fn fill(
+        &self,
+        col: usize,
+        start: usize,
+        end: usize,
+        value: impl Fn(usize) -> Felt,
+    ) {
+        debug_assert!(start <= end && end <= self.len);
+        // SAFETY: in bounds of the allocation and exclusive, by the caller's promise;
+        // `MaybeUninit` makes no claim about the current contents.
+        let cells = unsafe {
+            std::slice::from_raw_parts_mut(
+                self.ptrs[col].add(start).cast::<MaybeUninit<Felt>>(),
+                end - start,
+            )
+        };
+        for (i, cell) in cells.iter_mut().enumerate() {
+            cell.write(value(start + i));
         }
     }
 
@@ -81,69 +125,82 @@ impl Columns {
     }
 }
 
-/// Asks the kernel to back the (untouched) allocation of `column` with transparent huge pages,
-/// where the system leaves that to the program (`madvise` mode): a first write then faults in
-/// 2 MiB at a time instead of 4 KiB, which divides the page-fault count of a large trace by 512.
-/// Only a hint: the result is ignored, and nothing is done for allocations below 2 MiB.
-#[cfg(target_os = "linux")]
-fn advise_huge_pages(column: &Vec<Felt>) {
-    const HUGE_PAGE: usize = 2 << 20;
-    const PAGE: usize = 4096;
-    let bytes = column.capacity() * size_of::<Felt>();
-    if bytes < HUGE_PAGE {
-        return;
-    }
-    let start = column.as_ptr() as usize;
-    let first = start.next_multiple_of(PAGE);
-    let end = (start + bytes) / PAGE * PAGE;
-    if end <= first {
-        return;
-    }
-    // SAFETY: `first..end` is a page-aligned range inside the allocation of `column`, which
-    // this process owns; `MADV_HUGEPAGE` changes no content and no mapping, only how the
-    // kernel backs the range on its next faults.
-    unsafe {
-        libc::madvise(first as *mut libc::c_void, end - first, libc::MADV_HUGEPAGE);
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn advise_huge_pages(_column: &Vec<Felt>) {}
+/// Rows a [`RowWriter`] holds before writing them out: one cache line of each column.
+const TILE_ROWS: usize = 8;
 
 /// Writes consecutive rows of one range of the buffer.
+///
+/// Rows are assembled in a small row-major tile and written out column by column, eight rows
+/// (one cache line of each column) at a time, at row numbers that are multiples of eight. The
+/// columns are separate allocations that the allocator tends to place at the same offset modulo
+/// the page size, so writing one cell of each of the 49 columns per row lands 49 stores in the
+/// same cache set: measured on a 2^21-row trace, the tile makes building about twice as fast.
+/// Rows are written out when the tile is full and when the writer is dropped; only rows that
+/// were finished ([`RowWriter::advance`]) are written.
 #[derive(Debug)]
 pub(crate) struct RowWriter<'a> {
     columns: &'a Columns,
-    next: usize,
+    /// The row of `tile[0]`.
+    tile_start: usize,
+    /// Finished rows in the tile; the current row is `tile[n_done]`.
+    n_done: usize,
     end: usize,
+    tile: [[Felt; CORE_TRACE_WIDTH]; TILE_ROWS],
 }
 
 impl RowWriter<'_> {
     /// The row the next write goes to.
     #[inline(always)]
     pub(crate) fn row(&self) -> usize {
-        self.next
+        self.tile_start + self.n_done
     }
 
     /// Writes `value` into column `col` of the current row.
     #[inline(always)]
     pub(crate) fn set(&mut self, col: usize, value: Felt) {
-        assert!(self.next < self.end, "row writer overrun");
-        // SAFETY: `next < end <= len`, and this writer's range is exclusively its own.
-        unsafe { self.columns.write(self.next, col, value) }
+        self.tile[self.n_done][col] = value;
     }
 
     /// Writes consecutive columns starting at `col`.
     #[inline(always)]
     pub(crate) fn set_range(&mut self, col: usize, values: &[Felt]) {
-        for (i, v) in values.iter().enumerate() {
-            self.set(col + i, *v);
+        self.tile[self.n_done][col..col + values.len()].copy_from_slice(values);
+    }
+
+    /// Finishes the current row and moves to the next.
+    ///
+    /// # Panics
+    /// If the current row is past the writer's range (a bug of the caller).
+    #[inline(always)]
+    pub(crate) fn advance(&mut self) {
+        assert!(self.row() < self.end, "row writer overrun");
+        self.n_done += 1;
+        if self.row().is_multiple_of(TILE_ROWS) {
+            self.flush();
         }
     }
 
-    /// Moves to the next row.
-    #[inline(always)]
-    pub(crate) fn advance(&mut self) {
-        self.next += 1;
+    /// Writes the finished rows of the tile out and empties it.
+    fn flush(&mut self) {
+        let n = self.n_done;
+        for col in 0..CORE_TRACE_WIDTH {
+            let tile = &self.tile;
+            // SAFETY: rows `tile_start..tile_start + n` are finished rows, each checked below
+            // `end <= len` by `advance`, and this writer's range is exclusively its own.
+            unsafe {
+                self.columns
+                    .fill(col, self.tile_start, self.tile_start + n, |row| {
+                        tile[row - self.tile_start][col]
+                    });
+            }
+        }
+        self.tile_start += n;
+        self.n_done = 0;
+    }
+}
+
+impl Drop for RowWriter<'_> {
+    fn drop(&mut self) {
+        self.flush();
     }
 }

@@ -132,10 +132,34 @@ pub fn build_trace(
     forests: &[Arc<MastForest>],
     contexts: &TraceContexts,
 ) -> Result<CoreTrace, TraceGenError> {
+    build(forests, contexts, Vec::new())
+}
+
+/// [`build_trace`] into `trace`, reusing its column allocations: the previous contents are
+/// replaced, the memory is not. Building into a trace of at least the same length pays no page
+/// fault (see the crate documentation's figures).
+///
+/// # Errors
+/// As [`build_trace`]; `trace` is then left empty.
+pub fn build_trace_into(
+    forests: &[Arc<MastForest>],
+    contexts: &TraceContexts,
+    trace: &mut CoreTrace,
+) -> Result<(), TraceGenError> {
+    let storage = std::mem::take(trace).into_columns();
+    *trace = build(forests, contexts, storage)?;
+    Ok(())
+}
+
+fn build(
+    forests: &[Arc<MastForest>],
+    contexts: &TraceContexts,
+    storage: Vec<Vec<Felt>>,
+) -> Result<CoreTrace, TraceGenError> {
     let n_cycles = check_contexts(forests, contexts)?;
     let size = contexts.fragment_size as usize;
     let len = padded_len(n_cycles);
-    let columns = Columns::new(len);
+    let columns = Columns::new(storage, len);
     let last = contexts.fragments.len() - 1;
 
     let summaries = contexts
@@ -266,15 +290,14 @@ fn pad(columns: &Columns, n_cycles: usize, len: usize) {
         .for_each(|chunk_start| {
             let chunk_end = (chunk_start + PAD_CHUNK).min(len);
             for (col, value) in template.iter().enumerate() {
-                for row in chunk_start..chunk_end {
-                    let v = if col == CLK_COL_IDX {
-                        Felt::new(row as u64)
+                // SAFETY: padding chunks are disjoint, past every fragment's rows, below
+                // `len`.
+                unsafe {
+                    if col == CLK_COL_IDX {
+                        columns.fill(col, chunk_start, chunk_end, |row| Felt::new(row as u64));
                     } else {
-                        *value
-                    };
-                    // SAFETY: padding chunks are disjoint, past every fragment's rows, below
-                    // `len`.
-                    unsafe { columns.write(row, col, v) };
+                        columns.fill(col, chunk_start, chunk_end, |_| *value);
+                    }
                 }
             }
         });
