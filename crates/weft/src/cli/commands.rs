@@ -495,9 +495,7 @@ fn inspect(path: &Path, json: bool) -> Result<(), CliError> {
     let _ = writeln!(
         out,
         "digest      {}",
-        digest
-            .as_deref()
-            .unwrap_or("none (a library has no entry point)")
+        digest.as_deref().unwrap_or("none (no entry point)")
     );
     let by_kind: Vec<String> = MastNodeKind::ALL
         .iter()

@@ -15,7 +15,9 @@
 //! (compact) or a text file whose first token is `mast` (text). weft's formats store a forest,
 //! not a program: its entry point is its **first procedure root** (`weft convert` puts a
 //! program's entry point first) and it runs without a kernel. A library has no entry point, so
-//! only `inspect` and `convert` accept one.
+//! only `inspect` and `convert` accept one. A `.masm` program that makes syscalls is assembled
+//! against `kernel.masm` beside it and runs with that kernel; other files carry no kernel code,
+//! so their syscalls fail.
 //!
 //! Inputs are upstream's JSON inputs (see [`weft_miden::inputs`]): `--inputs F`, or else the
 //! `.inputs` file with the program's stem beside it (`fib.masm` reads `fib.inputs`), or none.
