@@ -2,14 +2,15 @@
 //! about 730 000 rows (see `support`).
 //!
 //! `cargo bench -p weft-tracegen --bench build_trace`. The contexts are recorded once, outside
-//! the measurement; each iteration builds the whole padded trace (allocation included).
+//! the measurement; each iteration builds the whole padded trace, into a fresh allocation
+//! (`build_trace`: page faults included) or into the previous trace's (`build_trace_into`).
 
 mod support;
 
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use weft_tracegen::build_trace;
+use weft_tracegen::{build_trace, build_trace_into};
 
 /// Loop iterations of the measured program (about 730 000 rows).
 const ITERATIONS: u64 = 730_000 / support::ROWS_PER_ITERATION;
@@ -27,8 +28,16 @@ fn bench(c: &mut Criterion) {
             .num_threads(threads)
             .build()
             .expect("pool");
-        group.bench_function(format!("{rows}_rows_{threads}_threads"), |b| {
+        group.bench_function(format!("fresh_{rows}_rows_{threads}_threads"), |b| {
             b.iter(|| pool.install(|| black_box(build_trace(&forests, &contexts).expect("builds"))))
+        });
+        let mut trace = build_trace(&forests, &contexts).expect("builds");
+        group.bench_function(format!("reused_{rows}_rows_{threads}_threads"), |b| {
+            b.iter(|| {
+                pool.install(|| build_trace_into(&forests, &contexts, &mut trace))
+                    .expect("builds");
+                black_box(&trace);
+            })
         });
     }
     group.finish();

@@ -1,6 +1,7 @@
 //! `weft-compare`: runs upstream 0.20.6's fast processor and weft's fast processor on the same
 //! programs in one process and prints a speed table (`cargo xtask compare` runs it in release
-//! mode).
+//! mode), then a second table for the trace pipeline: `execute_for_trace` followed by the
+//! parallel `build_trace`, upstream's against weft's (on every core).
 //!
 //! Usage: `weft-compare [DIR_OR_FILE...] [--fragment-size N] [--min-time-ms T]`; by default the
 //! programs of `../shared/corpus`. Each figure is the best of repeated runs lasting at least
@@ -49,6 +50,14 @@ struct Row {
     weft_exec: Duration,
     up_e4t: Duration,
     weft_e4t: Duration,
+    /// Upstream `execute_for_trace` + parallel `build_trace`.
+    up_pipeline: Duration,
+    /// weft `execute_for_trace` + `weft_tracegen::build_trace`.
+    weft_pipeline: Duration,
+    /// Upstream's trace length (core, range checker and chiplets).
+    up_len: usize,
+    /// weft's core trace length.
+    weft_len: usize,
 }
 
 fn upstream_host(p: &LoadedProgram) -> miden_processor::DefaultHost {
@@ -112,6 +121,52 @@ fn weft_exec(
         )
     })
     .unwrap_or((u64::MAX, 0))
+}
+
+/// Upstream's trace pipeline: `execute_for_trace`, then its parallel `build_trace` (all
+/// columns: core, range checker, chiplets). Returns the trace length.
+fn upstream_pipeline(
+    p: &LoadedProgram,
+    host: &mut miden_processor::DefaultHost,
+    fragment: usize,
+) -> usize {
+    let stack: Vec<_> = p
+        .inputs
+        .upstream_stack_inputs()
+        .iter()
+        .rev()
+        .copied()
+        .collect();
+    let processor = miden_processor::fast::FastProcessor::new_with_advice_inputs(
+        &stack,
+        p.inputs.upstream_advice_inputs(),
+    );
+    let Ok((output, context)) = block_on(processor.execute_for_trace(&p.upstream, host, fragment))
+    else {
+        return 0;
+    };
+    let trace = miden_processor::parallel::build_trace(
+        output,
+        context,
+        p.upstream.hash(),
+        p.upstream.kernel().clone(),
+    );
+    trace.get_trace_len()
+}
+
+/// weft's trace pipeline: `execute_for_trace`, then `weft_tracegen::build_trace` (the 49 core
+/// columns). Returns the trace length.
+fn weft_pipeline(p: &LoadedProgram, host: &mut weft_host::DefaultHost, fragment: u32) -> usize {
+    let Ok((output, contexts)) = weft_replay::execute_for_trace(
+        &p.weft,
+        p.inputs.weft_stack_inputs(),
+        p.inputs.weft_advice_inputs(),
+        host,
+        fragment,
+    ) else {
+        return 0;
+    };
+    weft_tracegen::build_trace(&output.forests, &contexts).map_or(0, |t| t.num_rows())
 }
 
 fn programs(args: &[String]) -> Vec<PathBuf> {
@@ -185,6 +240,14 @@ fn main() {
             weft_e4t: best_time(min_time, || {
                 std::hint::black_box(weft_exec(&p, &mut weft_host, Some(fragment as u32)));
             }),
+            up_pipeline: best_time(min_time, || {
+                std::hint::black_box(upstream_pipeline(&p, &mut up_host, fragment as usize));
+            }),
+            weft_pipeline: best_time(min_time, || {
+                std::hint::black_box(weft_pipeline(&p, &mut weft_host, fragment as u32));
+            }),
+            up_len: upstream_pipeline(&p, &mut up_host, fragment as usize),
+            weft_len: weft_pipeline(&p, &mut weft_host, fragment as u32),
         });
     }
     println!(
@@ -211,11 +274,36 @@ fn main() {
             r.weft_e4t.as_secs_f64() / r.weft_exec.as_secs_f64(),
         );
     }
+    println!(
+        "\ntrace pipeline: execute_for_trace + build_trace on {} threads (upstream builds every column: core, range checker, chiplets; weft builds the 49 core columns)\n",
+        rayon::current_num_threads()
+    );
+    println!(
+        "| program | cycles | upstream trace rows | weft trace rows | upstream ms | weft ms | speedup | weft M rows/s |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    for r in &rows {
+        println!(
+            "| {} | {} | {} | {} | {:.3} | {:.3} | {:.2}x | {:.1} |",
+            r.name,
+            r.n_cycles,
+            r.up_len,
+            r.weft_len,
+            ms(r.up_pipeline),
+            ms(r.weft_pipeline),
+            r.up_pipeline.as_secs_f64() / r.weft_pipeline.as_secs_f64(),
+            r.weft_len as f64 / r.weft_pipeline.as_secs_f64() / 1e6,
+        );
+    }
     let g = |f: &dyn Fn(&Row) -> f64| geomean(rows.iter().map(f));
     println!(
         "\ngeomean: exec speedup {:.2}x, execute_for_trace speedup {:.2}x, weft e4t/exec {:.2}",
         g(&|r| r.up_exec.as_secs_f64() / r.weft_exec.as_secs_f64()),
         g(&|r| r.up_e4t.as_secs_f64() / r.weft_e4t.as_secs_f64()),
         g(&|r| r.weft_e4t.as_secs_f64() / r.weft_exec.as_secs_f64()),
+    );
+    println!(
+        "geomean: trace pipeline speedup {:.2}x",
+        g(&|r| r.up_pipeline.as_secs_f64() / r.weft_pipeline.as_secs_f64()),
     );
 }
