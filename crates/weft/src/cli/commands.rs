@@ -153,10 +153,12 @@ fn execution_error(
 // ================================================================================================
 
 fn run(path: &Path, inputs_path: Option<&Path>, json: bool) -> Result<(), CliError> {
+    let start = Instant::now();
     let file = load::load(path)?;
     let program = file.runnable(path)?;
     let inputs = load::inputs(path, inputs_path)?;
     let mut host = file.host();
+    let load_s = start.elapsed().as_secs_f64();
     let start = Instant::now();
     let output = FastProcessor::new(
         inputs.weft_stack_inputs(),
@@ -175,13 +177,15 @@ fn run(path: &Path, inputs_path: Option<&Path>, json: bool) -> Result<(), CliErr
             "stack_outputs": stack_json(&output.stack_outputs),
             "execute_s": execute_s,
             "cycles_per_s": rate,
+            "load_s": load_s,
         }));
     }
     print(&format!(
-        "program  {}\nstack    {}\ncycles   {cycles}\ntime     {}\nspeed    {}cycles/s\n",
+        "program  {}\nstack    {}\ncycles   {cycles}\ntime     {} (loading {})\nspeed    {}cycles/s\n",
         digest_hex(&program.hash()),
         stack_text(&output.stack_outputs),
         seconds(execute_s),
+        seconds(load_s),
         si(rate),
     ))
 }
@@ -300,9 +304,13 @@ fn compare(reference: &Built, parallel: &Built) -> Result<(), CliError> {
 fn trace(args: &TraceArgs) -> Result<(), CliError> {
     let progress = Progress::start();
     progress.phase("loading");
+    let start = Instant::now();
     let file = load::load(&args.file)?;
     let program = file.runnable(&args.file)?;
     let inputs = load::inputs(&args.file, args.inputs.as_deref())?;
+    // The first host converts the core library (once per process): count it as loading.
+    drop(file.host());
+    let load_s = start.elapsed().as_secs_f64();
     let pool = thread_pool(args.threads)?;
     let parallel = |progress: &Progress| {
         build_parallel(&file, program, &inputs, args.fragment_size, &pool, progress)
@@ -331,7 +339,9 @@ fn trace(args: &TraceArgs) -> Result<(), CliError> {
         check = Some((result, start.elapsed().as_secs_f64()));
     }
 
+    let mut csv_s = None;
     if let Some(path) = &args.csv {
+        let start = Instant::now();
         let write_error = |source| CliError::Write {
             path: path.display().to_string(),
             source,
@@ -340,6 +350,7 @@ fn trace(args: &TraceArgs) -> Result<(), CliError> {
         let file = std::fs::File::create(path).map_err(write_error)?;
         let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
         report::write_csv(&mut out, &built.trace, |n| progress.advance(n)).map_err(write_error)?;
+        csv_s = Some(start.elapsed().as_secs_f64());
     }
     drop(progress);
 
@@ -376,6 +387,8 @@ fn trace(args: &TraceArgs) -> Result<(), CliError> {
             "fragments": built.fragments,
             "check": check_json,
             "csv": args.csv.as_ref().map(|p| p.display().to_string()),
+            "csv_s": csv_s,
+            "load_s": load_s,
         }))?;
     } else {
         let mut text = String::new();
@@ -395,6 +408,7 @@ fn trace(args: &TraceArgs) -> Result<(), CliError> {
         let _ = writeln!(text, "stack    {}", stack_text(&built.stack_outputs));
         let _ = writeln!(text, "cycles   {cycles}");
         let _ = writeln!(text, "rows     {rows} (padded to {padded_rows})");
+        let _ = writeln!(text, "load     {}", seconds(load_s));
         let _ = writeln!(
             text,
             "execute  {} ({}cycles/s)",
@@ -422,7 +436,12 @@ fn trace(args: &TraceArgs) -> Result<(), CliError> {
             let _ = writeln!(text, "check    {verdict}, {}", seconds(*check_s));
         }
         if let Some(path) = &args.csv {
-            let _ = writeln!(text, "csv      {} ({padded_rows} rows)", path.display());
+            let _ = writeln!(
+                text,
+                "csv      {} ({padded_rows} rows), {}",
+                path.display(),
+                seconds(csv_s.unwrap_or_default())
+            );
         }
         print(&text)?;
     }

@@ -6,14 +6,15 @@
 //! - `run` and `trace`: `program_digest` (the program's four digest elements in order, each as
 //!   16 lowercase hex digits of its canonical value, concatenated: 64 characters), `cycles`,
 //!   `stack_outputs` (the top 16 elements, top first, as decimal integers), `execute_s` (seconds
-//!   of execution alone, loading excluded) and `cycles_per_s`.
+//!   of execution alone, loading excluded), `cycles_per_s` and `load_s` (reading, assembling
+//!   or decoding the program, its inputs, and the core library).
 //! - `trace` adds `engine`, `rows` (rows before padding: the executed cycles plus the first
 //!   `HALT` row, which holds the final stack), `padded_rows` (a power of two, at least 64),
 //!   `build_s` (seconds building the trace from the execution's contexts; the reference engine
 //!   builds while it executes, so its time is all in `execute_s` and `build_s` is 0),
 //!   `fragment_size`, `threads` and `fragments` (parallel engine; `null` otherwise), `check`
-//!   (`null` without `--check`, else `{"ok", "engine", "check_s", "difference"}`) and `csv`
-//!   (the path written, or `null`).
+//!   (`null` without `--check`, else `{"ok", "engine", "check_s", "difference"}`: the other
+//!   engine's run and the comparison), `csv` (the path written, or `null`) and `csv_s`.
 //! - `inspect`: `kind`, `program_digest` (`null` for a library), `nodes`, `node_counts` (by
 //!   kind), `procedures` (`{"node", "digest", "name", "entry"}` per procedure root) and `text`.
 //!
