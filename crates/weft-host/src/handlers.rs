@@ -256,7 +256,7 @@ fn read_packed_bytes(
     len_bytes: u64,
 ) -> Result<Vec<u8>, HandlerError> {
     let bad = HandlerError::BadByteRange { start, len_bytes };
-    if start % 4 != 0 {
+    if !start.is_multiple_of(4) {
         return Err(bad);
     }
     let n_elements = len_bytes.div_ceil(4);
