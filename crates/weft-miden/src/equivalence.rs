@@ -24,12 +24,12 @@ pub enum EquivalenceError {
         "outputs differ: reference {reference:?} ({ref_cycles} cycles), fast {fast:?} ({fast_cycles} cycles)"
     )]
     Outputs {
-        /// Reference stack outputs.
-        reference: [u64; 16],
+        /// Reference stack outputs (boxed: errors stay small).
+        reference: Box<[u64; 16]>,
         /// Reference cycle count.
         ref_cycles: usize,
         /// Fast stack outputs.
-        fast: [u64; 16],
+        fast: Box<[u64; 16]>,
         /// Fast cycle count.
         fast_cycles: u32,
     },
@@ -94,9 +94,9 @@ pub fn check_against_reference(
             let ref_stack = expected.stack_outputs.to_ints();
             if stack != ref_stack || output.n_cycles as usize != expected.n_cycles {
                 return Err(EquivalenceError::Outputs {
-                    reference: ref_stack,
+                    reference: Box::new(ref_stack),
                     ref_cycles: expected.n_cycles,
-                    fast: stack,
+                    fast: Box::new(stack),
                     fast_cycles: output.n_cycles,
                 });
             }

@@ -192,13 +192,15 @@ fn execute_for_trace_fragments_round_trip_on_every_program() {
     assert!(problems.is_empty(), "{problems:#?}");
 }
 
+/// The hasher logs: block addresses, permutations, Merkle roots.
+type HasherLogs = (Vec<u32>, Vec<(u32, [u64; 12])>, Vec<(u32, [u64; 4])>);
+
 /// Every replay log of every fragment, concatenated in order: must not depend on where the
 /// fragment boundaries fall (nothing lost or duplicated at a boundary).
 fn concatenate(contexts: &weft_replay::TraceContexts) -> String {
     let mut advice: Vec<u64> = Vec::new();
     let mut memory: (Vec<u64>, Vec<[u64; 4]>) = (Vec::new(), Vec::new());
-    let mut hasher: (Vec<u32>, Vec<(u32, [u64; 12])>, Vec<(u32, [u64; 4])>) =
-        (Vec::new(), Vec::new(), Vec::new());
+    let mut hasher: HasherLogs = (Vec::new(), Vec::new(), Vec::new());
     let mut external: Vec<weft_replay::Resolution> = Vec::new();
     for f in &contexts.fragments {
         advice.extend(f.advice.values.iter().copied());
