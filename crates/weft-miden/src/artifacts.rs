@@ -4,12 +4,18 @@
 //!
 //! Upstream's deserializers are not guaranteed to be panic-free on arbitrary bytes, so every read
 //! runs under [`std::panic::catch_unwind`]: a panic inside upstream becomes
-//! [`ArtifactError::Malformed`] like any other decoding failure.
+//! [`ArtifactError::Malformed`] like any other decoding failure. Counts read from the top-level
+//! stream are bounded by the input's length, but upstream also decodes nested sections with its
+//! own readers and sizes vectors from counts found there: a corrupted count can still ask for an
+//! impossible allocation, which aborts the process. A tool that must survive arbitrary files
+//! decodes them in a child process first (the `weft` command line does).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use miden_assembly::{Library, diagnostics::NamedSource, library::LibraryExport};
-use miden_core::utils::{Deserializable, Serializable};
+use miden_core::utils::{
+    ByteReader, Deserializable, DeserializationError, Serializable, SliceReader,
+};
 use weft_mast::{MastForest, MastNodeId, Program};
 
 use crate::{
@@ -54,12 +60,80 @@ pub struct UpstreamLibrary {
     pub procedures: Vec<LibraryProcedure>,
 }
 
+/// A reader over untrusted bytes that rejects every length or count larger than the whole
+/// input. Upstream's decoders size their vectors from the counts they read; without this bound
+/// a corrupted count asks for an allocation far beyond the input, which aborts the process (an
+/// allocation failure is not a panic, so `catch_unwind` cannot turn it into an error). Every count
+/// upstream reads (nodes, decorators, roots, advice entries, exports, bytes) describes items of
+/// at least one byte each, so a valid input never trips the bound.
+struct BoundedReader<'a> {
+    inner: SliceReader<'a>,
+    limit: usize,
+}
+
+impl ByteReader for BoundedReader<'_> {
+    fn read_u8(&mut self) -> Result<u8, DeserializationError> {
+        self.inner.read_u8()
+    }
+
+    fn peek_u8(&self) -> Result<u8, DeserializationError> {
+        self.inner.peek_u8()
+    }
+
+    fn read_slice(&mut self, len: usize) -> Result<&[u8], DeserializationError> {
+        self.inner.read_slice(len)
+    }
+
+    fn read_array<const N: usize>(&mut self) -> Result<[u8; N], DeserializationError> {
+        self.inner.read_array()
+    }
+
+    fn check_eor(&self, num_bytes: usize) -> Result<(), DeserializationError> {
+        self.inner.check_eor(num_bytes)
+    }
+
+    fn has_more_bytes(&self) -> bool {
+        self.inner.has_more_bytes()
+    }
+
+    fn read_usize(&mut self) -> Result<usize, DeserializationError> {
+        let value = self.inner.read_usize()?;
+        if value > self.limit {
+            return Err(DeserializationError::InvalidValue(format!(
+                "count {value} exceeds the input's {} bytes",
+                self.limit
+            )));
+        }
+        Ok(value)
+    }
+}
+
 fn decode<T: Deserializable>(bytes: &[u8], kind: &'static str) -> Result<T, ArtifactError> {
     let malformed = |reason: String| ArtifactError::Malformed { kind, reason };
-    match catch_unwind(AssertUnwindSafe(|| T::read_from_bytes(bytes))) {
+    let read = || {
+        let mut reader = BoundedReader {
+            inner: SliceReader::new(bytes),
+            limit: bytes.len(),
+        };
+        let value = T::read_from(&mut reader)?;
+        if reader.has_more_bytes() {
+            return Err(DeserializationError::InvalidValue(
+                "bytes left after the end".to_string(),
+            ));
+        }
+        Ok(value)
+    };
+    match catch_unwind(AssertUnwindSafe(read)) {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(err)) => Err(malformed(err.to_string())),
-        Err(_) => Err(malformed("the decoder rejected the bytes".to_string())),
+        Err(payload) => {
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "the decoder rejected the bytes".to_string());
+            Err(malformed(message))
+        }
     }
 }
 

@@ -413,6 +413,76 @@ fn unreadable_or_malformed_programs_fail_cleanly() {
     assert!(stderr.contains("line 2, column"), "{stderr}");
 }
 
+/// Seeded mutations (bit flips, truncations) of upstream program and library files: each one
+/// is inspected or rejected with one error line; none panics or kills the process, even when
+/// upstream's decoder would abort on it.
+#[test]
+fn mutated_upstream_files_never_crash() {
+    let dir = scratch("mutated_upstream");
+    let program = weft::weft_miden::artifacts::program_bytes(
+        "proc helper\n  push.3 mul\nend\nbegin push.1 exec.helper if.true push.2 else push.3 \
+         end repeat.3 dup add end call.helper drop end",
+    )
+    .expect("assembles");
+    let library =
+        weft::weft_miden::artifacts::library_bytes("demo::m", "pub proc f\n  dup add\nend\n")
+            .expect("assembles");
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let (mut n_ok, mut n_rejected) = (0, 0);
+    for round in 0..120 {
+        let (original, name) = if round % 2 == 0 {
+            (&program, format!("m{round}.masb"))
+        } else {
+            (&library, format!("m{round}.masl"))
+        };
+        let mut bytes = original.clone();
+        for _ in 0..1 + next() % 4 {
+            let i = (next() % bytes.len() as u64) as usize;
+            bytes[i] ^= 1 << (next() % 8);
+        }
+        if next() % 4 == 0 {
+            bytes.truncate((next() % bytes.len() as u64) as usize);
+        }
+        let file = write(&dir.join(name), &bytes);
+        let output = weft()
+            .args(["inspect", path(&file), "--json"])
+            .output()
+            .expect("runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.code().is_some(), "killed: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        if output.status.success() {
+            n_ok += 1;
+        } else {
+            assert_eq!(stderr.lines().count(), 1, "{stderr}");
+            assert!(stderr.starts_with("error: "), "{stderr}");
+            n_rejected += 1;
+        }
+    }
+    assert!(
+        n_rejected > 0,
+        "mutations must be rejected sometimes ({n_ok} accepted)"
+    );
+}
+
+/// A program file whose corrupted count makes upstream's decoder ask for ~59 TB: the decoder
+/// aborts in the child process and the command reports the file as malformed.
+#[test]
+fn decoder_abort_is_a_malformed_file() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/huge_count.masb");
+    for command in ["inspect", "run", "trace"] {
+        let stderr = fails(&[command, path(&file)]);
+        // Where the allocation happens to succeed (overcommit), decoding fails later instead.
+        assert!(stderr.contains("malformed upstream program"), "{stderr}");
+    }
+}
+
 #[test]
 fn malformed_inputs_fail_cleanly() {
     let dir = scratch("malformed_inputs");

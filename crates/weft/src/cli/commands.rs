@@ -34,6 +34,7 @@ pub fn dispatch(command: Command) -> Result<(), CliError> {
             format,
             strip,
         } => convert(&input, &output, format, strip),
+        Command::ProbeUpstream { kind } => load::probe_child(kind),
     }
 }
 

@@ -12,7 +12,7 @@ use weft_mast::{
 };
 use weft_miden::{LoadError, ProgramInputs, artifacts};
 
-use super::CliError;
+use super::{CliError, ProbeKind};
 
 /// What a file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,6 +148,7 @@ pub fn load(path: &Path) -> Result<LoadedFile, CliError> {
             })
         }
         FileKind::Masb => {
+            probe(path, ProbeKind::Program, &bytes)?;
             let program = artifacts::read_program(&bytes).map_err(artifact)?;
             Ok(LoadedFile {
                 kind,
@@ -158,6 +159,7 @@ pub fn load(path: &Path) -> Result<LoadedFile, CliError> {
             })
         }
         FileKind::Masl => {
+            probe(path, ProbeKind::Library, &bytes)?;
             let library = artifacts::read_library(&bytes).map_err(artifact)?;
             Ok(LoadedFile {
                 kind,
@@ -193,6 +195,75 @@ pub fn load(path: &Path) -> Result<LoadedFile, CliError> {
             Ok(from_forest(kind, forest))
         }
     }
+}
+
+// UPSTREAM FILES IN A CHILD PROCESS
+// ================================================================================================
+
+/// Decodes `bytes` in a child process (`weft __probe-upstream`) before this process does.
+///
+/// Upstream's decoders size some vectors from counts inside the file; a corrupted count can ask
+/// for more memory than exists, and an allocation failure aborts the process rather than
+/// panicking. Decoding is deterministic, so if the child decodes (or fails with an ordinary
+/// error), so will this process; if the child dies, the file is reported as malformed. If no
+/// child can be started, the file is decoded here directly.
+fn probe(path: &Path, kind: ProbeKind, bytes: &[u8]) -> Result<(), CliError> {
+    use std::{
+        io::Write,
+        process::{Command, Stdio},
+    };
+    let Ok(exe) = std::env::current_exe() else {
+        return Ok(());
+    };
+    let kind_arg = match kind {
+        ProbeKind::Program => "program",
+        ProbeKind::Library => "library",
+    };
+    let Ok(mut child) = Command::new(exe)
+        .args(["__probe-upstream", kind_arg])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+    else {
+        return Ok(());
+    };
+    // The child reads all of stdin before anything else, and writes nowhere we read.
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(bytes);
+    }
+    match child.wait() {
+        Ok(status) if status.success() || status.code() == Some(1) => Ok(()),
+        Ok(_) => Err(CliError::Artifact {
+            path: display(path),
+            source: artifacts::ArtifactError::Malformed {
+                kind: kind_arg,
+                reason: "the decoder aborted (a corrupted count asks for more memory than exists)"
+                    .to_string(),
+            },
+        }),
+        Err(_) => Ok(()),
+    }
+}
+
+/// The child's side of [`probe`]: decodes stdin; `Err` (exit status 1) if it does not decode.
+pub fn probe_child(kind: ProbeKind) -> Result<(), CliError> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .read_to_end(&mut bytes)
+        .map_err(|source| CliError::Read {
+            path: "standard input".to_string(),
+            source,
+        })?;
+    let result = match kind {
+        ProbeKind::Program => artifacts::read_program(&bytes).map(drop),
+        ProbeKind::Library => artifacts::read_library(&bytes).map(drop),
+    };
+    result.map_err(|source| CliError::Artifact {
+        path: "standard input".to_string(),
+        source,
+    })
 }
 
 /// A forest read from one of weft's formats: its first root is the entry point, no kernel.

@@ -92,6 +92,24 @@ pub enum Command {
         #[arg(long)]
         strip: bool,
     },
+    /// Internal: decodes an upstream artifact read from stdin, in a child process, so that a
+    /// corrupted file that makes upstream's decoder abort cannot abort the command itself. Exit
+    /// status 0: it decodes; 1: a decoding error; anything else: the decoder aborted.
+    #[command(name = "__probe-upstream", hide = true)]
+    ProbeUpstream {
+        /// `program` or `library`.
+        #[arg(value_enum)]
+        kind: ProbeKind,
+    },
+}
+
+/// What `__probe-upstream` decodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProbeKind {
+    /// An upstream program (`.masb`).
+    Program,
+    /// An upstream library (`.masl`).
+    Library,
 }
 
 /// Arguments of `weft trace`.
@@ -154,9 +172,14 @@ pub enum OutputFormat {
     Text,
 }
 
+/// The message of the last panic, kept by the panic hook for [`main`] to print.
+static LAST_PANIC: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
 /// Runs the command line with the process's arguments and returns its exit status.
 ///
-/// A panic (a bug) is reported as one `internal error` line rather than a backtrace.
+/// A panic that escapes a command (a bug) is reported as one `internal error` line rather than
+/// a backtrace. Panics caught on the way (upstream's decoders run under `catch_unwind`) print
+/// nothing: the hook only records the message.
 pub fn main() -> ExitCode {
     std::panic::set_hook(Box::new(|info| {
         let message = info
@@ -169,15 +192,26 @@ pub fn main() -> ExitCode {
             .location()
             .map(|l| format!(" ({}:{})", l.file(), l.line()))
             .unwrap_or_default();
-        let _ = writeln!(std::io::stderr(), "error: internal error{place}: {message}");
+        if let Ok(mut last) = LAST_PANIC.lock() {
+            *last = Some(format!("{message}{place}"));
+        }
     }));
     let cli = Cli::parse();
-    match commands::dispatch(cli.command) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(CliError::BrokenPipe) => ExitCode::SUCCESS,
-        Err(err) => {
+    let outcome = std::panic::catch_unwind(|| commands::dispatch(cli.command));
+    match outcome {
+        Ok(Ok(()) | Err(CliError::BrokenPipe)) => ExitCode::SUCCESS,
+        Ok(Err(err)) => {
             let _ = writeln!(std::io::stderr(), "error: {err}");
             ExitCode::FAILURE
+        }
+        Err(_) => {
+            let message = LAST_PANIC
+                .lock()
+                .ok()
+                .and_then(|mut last| last.take())
+                .unwrap_or_else(|| "unknown".to_string());
+            let _ = writeln!(std::io::stderr(), "error: internal error: {message}");
+            ExitCode::from(101)
         }
     }
 }
