@@ -572,6 +572,25 @@ fn output_and_argument_errors_fail_cleanly() {
         "fast",
     ]);
     assert!(stderr.contains("--strip"), "{stderr}");
+    // 2 x 524288 rows x 49 columns x 8 bytes is 392 MiB.
+    for engine in ["parallel", "reference"] {
+        let stderr = fails(&[
+            "trace",
+            path(&example("fib.masm")),
+            "--engine",
+            engine,
+            "--check",
+            "--max-trace-memory",
+            "300",
+        ]);
+        assert!(stderr.contains("needs 392 MiB"), "{stderr}");
+    }
+    ok(&[
+        "trace",
+        path(&example("fib.masm")),
+        "--max-trace-memory",
+        "300",
+    ]);
     // Usage errors are clap's: exit status 2, no panic.
     let output = weft()
         .args(["trace", path(&example("fib.masm")), "--fragment-size", "0"])

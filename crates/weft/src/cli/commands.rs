@@ -3,7 +3,7 @@
 use std::{fmt::Write as _, io::Write as _, path::Path, sync::Arc, time::Instant};
 
 use serde_json::{Value, json};
-use weft_core::trace::{CoreTrace, first_difference};
+use weft_core::trace::{CORE_TRACE_WIDTH, CoreTrace, first_difference, padded_len};
 use weft_fast::{
     FastProcessor,
     tracer::{Checkpoint, Continuation, RowAt, Tracer},
@@ -215,12 +215,51 @@ fn thread_pool(threads: Option<u32>) -> Result<rayon::ThreadPool, CliError> {
     })
 }
 
+/// Bytes of memory currently available (Linux `MemAvailable`), if known.
+fn available_memory() -> Option<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = meminfo.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    kib.checked_mul(1024)
+}
+
+/// Checks that `n_traces` traces of `n_cycles` executed cycles fit in `limit` bytes (default:
+/// the memory available now).
+fn check_trace_memory(n_cycles: u64, memory: &MemoryLimit) -> Result<(), CliError> {
+    const MIB: u64 = 1 << 20;
+    let Some(limit) = memory.limit_bytes.or_else(available_memory) else {
+        return Ok(());
+    };
+    let rows = padded_len(usize::try_from(n_cycles).unwrap_or(usize::MAX)) as u64;
+    let needed = rows
+        .saturating_mul(CORE_TRACE_WIDTH as u64 * 8)
+        .saturating_mul(memory.n_traces);
+    if needed > limit {
+        return Err(CliError::TraceTooLarge {
+            rows,
+            n_traces: memory.n_traces,
+            needed_mib: needed.div_ceil(MIB),
+            limit_mib: limit / MIB,
+        });
+    }
+    Ok(())
+}
+
+/// How much memory the traces of one command may take.
+struct MemoryLimit {
+    /// `--max-trace-memory`, in bytes; `None`: the memory available.
+    limit_bytes: Option<u64>,
+    /// How many traces are held at once (2 with `--check`).
+    n_traces: u64,
+}
+
 fn build_parallel(
     file: &LoadedFile,
     program: &Program,
     inputs: &ProgramInputs,
     fragment_size: u32,
     pool: &rayon::ThreadPool,
+    memory: &MemoryLimit,
     progress: &Progress,
 ) -> Result<Built, CliError> {
     let mut host = file.host();
@@ -235,6 +274,7 @@ fn build_parallel(
     );
     let execute_s = start.elapsed().as_secs_f64();
     let (output, contexts) = executed.map_err(|e| execution_error(e, file, program, inputs))?;
+    check_trace_memory(u64::from(output.n_cycles), memory)?;
     progress.phase("building the trace in parallel");
     let start = Instant::now();
     let trace = pool.install(|| weft_tracegen::build_trace(&output.forests, &contexts))?;
@@ -253,8 +293,20 @@ fn build_reference(
     file: &LoadedFile,
     program: &Program,
     inputs: &ProgramInputs,
+    memory: &MemoryLimit,
     progress: &Progress,
 ) -> Result<Built, CliError> {
+    // The reference grows its trace as it runs: learn the length first from the fast
+    // processor (much faster than the reference), so that a trace too large fails cleanly.
+    progress.phase("executing (sizing the trace)");
+    let sized = FastProcessor::new(
+        inputs.weft_stack_inputs(),
+        inputs.weft_advice_inputs(),
+        ExecutionOptions::default(),
+    )
+    .execute(program, &mut file.host())
+    .map_err(|e| execution_error(e, file, program, inputs))?;
+    check_trace_memory(u64::from(sized.n_cycles), memory)?;
     let mut host = file.host();
     progress.phase("executing and building the trace (reference)");
     let start = Instant::now();
@@ -313,12 +365,24 @@ fn trace(args: &TraceArgs) -> Result<(), CliError> {
     drop(file.host());
     let load_s = start.elapsed().as_secs_f64();
     let pool = thread_pool(args.threads)?;
+    let memory = MemoryLimit {
+        limit_bytes: args.max_trace_memory.map(|mib| mib.saturating_mul(1 << 20)),
+        n_traces: if args.check { 2 } else { 1 },
+    };
     let parallel = |progress: &Progress| {
-        build_parallel(&file, program, &inputs, args.fragment_size, &pool, progress)
+        build_parallel(
+            &file,
+            program,
+            &inputs,
+            args.fragment_size,
+            &pool,
+            &memory,
+            progress,
+        )
     };
     let built = match args.engine {
         Engine::Parallel => parallel(&progress)?,
-        Engine::Reference => build_reference(&file, program, &inputs, &progress)?,
+        Engine::Reference => build_reference(&file, program, &inputs, &memory, &progress)?,
     };
 
     // The check: the other engine, then the comparison (reference = expected).
@@ -327,7 +391,7 @@ fn trace(args: &TraceArgs) -> Result<(), CliError> {
         let start = Instant::now();
         let result = match args.engine {
             Engine::Parallel => {
-                let reference = build_reference(&file, program, &inputs, &progress)?;
+                let reference = build_reference(&file, program, &inputs, &memory, &progress)?;
                 progress.phase("comparing");
                 compare(&reference, &built)
             }

@@ -104,6 +104,21 @@ pub enum CliError {
         /// The pool's error.
         reason: String,
     },
+    /// The traces would not fit in memory (`--max-trace-memory`, or the memory available).
+    #[error(
+        "the trace needs {needed_mib} MiB ({n_traces} x {rows} rows of 49 columns), more than the \
+         limit of {limit_mib} MiB"
+    )]
+    TraceTooLarge {
+        /// Rows of one trace, padding included.
+        rows: u64,
+        /// Traces held at once.
+        n_traces: u64,
+        /// MiB needed.
+        needed_mib: u64,
+        /// The limit, in MiB.
+        limit_mib: u64,
+    },
     /// `--check`: the two engines built different traces.
     #[error("trace check failed ({engine} vs reference): {diff}")]
     TraceMismatch {

@@ -3,7 +3,7 @@
 //! ```text
 //! weft run FILE [--inputs F] [--json]
 //! weft trace FILE [--inputs F] [--engine parallel|reference] [--fragment-size N] [--threads N]
-//!                 [--csv OUT] [--check] [--json]
+//!                 [--csv OUT] [--check] [--max-trace-memory MIB] [--json]
 //! weft inspect FILE [--json]
 //! weft convert IN OUT --format fast|compact|text [--strip]
 //! ```
@@ -21,6 +21,10 @@
 //!
 //! Inputs are upstream's JSON inputs (see [`weft_miden::inputs`]): `--inputs F`, or else the
 //! `.inputs` file with the program's stem beside it (`fib.masm` reads `fib.inputs`), or none.
+//!
+//! # Limits
+//! Before building a trace, `trace` checks that it fits: padded rows x 49 columns x 8 bytes (twice
+//! with `--check`) must not exceed `--max-trace-memory`, by default the memory available now.
 //!
 //! # Output
 //! Human-readable text by default; with `--json`, one JSON object on stdout whose fields are
@@ -136,6 +140,10 @@ pub struct TraceArgs {
     /// Also build the trace with the other engine and compare them row by row.
     #[arg(long)]
     pub check: bool,
+    /// Refuse to build traces taking more than this many MiB in all (default: the memory
+    /// available; both traces count with --check).
+    #[arg(long, value_name = "MIB")]
+    pub max_trace_memory: Option<u64>,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
