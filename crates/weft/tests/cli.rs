@@ -549,6 +549,19 @@ fn execution_errors_name_the_cycle_and_operation() {
     );
     let stderr = fails(&["trace", path(&split), "--check"]);
     assert!(stderr.contains("split node"), "{stderr}");
+    for command in ["run", "trace"] {
+        let stderr = fails(&[command, path(&example("fib.masm")), "--max-cycles", "1000"]);
+        assert!(stderr.contains("max cycles 1000"), "{stderr}");
+    }
+    let stderr = fails(&[
+        "trace",
+        path(&example("fib.masm")),
+        "--engine",
+        "reference",
+        "--max-cycles",
+        "1000",
+    ]);
+    assert!(stderr.contains("max cycles 1000"), "{stderr}");
     let overflow = write(&dir.join("overflow.masm"), "begin push.1 end");
     assert!(fails(&["run", path(&overflow)]).contains("17 elements"));
 }

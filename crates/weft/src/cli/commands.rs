@@ -25,7 +25,12 @@ use super::{
 /// Runs one command.
 pub fn dispatch(command: Command) -> Result<(), CliError> {
     match command {
-        Command::Run { file, inputs, json } => run(&file, inputs.as_deref(), json),
+        Command::Run {
+            file,
+            inputs,
+            max_cycles,
+            json,
+        } => run(&file, inputs.as_deref(), max_cycles, json),
         Command::Trace(args) => trace(&args),
         Command::Inspect { file, json } => inspect(&file, json),
         Command::Convert {
@@ -142,7 +147,7 @@ fn execution_error(
         let _ = FastProcessor::new(
             inputs.weft_stack_inputs(),
             inputs.weft_advice_inputs(),
-            ExecutionOptions::default(),
+            file.options,
         )
         .execute_with_tracer(program, &mut host, &mut locator);
         locator.at_target.or(locator.before_target)
@@ -153,9 +158,17 @@ fn execution_error(
 // RUN
 // ================================================================================================
 
-fn run(path: &Path, inputs_path: Option<&Path>, json: bool) -> Result<(), CliError> {
+fn run(
+    path: &Path,
+    inputs_path: Option<&Path>,
+    max_cycles: Option<u32>,
+    json: bool,
+) -> Result<(), CliError> {
     let start = Instant::now();
-    let file = load::load(path)?;
+    let mut file = load::load(path)?;
+    if let Some(max_cycles) = max_cycles {
+        file.options = ExecutionOptions::with_max_cycles(max_cycles);
+    }
     let program = file.runnable(path)?;
     let inputs = load::inputs(path, inputs_path)?;
     let mut host = file.host();
@@ -164,7 +177,7 @@ fn run(path: &Path, inputs_path: Option<&Path>, json: bool) -> Result<(), CliErr
     let output = FastProcessor::new(
         inputs.weft_stack_inputs(),
         inputs.weft_advice_inputs(),
-        ExecutionOptions::default(),
+        file.options,
     )
     .execute(program, &mut host);
     let execute_s = start.elapsed().as_secs_f64();
@@ -265,12 +278,13 @@ fn build_parallel(
     let mut host = file.host();
     progress.phase("executing (recording fragment contexts)");
     let start = Instant::now();
-    let executed = weft_replay::execute_for_trace(
+    let executed = weft_replay::execute_for_trace_with_options(
         program,
         inputs.weft_stack_inputs(),
         inputs.weft_advice_inputs(),
         &mut host,
         fragment_size,
+        file.options,
     );
     let execute_s = start.elapsed().as_secs_f64();
     let (output, contexts) = executed.map_err(|e| execution_error(e, file, program, inputs))?;
@@ -302,7 +316,7 @@ fn build_reference(
     let sized = FastProcessor::new(
         inputs.weft_stack_inputs(),
         inputs.weft_advice_inputs(),
-        ExecutionOptions::default(),
+        file.options,
     )
     .execute(program, &mut file.host())
     .map_err(|e| execution_error(e, file, program, inputs))?;
@@ -315,7 +329,7 @@ fn build_reference(
         inputs.weft_stack_inputs(),
         inputs.weft_advice_inputs(),
         &mut host,
-        ExecutionOptions::default(),
+        file.options,
     );
     let execute_s = start.elapsed().as_secs_f64();
     let output = output.map_err(|e| execution_error(e, file, program, inputs))?;
@@ -358,7 +372,10 @@ fn trace(args: &TraceArgs) -> Result<(), CliError> {
     let progress = Progress::start();
     progress.phase("loading");
     let start = Instant::now();
-    let file = load::load(&args.file)?;
+    let mut file = load::load(&args.file)?;
+    if let Some(max_cycles) = args.max_cycles {
+        file.options = ExecutionOptions::with_max_cycles(max_cycles);
+    }
     let program = file.runnable(&args.file)?;
     let inputs = load::inputs(&args.file, args.inputs.as_deref())?;
     // The first host converts the core library (once per process): count it as loading.

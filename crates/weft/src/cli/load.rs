@@ -5,7 +5,7 @@ use std::{
     sync::Arc,
 };
 
-use weft_host::DefaultHost;
+use weft_host::{DefaultHost, ExecutionOptions};
 use weft_mast::{
     Kernel, MastForest, MastForestBuilder, MastNode, MastNodeId, Program,
     format::{compact, fast, text},
@@ -59,6 +59,8 @@ pub struct LoadedFile {
     pub names: Vec<(MastNodeId, String)>,
     /// The kernel's forest, for a MASM program that makes syscalls.
     pub kernel_forest: Option<MastForest>,
+    /// The options every execution of the file runs with (`--max-cycles`).
+    pub options: ExecutionOptions,
 }
 
 impl LoadedFile {
@@ -145,6 +147,7 @@ pub fn load(path: &Path) -> Result<LoadedFile, CliError> {
                 program: Some(loaded.weft),
                 names: Vec::new(),
                 kernel_forest: loaded.weft_kernel_forest,
+                options: ExecutionOptions::default(),
             })
         }
         FileKind::Masb => {
@@ -156,6 +159,7 @@ pub fn load(path: &Path) -> Result<LoadedFile, CliError> {
                 program: Some(program),
                 names: Vec::new(),
                 kernel_forest: None,
+                options: ExecutionOptions::default(),
             })
         }
         FileKind::Masl => {
@@ -171,6 +175,7 @@ pub fn load(path: &Path) -> Result<LoadedFile, CliError> {
                     .map(|p| (p.node, p.path))
                     .collect(),
                 kernel_forest: None,
+                options: ExecutionOptions::default(),
             })
         }
         FileKind::Fast => {
@@ -279,6 +284,7 @@ fn from_forest(kind: FileKind, forest: MastForest) -> LoadedFile {
         program,
         names: Vec::new(),
         kernel_forest: None,
+        options: ExecutionOptions::default(),
     }
 }
 

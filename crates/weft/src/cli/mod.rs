@@ -1,9 +1,9 @@
 //! The `weft` command line.
 //!
 //! ```text
-//! weft run FILE [--inputs F] [--json]
-//! weft trace FILE [--inputs F] [--engine parallel|reference] [--fragment-size N] [--threads N]
-//!                 [--csv OUT] [--check] [--max-trace-memory MIB] [--json]
+//! weft run FILE [--inputs F] [--max-cycles N] [--json]
+//! weft trace FILE [--inputs F] [--max-cycles N] [--engine parallel|reference] [--fragment-size N]
+//!                 [--threads N] [--csv OUT] [--check] [--max-trace-memory MIB] [--json]
 //! weft inspect FILE [--json]
 //! weft convert IN OUT --format fast|compact|text [--strip]
 //! ```
@@ -69,6 +69,9 @@ pub enum Command {
         /// Inputs JSON (default: FILE's stem with the .inputs extension, if it exists).
         #[arg(long, value_name = "F")]
         inputs: Option<PathBuf>,
+        /// Stop with an error after this many cycles (default and most: 2^29).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        max_cycles: Option<u32>,
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
@@ -124,6 +127,9 @@ pub struct TraceArgs {
     /// Inputs JSON (default: FILE's stem with the .inputs extension, if it exists).
     #[arg(long, value_name = "F")]
     pub inputs: Option<PathBuf>,
+    /// Stop with an error after this many cycles (default and most: 2^29).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_cycles: Option<u32>,
     /// Which trace builder to use.
     #[arg(long, value_enum, default_value_t = Engine::Parallel)]
     pub engine: Engine,
