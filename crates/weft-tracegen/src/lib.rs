@@ -4,7 +4,8 @@
 //!
 //! # How
 //! [`build_trace`] allocates the whole column buffer once (49 columns of the padded length,
-//! untouched) and runs one rayon task per fragment. Each task restores its fragment's state and
+//! untouched) and runs one rayon task per fragment (with the default `concurrent` feature;
+//! without it the same code runs the fragments one after the other on the calling thread). Each task restores its fragment's state and
 //! continues the execution from it with the fast processor's operation semantics
 //! ([`weft_fast::ops`]), reading memory, advice, hasher results and host resolutions from the
 //! fragment's replay logs only: no host, no shared mutable state. It writes its rows straight
@@ -66,8 +67,21 @@
 mod columns;
 mod fragment;
 
+/// The parallel iterator (first form) with the `concurrent` feature, the sequential one (second
+/// form) without: the code after it is the same for both.
+macro_rules! maybe_par {
+    ($par:expr, $seq:expr) => {{
+        #[cfg(feature = "concurrent")]
+        let iter = $par;
+        #[cfg(not(feature = "concurrent"))]
+        let iter = $seq;
+        iter
+    }};
+}
+
 use std::sync::Arc;
 
+#[cfg(feature = "concurrent")]
 use rayon::prelude::*;
 use weft_core::{
     Felt, ONE, OpCode, ZERO,
@@ -200,9 +214,7 @@ fn build(
     let columns = Columns::new(storage, len);
     let last = contexts.fragments.len() - 1;
 
-    let summaries = contexts
-        .fragments
-        .par_iter()
+    let summaries = maybe_par!(contexts.fragments.par_iter(), contexts.fragments.iter())
         .enumerate()
         .map(|(i, fragment)| {
             let start = i * size;
@@ -322,8 +334,7 @@ fn pad(columns: &Columns, n_cycles: usize, len: usize) {
     template[DECODER_TRACE_OFFSET + decoder::OP_BITS_EXTRA_COLS_OFFSET + 1] = ONE;
     template[STACK_TRACE_RANGE].copy_from_slice(&halt[STACK_TRACE_RANGE]);
     let first = n_cycles + 1;
-    (first..len)
-        .into_par_iter()
+    maybe_par!((first..len).into_par_iter(), first..len)
         .step_by(PAD_CHUNK)
         .for_each(|chunk_start| {
             let chunk_end = (chunk_start + PAD_CHUNK).min(len);

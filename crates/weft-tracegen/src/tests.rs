@@ -154,6 +154,7 @@ fn large_fragment_sizes_match_the_reference(#[case] size: u32) {
     check(&program, &reference_trace(&program), size);
 }
 
+#[cfg(feature = "concurrent")]
 #[test]
 fn a_boundary_at_every_row_matches_on_a_second_thread_count() {
     let program = sample_program();
