@@ -171,6 +171,16 @@ impl MastForestBuilder {
         Self::default()
     }
 
+    /// Creates an empty builder with room for `n_nodes` nodes (readers know the count).
+    pub(crate) fn with_capacity(n_nodes: usize) -> Self {
+        let mut builder = Self::default();
+        builder
+            .forest
+            .nodes
+            .reserve(n_nodes.min(crate::format::limits::MAX_NODES));
+        builder
+    }
+
     /// Returns the number of nodes added so far.
     pub fn num_nodes(&self) -> usize {
         self.forest.nodes.len()
@@ -221,6 +231,17 @@ impl MastForestBuilder {
         ops: &[Operation],
         decorators: NodeDecorators,
     ) -> Result<MastNodeId, MastError> {
+        self.check_block_ops(ops)?;
+        let block = BasicBlockNode::new(ops);
+        let n_ops = block.num_ops();
+        if let Some(&(op_idx, _)) = decorators.ops.iter().find(|(i, _)| *i > n_ops) {
+            return Err(MastError::DecoratorOpIndex { op_idx, n_ops });
+        }
+        self.insert(MastNode::Block(block), decorators)
+    }
+
+    /// Checks that `ops` can make a basic block: not empty, no control-flow operation.
+    pub(crate) fn check_block_ops(&self, ops: &[Operation]) -> Result<(), MastError> {
         if ops.is_empty() {
             return Err(MastError::EmptyBasicBlock);
         }
@@ -234,12 +255,16 @@ impl MastForestBuilder {
                 op: op.op_code(),
             });
         }
-        let block = BasicBlockNode::new(ops);
-        let n_ops = block.num_ops();
-        if let Some(&(op_idx, _)) = decorators.ops.iter().find(|(i, _)| *i > n_ops) {
-            return Err(MastError::DecoratorOpIndex { op_idx, n_ops });
-        }
-        self.insert(MastNode::Block(block), decorators)
+        Ok(())
+    }
+
+    /// Adds a block batched by a reader (its operations were checked as [`Self::add_block`]
+    /// checks them), deduplicating it like any other node.
+    pub(crate) fn add_block_node(
+        &mut self,
+        block: BasicBlockNode,
+    ) -> Result<MastNodeId, MastError> {
+        self.insert(MastNode::Block(block), NodeDecorators::default())
     }
 
     /// Adds a join of `first` then `second`.
@@ -457,6 +482,12 @@ impl MastForestBuilder {
         let id = MastNodeId::new_unchecked(next_id(self.forest.nodes.len(), MAX_NODES, "node")?);
         self.forest.nodes.push(node);
         Ok(id)
+    }
+
+    /// Makes room for `n` more procedure roots (readers know the count).
+    pub(crate) fn reserve_roots(&mut self, n: usize) {
+        self.forest.roots.reserve(n);
+        self.forest.root_by_digest.reserve(n);
     }
 
     /// Makes `id`, an existing node the caller knows is not a root yet, a procedure root

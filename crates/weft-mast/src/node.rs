@@ -27,13 +27,12 @@ impl BasicBlockNode {
         Self { batches, digest }
     }
 
-    /// Batches `ops` and takes `digest` as the block's digest without hashing; for the sealed
-    /// fast format only, whose MAC vouches for the digest.
-    pub(crate) fn with_digest(ops: &[Operation], digest: Word) -> Self {
-        Self {
-            batches: batch::batch_ops(ops),
-            digest,
-        }
+    /// Makes a block of `batches` already produced by the batcher (for readers of serialized
+    /// forests), hashing them unless `digest` is given; a given digest is taken as is, which
+    /// only the sealed fast format does, whose MAC vouches for it.
+    pub(crate) fn from_batches(batches: Vec<OpBatch>, digest: Option<Word>) -> Self {
+        let digest = digest.unwrap_or_else(|| batch::batches_digest(&batches));
+        Self { batches, digest }
     }
 
     /// Returns the block's batches.

@@ -28,14 +28,32 @@
 //! dyncall (7) and external (8) `a` = `b` = 0 (an external's digest is its stored digest).
 //! Children must precede their parent; the file must end exactly after the last field.
 //!
-//! # Speed (measured on the upstream core library, 253 KB, `benches/formats.rs` of weft-miden)
-//! - [`read`] (checksum, header, every record, felt canonicity, section bounds): about 5 GB/s.
-//! - [`read_sealed`] (MAC, then the whole forest built, digests taken from the file): about
-//!   140 MB/s; the time goes to re-batching the operations into the forest's batched form,
-//!   which is also what validates them.
-//! - [`read`] + [`UntrustedMastForest::validate`] (every digest recomputed with RPO-256): about
-//!   11 MB/s, which is the price of not trusting stored digests; upstream's own reader, which
-//!   recomputes block digests only, runs at about 8 MB/s on the same machine.
+//! # Speed
+//! Loading means bytes to a [`MastForest`] ready to execute: every block decoded and batched
+//! into upstream's groups and batches, every node built. Measured with
+//! `cargo bench -p weft-miden --bench formats` on the upstream core library (converted,
+//! decorators stripped; 694 nodes, 414 blocks, 3128 batches, 93,789 operations), on the shared
+//! 2-core development machine (AMD EPYC, 2.6 GHz) while other builds ran, so ±10 %:
+//!
+//! | format | bytes | % of upstream 250,412 | load | MB/s (file bytes) |
+//! |---|---:|---:|---|---:|
+//! | upstream 0.20.6 `read_from_bytes` | 250,412 | 100.0 | digests of blocks recomputed | 12 |
+//! | fast, [`read`] + [`UntrustedMastForest::validate`] | 252,896 | 101.0 | every digest recomputed | 13 |
+//! | fast, [`read`] only (no forest) | 252,896 | 101.0 | checksum, records, felts, bounds | 6,100 |
+//! | fast, [`read_sealed`] | 252,928 | 101.0 | MAC, structure, batching; digests trusted | 735 |
+//!
+//! [`read_sealed`] was 103–148 MB/s before blocks were batched straight from their opcode
+//! bytes (`batch::batch_encoded`: a 256-entry decoding table, the open group kept in registers,
+//! whole groups of nine immediate-free operations unrolled) into one operation array shared by
+//! the whole forest, and before a verified MAC stood in for the checksum pass. Where its
+//! ~340 µs go now (perf, this machine): batching 50 % (the per-operation loop 37 %, closing
+//! batches 11 %), the BLAKE3 MAC 9 %, parsing sections 9 %, making nodes and batches 9 %,
+//! dropping the forest 5 % (criterion drops each result inside the timing), root lookup
+//! hashing 4 %. It falls short of 1 GB/s: writing the 94 k 16-byte [`weft_core::Operation`]s
+//! (1.5 MB) plus one reference-count update per batch is already about half of the time, and a
+//! version of the format that stored each batch's layout so that loading would not re-batch
+//! was tried and measured slower (390 µs), because the batching decisions are cheap next to
+//! decoding and writing the operations.
 
 use super::{
     FormatError, RawNode, UntrustedMastForest, WriteError, check_writable,
@@ -179,7 +197,7 @@ fn u32_of(n: usize, what: &'static str) -> Result<u32, WriteError> {
 /// # Errors
 /// A [`FormatError`] at the offset of the first malformed item.
 pub fn read(bytes: &[u8]) -> Result<UntrustedMastForest, FormatError> {
-    parse(bytes).map(|(forest, _)| forest)
+    parse(bytes, true).map(|(forest, _)| forest)
 }
 
 /// Reads a sealed file and, if its MAC matches under `key`, validates its structure while
@@ -189,20 +207,36 @@ pub fn read(bytes: &[u8]) -> Result<UntrustedMastForest, FormatError> {
 /// [`FormatError::SealMismatch`] if the file is not sealed or not with this key; any structural
 /// error as [`read`] and [`UntrustedMastForest::validate`] report it.
 pub fn read_sealed(bytes: &[u8], key: &[u8; 32]) -> Result<MastForest, FormatError> {
-    let (forest, sealed_at) = parse(bytes)?;
-    let Some(at) = sealed_at else {
-        return Err(FormatError::SealMismatch { offset: 12 });
-    };
-    let mac = blake3::keyed_hash(key, &bytes[..at]);
-    // Constant-time comparison (blake3's `Hash` equality).
-    if blake3::Hash::from_slice(&bytes[at..]).ok() != Some(mac) {
-        return Err(FormatError::SealMismatch { offset: at });
+    let flags = bytes
+        .get(12..16)
+        .map_or(0, |f| u32::from_le_bytes([f[0], f[1], f[2], f[3]]));
+    if flags & FLAG_SEALED != 0
+        && bytes.len() >= HEADER_LEN + 8 + SEAL_LEN
+        && bytes.len() <= limits::MAX_INPUT_LEN
+    {
+        let at = bytes.len() - SEAL_LEN;
+        let mac = blake3::keyed_hash(key, &bytes[..at]);
+        // Constant-time comparison (blake3's `Hash` equality).
+        if blake3::Hash::from_slice(&bytes[at..]).ok() == Some(mac) {
+            // The MAC covers the checksum too, so the checksum pass is skipped.
+            let (forest, _) = parse(bytes, false)?;
+            return forest.validate_trusting_digests();
+        }
     }
-    forest.validate_trusting_digests()
+    // Not sealed, or not with this key, or damaged: report what an unsealed read reports
+    // (a damaged file fails its checksum), else the seal.
+    let (_, sealed_at) = parse(bytes, true)?;
+    Err(FormatError::SealMismatch {
+        offset: sealed_at.unwrap_or(12),
+    })
 }
 
-/// Parses the file; returns the forest and, for a sealed file, the offset of its MAC.
-fn parse(bytes: &[u8]) -> Result<(UntrustedMastForest, Option<usize>), FormatError> {
+/// Parses the file; returns the forest and, for a sealed file, the offset of its MAC. The
+/// checksum is verified unless `verify_checksum` is false (a verified MAC covers it).
+fn parse(
+    bytes: &[u8],
+    verify_checksum: bool,
+) -> Result<(UntrustedMastForest, Option<usize>), FormatError> {
     if bytes.len() > limits::MAX_INPUT_LEN {
         return Err(FormatError::LimitExceeded {
             offset: 0,
@@ -238,7 +272,11 @@ fn parse(bytes: &[u8]) -> Result<(UntrustedMastForest, Option<usize>), FormatErr
     }
     let sum_at = bytes.len() - trailer;
     let stored = le_u64(&bytes[sum_at..]);
-    let computed = super::checksum(&bytes[..sum_at]);
+    let computed = if verify_checksum {
+        super::checksum(&bytes[..sum_at])
+    } else {
+        stored
+    };
     if stored != computed {
         return Err(FormatError::ChecksumMismatch {
             offset: sum_at,

@@ -25,7 +25,10 @@
 //! BLAKE3 MAC over the whole file; when the reader holds the same key, a matching MAC proves the
 //! file was written by a holder of the key, whose writer computed the digests itself (a forest
 //! only exists through the builder), so the digests are verified at BLAKE3 speed rather than
-//! RPO speed. Structure is still fully validated on that path.
+//! RPO speed. Structure is still fully validated on that path (every length against its
+//! limit, children before parents, opcodes, immediates, roots and map keys), and blocks are
+//! batched from their operations as on every path; the MAC also stands in for the checksum,
+//! which is then computed only to tell a damaged file from a foreign one.
 //!
 //! # Integrity checksum
 //! Both binary formats end with an 8-byte [`checksum`] over everything before it: four lanes
@@ -66,7 +69,7 @@ use std::collections::HashMap;
 use weft_core::{Felt, OpCode, Operation, Word, operations::ImmKind};
 
 use crate::{
-    MastError, MastForest, MastForestBuilder, MastNode, MastNodeId,
+    MastError, MastForest, MastForestBuilder, MastNode, MastNodeId, batch,
     node::{BasicBlockNode, CallNode, DynNode, ExternalNode, JoinNode, LoopNode, SplitNode},
 };
 
@@ -485,10 +488,37 @@ impl UntrustedMastForest {
         } else {
             None
         };
-        let mut builder = MastForestBuilder::new();
+        let mut builder = MastForestBuilder::with_capacity(self.nodes.len());
         let mut ops: Vec<Operation> = Vec::new();
-        let mut op_pos = 0usize;
+
+        // First pass: decode and batch every block into one shared operation array, stopping at
+        // the first block the fast decoder rejects. The second pass below makes the nodes in
+        // order and reports errors in node order, decoding a rejected block again operation by
+        // operation to say what is wrong with it.
+        let n_blocks = self
+            .nodes
+            .iter()
+            .filter(|n| matches!(n, RawNode::Block { .. }))
+            .count();
+        let mut batcher = batch::BlockBatcher::for_blocks(self.opcodes.len(), n_blocks);
+        let mut block_batches = Vec::with_capacity(n_blocks);
         let mut imm_pos = 0usize;
+        let mut op_pos = 0usize;
+        for node in &self.nodes {
+            if let RawNode::Block { n_ops } = *node {
+                let Some(codes) = self.opcodes.get(op_pos..op_pos + n_ops as usize) else {
+                    break;
+                };
+                let Some(range) = batcher.add_encoded(codes, &self.imms, &mut imm_pos) else {
+                    break;
+                };
+                op_pos += n_ops as usize;
+                block_batches.push(range);
+            }
+        }
+        let shared = batcher.share();
+
+        let mut op_pos = 0usize;
         let mut block_idx = 0usize;
         for (i, node) in self.nodes.iter().enumerate() {
             let offset = self.node_offsets.get(i).copied().unwrap_or(0) as usize;
@@ -524,36 +554,32 @@ impl UntrustedMastForest {
                         },
                     )?;
                     op_pos += n_ops;
-                    ops.clear();
-                    for (k, &byte) in codes.iter().enumerate() {
-                        let op = decode_op(byte, &self.imms, &mut imm_pos).map_err(|source| {
-                            FormatError::InvalidOperation {
-                                offset: op_offset + k,
-                                source,
-                            }
-                        })?;
-                        ops.push(op);
-                    }
-                    match trusted {
-                        Some(digests) => {
-                            if ops.is_empty() {
-                                return Err(invalid(MastError::EmptyBasicBlock));
-                            }
-                            if let Some((op_idx, op)) = ops
-                                .iter()
-                                .enumerate()
-                                .find(|(_, op)| op.op_code().is_control_flow())
-                            {
-                                return Err(invalid(MastError::ControlFlowInBlock {
-                                    op_idx,
-                                    op: op.op_code(),
-                                }));
-                            }
-                            let digest = digests.get(i).copied().unwrap_or_default();
-                            let node = BasicBlockNode::with_digest(&ops, digest);
-                            builder.push_trusted(MastNode::Block(node))
+                    let digest = trusted.map(|d| d.get(i).copied().unwrap_or_default());
+                    let block = match block_batches.get(block_idx - 1) {
+                        Some(range) => {
+                            BasicBlockNode::from_batches(shared.batches(range.clone()), digest)
                         }
-                        None => builder.add_block(&ops),
+                        None => {
+                            // The first pass rejected this block (or stopped before it): decode
+                            // it operation by operation to report which operation and why.
+                            ops.clear();
+                            for (k, &byte) in codes.iter().enumerate() {
+                                let op = decode_op(byte, &self.imms, &mut imm_pos).map_err(
+                                    |source| FormatError::InvalidOperation {
+                                        offset: op_offset + k,
+                                        source,
+                                    },
+                                )?;
+                                ops.push(op);
+                            }
+                            builder.check_block_ops(&ops).map_err(invalid)?;
+                            BasicBlockNode::from_batches(batch::batch_ops(&ops), digest)
+                        }
+                    };
+                    if trusted.is_some() {
+                        builder.push_trusted(MastNode::Block(block))
+                    } else {
+                        builder.add_block_node(block)
                     }
                 }
                 _ if trusted.is_some() => {
@@ -589,28 +615,14 @@ impl UntrustedMastForest {
                 RawNode::Dyncall => builder.add_dyncall(),
                 RawNode::External(d) => builder.add_external(d),
             };
-            let id = result.map_err(invalid)?;
-            if id.as_usize() != i {
-                return Err(FormatError::DuplicateNode {
-                    offset,
-                    node: i as u32,
-                    existing: id.as_u32(),
-                });
-            }
-            if trusted.is_none()
-                && let Some(digests) = &self.digests
-            {
-                let computed = builder.get(id).map(MastNode::digest).unwrap_or_default();
-                let stored = digests.get(i).copied().unwrap_or_default();
-                if computed != stored {
-                    return Err(FormatError::DigestMismatch {
-                        offset,
-                        node: i as u32,
-                        stored,
-                        computed,
-                    });
-                }
-            }
+            finish_node(
+                &mut builder,
+                result.map_err(invalid),
+                i,
+                offset,
+                &self.digests,
+                trusted.is_none(),
+            )?;
         }
         if op_pos != self.opcodes.len() || imm_pos != self.imms.len() {
             return Err(FormatError::LengthMismatch {
@@ -622,6 +634,7 @@ impl UntrustedMastForest {
         }
 
         let n_nodes = self.nodes.len();
+        builder.reserve_roots(self.roots.len());
         let mut is_root = vec![false; n_nodes];
         for (k, &(root, offset)) in self.roots.iter().enumerate() {
             let offset = offset as usize;
@@ -676,6 +689,39 @@ impl UntrustedMastForest {
         }
         Ok(builder.build())
     }
+}
+
+/// Checks the id the builder gave node `i` (a smaller one means it duplicates an earlier node)
+/// and, when digests are verified, the stored digest against the computed one.
+fn finish_node(
+    builder: &mut MastForestBuilder,
+    result: Result<MastNodeId, FormatError>,
+    i: usize,
+    offset: usize,
+    digests: &Option<Vec<Word>>,
+    verify_digest: bool,
+) -> Result<(), FormatError> {
+    let id = result?;
+    if id.as_usize() != i {
+        return Err(FormatError::DuplicateNode {
+            offset,
+            node: i as u32,
+            existing: id.as_u32(),
+        });
+    }
+    if verify_digest && let Some(digests) = digests {
+        let computed = builder.get(id).map(MastNode::digest).unwrap_or_default();
+        let stored = digests.get(i).copied().unwrap_or_default();
+        if computed != stored {
+            return Err(FormatError::DigestMismatch {
+                offset,
+                node: i as u32,
+                stored,
+                computed,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The block arm is handled before the trusted arm; this is only reached by a bug.
