@@ -72,8 +72,16 @@ fn u32s<M: Machine, const N: usize>(
     op: OpCode,
     err_code: Felt,
 ) -> Result<[u64; N], ExecutionError> {
-    let values = idxs.map(|i| m.get(i).as_int());
-    if values.iter().any(|&v| v > U32_MAX) {
+    // An explicit loop rather than `array::map`, which the compiler may leave out of line in
+    // large callers (it did in the recording instance of `execute_block`).
+    let mut values = [0u64; N];
+    let mut any_over = false;
+    for k in 0..N {
+        let value = m.get(idxs[k]).as_int();
+        values[k] = value;
+        any_over |= value > U32_MAX;
+    }
+    if any_over {
         return Err(ExecutionError::NotU32Values {
             clk: m.clk(),
             op,

@@ -183,6 +183,7 @@ impl FastProcessor {
             frames: Vec::new(),
             conts: Vec::with_capacity(64),
             forests: vec![Arc::clone(program.forest())],
+            forest_cache: None,
             cur_forest: 0,
             kernel: program.kernel(),
             max_cycles: self.options.max_cycles,
@@ -222,6 +223,10 @@ struct Run<'a, H: Host, T: Tracer> {
     frames: Vec<CallFrame>,
     conts: Vec<Continuation>,
     forests: Vec<Arc<MastForest>>,
+    /// The forest of the last node started, held between nodes so that starting a node of the
+    /// same forest (nearly every node) costs no reference-count update: an atomic update is a
+    /// full memory barrier, which made up a large part of a node's cost in loop-heavy programs.
+    forest_cache: Option<(u32, Arc<MastForest>)>,
     /// The forest of the node being executed (for error messages).
     cur_forest: u32,
     kernel: &'a Kernel,
@@ -416,21 +421,34 @@ impl<H: Host, T: Tracer> Run<'_, H, T> {
     }
 
     fn start_node(&mut self, node: NodeRef) -> Result<(), ExecutionError> {
-        let forest = Arc::clone(&self.forests[node.forest as usize]);
-        let id = node_id(&forest, node.node)?;
+        let forest = match self.forest_cache.take() {
+            Some((cached, forest)) if cached == node.forest => forest,
+            _ => Arc::clone(&self.forests[node.forest as usize]),
+        };
+        let result = self.start_node_in(&forest, node);
+        self.forest_cache = Some((node.forest, forest));
+        result
+    }
+
+    fn start_node_in(
+        &mut self,
+        forest: &Arc<MastForest>,
+        node: NodeRef,
+    ) -> Result<(), ExecutionError> {
+        let id = node_id(forest, node.node)?;
         self.cur_forest = node.forest;
         if self.run_decorators
             && let Some(d) = forest.node_decorators(id)
         {
             let ids = d.before_enter.clone();
-            self.run_decorator_list(&forest, &ids)?;
+            self.run_decorator_list(forest, &ids)?;
         }
         let child = |id: MastNodeId| NodeRef {
             forest: node.forest,
             node: id.as_u32(),
         };
         match &forest[id] {
-            MastNode::Block(_) => self.execute_block(&forest, id, node)?,
+            MastNode::Block(_) => self.execute_block(forest, id, node)?,
             MastNode::Join(join) => {
                 self.begin_row(RowAt::Start(node));
                 self.tracer.control_enter(node, BlockKind::Join);

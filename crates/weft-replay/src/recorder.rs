@@ -15,15 +15,30 @@ use crate::{
 const HASH_CYCLE_LEN: u32 = 8;
 
 /// Records fragment contexts every `fragment_size` rows.
+///
+/// The open fragment's replay logs are fields of the tracer itself rather than of a
+/// `FragmentContext` behind an `Option`, so that every hook is one push into a vector the tracer
+/// owns; a checkpoint moves them into the finished context and starts new ones sized like the
+/// last.
 #[derive(Debug)]
 pub struct RecordingTracer {
     fragment_size: u32,
     next_boundary: u32,
+    /// The decoder's block stack of control nodes.
     block_stack: Vec<BlockEntry>,
+    /// The basic block being executed, if any: it tops the block stack, but lives here so that
+    /// entering and leaving a block (the commonest pair of hooks) writes one slot instead of
+    /// pushing and popping (basic blocks have no children, so it is always the top).
+    open_block: Option<BlockEntry>,
     hasher_addr: u32,
     forests: Vec<ForestOrigin>,
     fragments: Vec<FragmentContext>,
-    current: Option<FragmentContext>,
+    /// The open fragment's start state (`None` before the first row).
+    state: Option<FragmentState>,
+    advice: AdviceReplay,
+    memory: MemoryReplay,
+    hasher: HasherReplay,
+    external: ExternalReplay,
 }
 
 impl RecordingTracer {
@@ -33,18 +48,21 @@ impl RecordingTracer {
             fragment_size: fragment_size.max(1),
             next_boundary: 0,
             block_stack: Vec::new(),
+            open_block: None,
             hasher_addr: 1,
             forests: vec![ForestOrigin::Program],
             fragments: Vec::new(),
-            current: None,
+            state: None,
+            advice: AdviceReplay::default(),
+            memory: MemoryReplay::default(),
+            hasher: HasherReplay::default(),
+            external: ExternalReplay::default(),
         }
     }
 
     /// Finishes recording after an execution of `n_cycles` rows.
     pub fn finish(mut self, n_cycles: u32) -> TraceContexts {
-        if let Some(done) = self.current.take() {
-            self.fragments.push(done);
-        }
+        self.close_fragment();
         TraceContexts {
             fragment_size: self.fragment_size,
             n_cycles,
@@ -53,13 +71,37 @@ impl RecordingTracer {
         }
     }
 
-    #[inline(always)]
-    fn replay(&mut self) -> &mut FragmentContext {
-        self.current
-            .as_mut()
-            .expect("the first row opens a fragment before anything is recorded")
+    /// Moves the open fragment (if any) with its logs into the finished ones; the next logs
+    /// start with the capacity the closed ones needed.
+    fn close_fragment(&mut self) {
+        let Some(state) = self.state.take() else {
+            return;
+        };
+        let advice = AdviceReplay {
+            values: Vec::with_capacity(self.advice.values.len()),
+        };
+        let memory = MemoryReplay {
+            elements: Vec::with_capacity(self.memory.elements.len()),
+            words: Vec::with_capacity(self.memory.words.len()),
+        };
+        let hasher = HasherReplay {
+            block_addrs: Vec::with_capacity(self.hasher.block_addrs.len()),
+            permutations: Vec::with_capacity(self.hasher.permutations.len()),
+            merkle_roots: Vec::with_capacity(self.hasher.merkle_roots.len()),
+        };
+        let external = ExternalReplay {
+            resolutions: Vec::with_capacity(self.external.resolutions.len()),
+        };
+        self.fragments.push(FragmentContext {
+            state,
+            advice: std::mem::replace(&mut self.advice, advice),
+            memory: std::mem::replace(&mut self.memory, memory),
+            hasher: std::mem::replace(&mut self.hasher, hasher),
+            external: std::mem::replace(&mut self.external, external),
+        });
     }
 
+    #[inline(always)]
     fn take_hasher_rows(&mut self, n_rows: u32) -> u32 {
         let addr = self.hasher_addr;
         self.hasher_addr += n_rows;
@@ -80,9 +122,7 @@ impl Tracer for RecordingTracer {
 
     fn checkpoint(&mut self, cp: Checkpoint<'_>) {
         self.next_boundary = cp.clk + self.fragment_size;
-        if let Some(done) = self.current.take() {
-            self.fragments.push(done);
-        }
+        self.close_fragment();
         let state = FragmentState {
             clk: cp.clk,
             ctx: cp.ctx,
@@ -101,21 +141,21 @@ impl Tracer for RecordingTracer {
                     overflow_clks: f.overflow.clks.clone(),
                 })
                 .collect(),
-            block_stack: self.block_stack.clone(),
+            block_stack: self
+                .block_stack
+                .iter()
+                .chain(self.open_block.as_ref())
+                .copied()
+                .collect(),
             hasher_addr: self.hasher_addr,
             row: cp.row,
             continuations: cp.continuations.to_vec(),
             n_forests: cp.forests.len() as u32,
         };
-        self.current = Some(FragmentContext {
-            state,
-            advice: AdviceReplay::default(),
-            memory: MemoryReplay::default(),
-            hasher: HasherReplay::default(),
-            external: ExternalReplay::default(),
-        });
+        self.state = Some(state);
     }
 
+    #[inline]
     fn control_enter(&mut self, node: NodeRef, kind: BlockKind) {
         let n_rows = match kind {
             BlockKind::Basic { n_batches } => HASH_CYCLE_LEN * n_batches,
@@ -125,56 +165,63 @@ impl Tracer for RecordingTracer {
         let (parent_addr, is_loop_body) = self.block_stack.last().map_or((0, false), |p| {
             (p.addr, p.kind == BlockKind::Loop { entered: true })
         });
-        self.block_stack.push(BlockEntry {
+        let entry = BlockEntry {
             node,
             kind,
             addr,
             parent_addr,
             is_loop_body,
-        });
-        self.replay().hasher.block_addrs.push(addr);
+        };
+        if matches!(kind, BlockKind::Basic { .. }) {
+            self.open_block = Some(entry);
+        } else {
+            self.block_stack.push(entry);
+        }
+        self.hasher.block_addrs.push(addr);
     }
 
+    #[inline]
     fn respan(&mut self) {
-        if let Some(top) = self.block_stack.last_mut() {
+        if let Some(top) = self.open_block.as_mut() {
             top.addr += HASH_CYCLE_LEN;
         }
     }
 
+    #[inline]
     fn control_exit(&mut self, _node: NodeRef) {
-        self.block_stack.pop();
+        if self.open_block.take().is_none() {
+            self.block_stack.pop();
+        }
     }
 
+    #[inline]
     fn advice_popped(&mut self, values: &[Felt]) {
-        self.replay()
-            .advice
-            .values
-            .extend(values.iter().map(|v| v.as_int()));
+        self.advice.values.extend(values.iter().map(|v| v.as_int()));
     }
 
+    #[inline]
     fn memory_read_element(&mut self, value: Felt, _addr: u32, _ctx: u32, _clk: u32) {
-        self.replay().memory.elements.push(value.as_int());
+        self.memory.elements.push(value.as_int());
     }
 
+    #[inline]
     fn memory_read_word(&mut self, value: Word, _addr: u32, _ctx: u32, _clk: u32) {
-        self.replay().memory.words.push(word_to_u64s(&value));
+        self.memory.words.push(word_to_u64s(&value));
     }
 
+    #[inline]
     fn hasher_permuted(&mut self, output: &[Felt; 12]) {
         let addr = self.take_hasher_rows(HASH_CYCLE_LEN);
-        self.replay()
-            .hasher
+        self.hasher
             .permutations
             .push((addr, output.map(|f| f.as_int())));
     }
 
+    #[inline]
     fn merkle_root_computed(&mut self, depth: u32, update: bool, root: Word) {
         let per_level = if update { 2 } else { 1 };
         let addr = self.take_hasher_rows(HASH_CYCLE_LEN * depth * per_level);
-        self.replay()
-            .hasher
-            .merkle_roots
-            .push((addr, word_to_u64s(&root)));
+        self.hasher.merkle_roots.push((addr, word_to_u64s(&root)));
     }
 
     fn forest_resolved(&mut self, digest: Word, forest: u32, root: u32, is_new: bool) {
@@ -182,7 +229,7 @@ impl Tracer for RecordingTracer {
         if is_new {
             self.forests.push(ForestOrigin::Host { digest });
         }
-        self.replay().external.resolutions.push(Resolution {
+        self.external.resolutions.push(Resolution {
             digest,
             forest,
             root,

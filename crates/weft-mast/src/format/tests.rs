@@ -122,7 +122,11 @@ fn long_noop_block_round_trips_through_compact() {
     b.make_root(block).expect("root");
     let forest = b.build();
     let bytes = compact::write(&forest).expect("writable");
-    assert!(bytes.len() < 600, "the test needs fewer bytes ({}) than ops", bytes.len());
+    assert!(
+        bytes.len() < 600,
+        "the test needs fewer bytes ({}) than ops",
+        bytes.len()
+    );
     let back = read_compact(&bytes).expect("a long NOOP block reads back");
     assert_eq!(back, forest);
     fuzz::check_roundtrips(&forest);
