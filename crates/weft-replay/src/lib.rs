@@ -26,6 +26,45 @@
 //! over every conformance program, contexts at 4096-row fragments take 0.86 bytes per cycle in
 //! total (`execute_for_trace_fragments_round_trip_on_every_program` in weft-miden).
 //!
+//! # Cost of recording
+//! `execute_for_trace` is the fast processor with [`RecordingTracer`] instead of `NoopTracer`.
+//! Figures from `cargo xtask compare` (`weft-compare`, 4096-row fragments, best of repeated
+//! runs) on the shared 2-core development machine while other builds ran; spread over three
+//! runs in brackets.
+//!
+//! | program | cycles | before: exec ms | e4t ms | e4t/exec | after: exec ms | e4t ms | e4t/exec |
+//! |---|---:|---:|---:|---:|---:|---:|---:|
+//! | fib_loop | 280,028 | 0.593 | 0.831 | 1.40 (1.37–1.40) | 0.543 | 0.703 | 1.30 (1.30–1.34) |
+//! | hperm_chain | 3,079 | 26.3 | 23.4 | 0.89 (0.89–1.00) | 14.7 | 14.7 | 1.00 (0.97–1.00) |
+//! | mem_words | 23,659 | 0.069 | 0.077 | 1.11 (1.09–1.11) | 0.066 | 0.073 | 1.11 (1.11–1.14) |
+//! | sha256_chain | 346,834 | 1.317 | 1.473 | 1.12 (1.12–1.20) | 1.022 | 1.137 | 1.11 (1.11) |
+//! | u32_arith | 126,026 | 0.353 | 0.484 | 1.37 (1.36–1.37) | 0.317 | 0.364 | 1.15 (1.14–1.16) |
+//! | geomean | | | | 1.16 | | | 1.13 (1.12–1.14) |
+//!
+//! What changed, found with `perf record` on each instance of the processor:
+//! - `u32_arith` lost most of its overhead to an inlining accident: the recording instance of
+//!   `execute_block` is larger, and the compiler left the `array::map` that reads u32 operands
+//!   out of line there (12 % of the run); the operands are now read with a plain loop.
+//! - Starting a node cloned and dropped the forest's `Arc`: two atomic updates, each a full
+//!   barrier that waits for pending stores, and the recorder's stores made the wait longer
+//!   (a quarter of the recording run of `fib_loop`). The processor now keeps the current
+//!   forest's `Arc` between nodes.
+//! - The recorder keeps the open fragment's logs as its own fields (no `Option` to check per
+//!   hook; each new log starts with the capacity the previous fragment needed), holds the open
+//!   basic block in a slot instead of pushing and popping it on the block stack, and its hooks
+//!   are `#[inline]` so they are compiled into the processor's loop.
+//!
+//! Where the recording run of `fib_loop` (the worst ratio: one 12-operation block per loop
+//! iteration, so four control rows per twelve operation rows) spends its time now: the driver
+//! loop 39 % (popping a continuation and dispatching on it is 22 % alone), operations and the
+//! stack 30 %, slice and option plumbing of node starts and ends 10 %, and the recorder's own
+//! code 2.3 % (the hasher counter, the parent lookup, the `block_addrs` push), plus the
+//! per-row fragment-boundary checks on control rows, which are spread over the processor's
+//! lines. What remains is mostly the recording instance being a larger function than the
+//! non-recording one, so the same driver code gets more spills; the next step would be to make
+//! control rows cheaper in both (a smaller continuation, or a direct path for a loop whose body
+//! is one block), not to record less: the logs this contract needs are already one push each.
+//!
 //! [`NodeRef`]: weft_fast::NodeRef
 
 mod recorder;
