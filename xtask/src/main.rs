@@ -37,24 +37,45 @@ fn main() -> ExitCode {
 }
 
 /// Runs one of weft-miden's binaries with `args`: in release mode, or with `--dev` (anywhere in
-/// `args`) in the dev profile, which reuses a test build's dependencies.
+/// `args`) as built by `cargo build --workspace --all-targets` in the dev profile. That build
+/// resolves features as `cargo test --workspace --all-targets` does, so after the tests it has
+/// nothing left to compile (a `cargo run -p weft-miden` would resolve them for one package and
+/// rebuild the upstream crates).
 fn run_bin(bin: &str, args: &[String]) -> ExitCode {
-    let dev = args.iter().any(|a| a == "--dev");
-    let mut cargo = Command::new(env!("CARGO"));
-    cargo.arg("run");
-    if !dev {
-        cargo.arg("--release");
-    }
-    let status = cargo
-        .args(["-p", "weft-miden", "--bin", bin, "--"])
-        .args(args.iter().filter(|a| *a != "--dev"))
-        .current_dir(tidy::workspace_root())
-        .status();
+    let root = tidy::workspace_root();
+    let args: Vec<&String> = args.iter().filter(|a| *a != "--dev").collect();
+    let dev = std::env::args().any(|a| a == "--dev");
+    let status = if dev {
+        let built = Command::new(env!("CARGO"))
+            .args(["build", "--workspace", "--all-targets"])
+            .current_dir(&root)
+            .status();
+        match built {
+            Ok(s) if s.success() => {}
+            Ok(_) => return ExitCode::FAILURE,
+            Err(err) => {
+                eprintln!("xtask: cannot run cargo: {err}");
+                return ExitCode::FAILURE;
+            }
+        }
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map_or_else(|| root.join("target"), std::path::PathBuf::from);
+        Command::new(target.join("debug").join(bin))
+            .args(&args)
+            .current_dir(&root)
+            .status()
+    } else {
+        Command::new(env!("CARGO"))
+            .args(["run", "--release", "-p", "weft-miden", "--bin", bin, "--"])
+            .args(&args)
+            .current_dir(&root)
+            .status()
+    };
     match status {
         Ok(s) if s.success() => ExitCode::SUCCESS,
         Ok(_) => ExitCode::FAILURE,
         Err(err) => {
-            eprintln!("xtask: cannot run cargo: {err}");
+            eprintln!("xtask: cannot run {bin}: {err}");
             ExitCode::FAILURE
         }
     }
