@@ -339,6 +339,16 @@ pub enum WriteError {
 /// that differed only by their decorators become one, node order is otherwise kept, and roots,
 /// advice map and error messages are carried over.
 pub fn strip(forest: &MastForest) -> MastForest {
+    strip_with_entry(forest, None).0
+}
+
+/// As [`strip`], with `entry` (if any) made the first procedure root, so that formats that store
+/// no entry point keep it as "the first root". Also returns, for each node of `forest`, its id
+/// in the stripped forest.
+pub fn strip_with_entry(
+    forest: &MastForest,
+    entry: Option<MastNodeId>,
+) -> (MastForest, Vec<MastNodeId>) {
     let mut builder = MastForestBuilder::new();
     let mut map: Vec<MastNodeId> = Vec::with_capacity(forest.num_nodes());
     for node in forest.nodes() {
@@ -359,7 +369,10 @@ pub fn strip(forest: &MastForest) -> MastForest {
         .expect("a forest's node is accepted again by the builder");
         map.push(id);
     }
-    for root in forest.procedure_roots() {
+    let roots = entry
+        .into_iter()
+        .chain(forest.procedure_roots().iter().copied());
+    for root in roots {
         builder
             .make_root(map[root.as_usize()])
             .expect("a root of a forest is a node of the rebuilt forest");
@@ -370,7 +383,7 @@ pub fn strip(forest: &MastForest) -> MastForest {
     for (code, message) in forest.error_messages() {
         builder.add_error_message(*code, message.clone());
     }
-    builder.build()
+    (builder.build(), map)
 }
 
 /// Checks that `forest` can be written: no decorators, no duplicate nodes.

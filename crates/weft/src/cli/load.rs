@@ -7,7 +7,7 @@ use std::{
 
 use weft_host::{DefaultHost, ExecutionOptions};
 use weft_mast::{
-    Kernel, MastForest, MastForestBuilder, MastNode, MastNodeId, Program,
+    Kernel, MastForest, MastNodeId, Program,
     format::{compact, fast, text},
 };
 use weft_miden::{LoadError, ProgramInputs, artifacts};
@@ -314,41 +314,7 @@ pub fn canonical_forest(
     forest: &MastForest,
     entry: Option<MastNodeId>,
 ) -> (MastForest, Vec<MastNodeId>) {
-    let mut builder = MastForestBuilder::new();
-    let mut map: Vec<MastNodeId> = Vec::with_capacity(forest.num_nodes());
-    for node in forest.nodes() {
-        let m = |id: MastNodeId| map[id.as_usize()];
-        // Every node of a forest was accepted by a builder with the same children (already
-        // rebuilt, in order), so adding it again cannot fail.
-        let id = match node {
-            MastNode::Block(b) => builder.add_block(&b.raw_ops().copied().collect::<Vec<_>>()),
-            MastNode::Join(n) => builder.add_join(m(n.first()), m(n.second())),
-            MastNode::Split(n) => builder.add_split(m(n.on_true()), m(n.on_false())),
-            MastNode::Loop(n) => builder.add_loop(m(n.body())),
-            MastNode::Call(n) if n.is_syscall() => builder.add_syscall(m(n.callee())),
-            MastNode::Call(n) => builder.add_call(m(n.callee())),
-            MastNode::Dyn(n) if n.is_dyncall() => builder.add_dyncall(),
-            MastNode::Dyn(_) => builder.add_dyn(),
-            MastNode::External(_) => builder.add_external(node.digest()),
-        }
-        .expect("a forest's node is accepted again by the builder");
-        map.push(id);
-    }
-    let roots = entry
-        .into_iter()
-        .chain(forest.procedure_roots().iter().copied());
-    for root in roots {
-        builder
-            .make_root(map[root.as_usize()])
-            .expect("a root of a forest is a node of the rebuilt forest");
-    }
-    for (key, values) in forest.advice_map().iter() {
-        builder.advice_map_mut().insert(*key, values.clone());
-    }
-    for (code, message) in forest.error_messages() {
-        builder.add_error_message(*code, message.clone());
-    }
-    (builder.build(), map)
+    weft_mast::format::strip_with_entry(forest, entry)
 }
 
 #[cfg(test)]
