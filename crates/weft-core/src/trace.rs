@@ -316,23 +316,31 @@ impl CoreTrace {
         if n_rows == 0 || n_rows >= len {
             return;
         }
-        let last = self.row(n_rows - 1);
-        let mut pad = [ZERO; CORE_TRACE_WIDTH];
-        for i in 0..decoder::NUM_OP_BITS {
-            pad[DECODER_TRACE_OFFSET + decoder::OP_BITS_OFFSET + i] =
-                Felt::new(u64::from((HALT_OPCODE >> i) & 1));
-        }
-        for i in 0..4 {
-            let col = DECODER_TRACE_OFFSET + decoder::HASHER_STATE_OFFSET + i;
-            pad[col] = last[col];
-        }
-        pad[DECODER_TRACE_OFFSET + decoder::OP_BITS_EXTRA_COLS_OFFSET + 1] = ONE;
-        pad[STACK_TRACE_RANGE].copy_from_slice(&last[STACK_TRACE_RANGE]);
+        let mut pad = halt_padding_row(&self.row(n_rows - 1));
         for row in n_rows..len {
             pad[CLK_COL_IDX] = Felt::new(row as u64);
             self.push_row(&pad);
         }
     }
+}
+
+/// The padding row that follows `last` (the trace's last row), with `clk` left at zero for the
+/// caller to set per row: `ctx` and `fn_hash` zero, the decoder a `HALT` row (address 0,
+/// `HALT`'s op bits, `h0..h3` copied from `last`, every other decoder column zero except
+/// `e1` = 1), every stack column as in `last`.
+pub fn halt_padding_row(last: &[Felt; CORE_TRACE_WIDTH]) -> [Felt; CORE_TRACE_WIDTH] {
+    let mut pad = [ZERO; CORE_TRACE_WIDTH];
+    for i in 0..decoder::NUM_OP_BITS {
+        pad[DECODER_TRACE_OFFSET + decoder::OP_BITS_OFFSET + i] =
+            Felt::new(u64::from((HALT_OPCODE >> i) & 1));
+    }
+    for i in 0..4 {
+        let col = DECODER_TRACE_OFFSET + decoder::HASHER_STATE_OFFSET + i;
+        pad[col] = last[col];
+    }
+    pad[DECODER_TRACE_OFFSET + decoder::OP_BITS_EXTRA_COLS_OFFSET + 1] = ONE;
+    pad[STACK_TRACE_RANGE].copy_from_slice(&last[STACK_TRACE_RANGE]);
+    pad
 }
 
 /// The first place where two core traces differ.

@@ -88,9 +88,9 @@ use std::sync::Arc;
 #[cfg(feature = "concurrent")]
 use rayon::prelude::*;
 use weft_core::{
-    Felt, ONE, OpCode, ZERO,
+    Felt,
     trace::{
-        CLK_COL_IDX, CORE_TRACE_WIDTH, CoreTrace, DECODER_TRACE_OFFSET, STACK_TRACE_RANGE, decoder,
+        CLK_COL_IDX, CORE_TRACE_WIDTH, CoreTrace, DECODER_TRACE_OFFSET, decoder, halt_padding_row,
         padded_len,
     },
 };
@@ -322,21 +322,10 @@ const PAD_CHUNK: usize = 1 << 14;
 /// `fn_hash` are zero, the decoder repeats the `HALT` row's op bits, first four hasher columns
 /// and `e1`, the stack columns repeat.
 fn pad(columns: &Columns, n_cycles: usize, len: usize) {
-    let mut template = [ZERO; CORE_TRACE_WIDTH];
     // SAFETY: the HALT row at `n_cycles` was written by the last fragment.
     let halt: [Felt; CORE_TRACE_WIDTH] =
         core::array::from_fn(|c| unsafe { columns.read(n_cycles, c) });
-    let halt_code = OpCode::Halt.as_u8();
-    for i in 0..decoder::NUM_OP_BITS {
-        template[DECODER_TRACE_OFFSET + decoder::OP_BITS_OFFSET + i] =
-            Felt::new(u64::from((halt_code >> i) & 1));
-    }
-    for i in 0..4 {
-        let col = DECODER_TRACE_OFFSET + decoder::HASHER_STATE_OFFSET + i;
-        template[col] = halt[col];
-    }
-    template[DECODER_TRACE_OFFSET + decoder::OP_BITS_EXTRA_COLS_OFFSET + 1] = ONE;
-    template[STACK_TRACE_RANGE].copy_from_slice(&halt[STACK_TRACE_RANGE]);
+    let template = halt_padding_row(&halt);
     let first = n_cycles + 1;
     maybe_par!((first..len).into_par_iter(), first..len)
         .step_by(PAD_CHUNK)
