@@ -68,11 +68,8 @@ fn upstream_host(p: &LoadedProgram) -> miden_processor::DefaultHost {
     host
 }
 
-fn upstream_exec(
-    p: &LoadedProgram,
-    host: &mut miden_processor::DefaultHost,
-    fragment: Option<usize>,
-) -> u64 {
+/// Upstream's fast processor with the program's inputs (upstream takes the stack bottom first).
+fn upstream_processor(p: &LoadedProgram) -> miden_processor::fast::FastProcessor {
     let stack: Vec<_> = p
         .inputs
         .upstream_stack_inputs()
@@ -80,10 +77,18 @@ fn upstream_exec(
         .rev()
         .copied()
         .collect();
-    let processor = miden_processor::fast::FastProcessor::new_with_advice_inputs(
+    miden_processor::fast::FastProcessor::new_with_advice_inputs(
         &stack,
         p.inputs.upstream_advice_inputs(),
-    );
+    )
+}
+
+fn upstream_exec(
+    p: &LoadedProgram,
+    host: &mut miden_processor::DefaultHost,
+    fragment: Option<usize>,
+) -> u64 {
+    let processor = upstream_processor(p);
     let out = match fragment {
         None => block_on(processor.execute(&p.upstream, host)).map(|o| o.stack),
         Some(size) => {
@@ -130,17 +135,7 @@ fn upstream_pipeline(
     host: &mut miden_processor::DefaultHost,
     fragment: usize,
 ) -> usize {
-    let stack: Vec<_> = p
-        .inputs
-        .upstream_stack_inputs()
-        .iter()
-        .rev()
-        .copied()
-        .collect();
-    let processor = miden_processor::fast::FastProcessor::new_with_advice_inputs(
-        &stack,
-        p.inputs.upstream_advice_inputs(),
-    );
+    let processor = upstream_processor(p);
     let Ok((output, context)) = block_on(processor.execute_for_trace(&p.upstream, host, fragment))
     else {
         return 0;
