@@ -321,6 +321,16 @@ pub fn batches_digest(batches: &[OpBatch]) -> Word {
     Rpo256::hash_elements(&groups)
 }
 
+/// Returns how many of `codes` take an immediate (as [`batch_encoded`] consumes them), so that
+/// blocks further on can be batched without first batching the ones before them.
+pub(crate) fn count_immediates(codes: &[u8]) -> usize {
+    let table = decode_table();
+    codes
+        .iter()
+        .map(|&c| usize::from(table.takes_imm[usize::from(c)]))
+        .sum()
+}
+
 // DECODING TABLE
 // ================================================================================================
 
@@ -352,6 +362,8 @@ struct DecodeTable {
 
     /// Whether the byte's class is [`OpClass::Plain`] (a dense copy for whole-group checks).
     plain: [bool; 256],
+    /// Whether the byte's class is [`OpClass::Value`] or [`OpClass::ErrorCode`].
+    takes_imm: [bool; 256],
 }
 
 /// Returns the decoding table, built on first use from [`OpCode::try_from`] and
@@ -384,8 +396,8 @@ fn decode_table() -> &'static DecodeTable {
         }
         DecodeTable {
             plain: table.map(|e| e.class == OpClass::Plain),
+            takes_imm: table.map(|e| matches!(e.class, OpClass::Value | OpClass::ErrorCode)),
             ops: table.map(|e| e.op),
-
             entries: table,
         }
     })
@@ -598,6 +610,14 @@ pub(crate) struct SharedBatches {
 }
 
 impl SharedBatches {
+    /// Returns the digest of the block made of the batches `range`, as [`batches_digest`] of
+    /// [`Self::batches`] would, without making the batches.
+    pub(crate) fn digest(&self, range: Range<usize>) -> Word {
+        let layouts = self.layouts.get(range).unwrap_or_default();
+        let groups: Vec<Felt> = layouts.iter().flat_map(|l| l.groups).collect();
+        Rpo256::hash_elements(&groups)
+    }
+
     /// Returns the batches `range` (as returned by [`BlockBatcher::add_encoded`]).
     pub(crate) fn batches(&self, range: Range<usize>) -> Vec<OpBatch> {
         self.layouts

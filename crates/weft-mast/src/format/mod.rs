@@ -54,6 +54,18 @@
 //! subtrees in post-order before their parent), which is a fixed point: encoding the decoded
 //! forest again gives the same bytes.
 
+/// The parallel iterator (first form) with the `concurrent` feature, the sequential one (second
+/// form) without: the code after it is the same for both.
+macro_rules! maybe_par {
+    ($par:expr, $seq:expr) => {{
+        #[cfg(feature = "concurrent")]
+        let iter = $par;
+        #[cfg(not(feature = "concurrent"))]
+        let iter = $seq;
+        iter
+    }};
+}
+
 pub mod compact;
 pub mod fast;
 pub mod fuzz;
@@ -64,7 +76,10 @@ mod cursor;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
+use std::{collections::HashMap, ops::Range};
+
+#[cfg(feature = "concurrent")]
+use rayon::{current_num_threads, prelude::*};
 
 use weft_core::{Felt, OpCode, Operation, Word, operations::ImmKind};
 
@@ -504,32 +519,16 @@ impl UntrustedMastForest {
         let mut builder = MastForestBuilder::with_capacity(self.nodes.len());
         let mut ops: Vec<Operation> = Vec::new();
 
-        // First pass: decode and batch every block into one shared operation array, stopping at
-        // the first block the fast decoder rejects. The second pass below makes the nodes in
-        // order and reports errors in node order, decoding a rejected block again operation by
-        // operation to say what is wrong with it.
-        let n_blocks = self
-            .nodes
-            .iter()
-            .filter(|n| matches!(n, RawNode::Block { .. }))
-            .count();
-        let mut batcher = batch::BlockBatcher::for_blocks(self.opcodes.len(), n_blocks);
-        let mut block_batches = Vec::with_capacity(n_blocks);
+        // First pass: decode, batch and hash the blocks, in runs that run in parallel, each run
+        // stopping at the first block the fast decoder rejects. The second pass below makes the
+        // nodes in order and reports errors in node order, decoding a rejected block again
+        // operation by operation to say what is wrong with it.
+        let mut runs = self.batch_runs(trusted);
+        let mut runs_iter = runs.iter_mut();
+        let mut run = runs_iter.next();
+        let mut run_block = 0usize;
         let mut imm_pos = 0usize;
-        let mut op_pos = 0usize;
-        for node in &self.nodes {
-            if let RawNode::Block { n_ops } = *node {
-                let Some(codes) = self.opcodes.get(op_pos..op_pos + n_ops as usize) else {
-                    break;
-                };
-                let Some(range) = batcher.add_encoded(codes, &self.imms, &mut imm_pos) else {
-                    break;
-                };
-                op_pos += n_ops as usize;
-                block_batches.push(range);
-            }
-        }
-        let shared = batcher.share();
+        let mut fell_back = false;
 
         let mut op_pos = 0usize;
         let mut block_idx = 0usize;
@@ -568,13 +567,28 @@ impl UntrustedMastForest {
                     )?;
                     op_pos += n_ops;
                     let digest = trusted.map(|d| d.get(i).copied().unwrap_or_default());
-                    let block = match block_batches.get(block_idx - 1) {
-                        Some(range) => {
-                            BasicBlockNode::from_batches(shared.batches(range.clone()), digest)
+                    while let Some(r) = run.as_deref()
+                        && run_block >= r.n_planned
+                    {
+                        run = runs_iter.next();
+                        run_block = 0;
+                    }
+                    let batched = run.as_deref_mut().and_then(|r| {
+                        let block = r.blocks.get_mut(run_block).and_then(Option::take);
+                        if block.is_none() && !fell_back {
+                            // The run stopped at this block: its immediates start where the
+                            // run stopped taking them.
+                            imm_pos = r.imm_pos;
                         }
+                        block
+                    });
+                    run_block += 1;
+                    let block = match batched {
+                        Some(block) => block,
                         None => {
                             // The first pass rejected this block (or stopped before it): decode
                             // it operation by operation to report which operation and why.
+                            fell_back = true;
                             ops.clear();
                             for (k, &byte) in codes.iter().enumerate() {
                                 let op = decode_op(byte, &self.imms, &mut imm_pos).map_err(
@@ -636,6 +650,9 @@ impl UntrustedMastForest {
                 &self.digests,
                 trusted.is_none(),
             )?;
+        }
+        if !fell_back {
+            imm_pos = runs.last().map_or(0, |r| r.imm_pos);
         }
         if op_pos != self.opcodes.len() || imm_pos != self.imms.len() {
             return Err(FormatError::LengthMismatch {
@@ -704,6 +721,103 @@ impl UntrustedMastForest {
     }
 }
 
+/// Operations per run of the first pass of [`UntrustedMastForest::validate`] at the least: a
+/// run costs a few allocations and one task, which this many operations (tens of microseconds of
+/// batching) dwarf. Unit tests use runs of a few operations so that their small forests cross
+/// run boundaries (an error in a later run, immediates counted across runs).
+const MIN_RUN_OPS: usize = if cfg!(test) { 16 } else { 8192 };
+
+/// Consecutive blocks decoded, batched and hashed together by the first pass of
+/// [`UntrustedMastForest::validate`], into one shared operation array.
+struct BlockRun {
+    /// The blocks the run was given.
+    n_planned: usize,
+    /// The blocks made, in order, up to the first one rejected (each taken by the second pass).
+    blocks: Vec<Option<BasicBlockNode>>,
+    /// Position in the immediates after the last block made.
+    imm_pos: usize,
+}
+
+impl UntrustedMastForest {
+    /// Decodes, batches and hashes the blocks (taking the digests of `trusted` instead of
+    /// hashing where given), in runs of consecutive blocks balanced by operation count. Each run
+    /// finds its first immediate by counting the immediates of the runs before it, so runs are
+    /// independent and run in parallel with the `concurrent` feature. The blocks end at the
+    /// first one whose operations overrun the op table (the second pass reports it).
+    fn batch_runs(&self, trusted: Option<&[Word]>) -> Vec<BlockRun> {
+        let mut blocks: Vec<(usize, Range<usize>)> = Vec::new();
+        let mut op_pos = 0usize;
+        for (i, node) in self.nodes.iter().enumerate() {
+            if let RawNode::Block { n_ops } = *node {
+                let end = op_pos + n_ops as usize;
+                if end > self.opcodes.len() {
+                    break;
+                }
+                blocks.push((i, op_pos..end));
+                op_pos = end;
+            }
+        }
+        let n_threads = current_num_threads();
+        let run_ops = (op_pos / (4 * n_threads)).max(MIN_RUN_OPS);
+        let mut plans: Vec<(Range<usize>, Range<usize>)> = Vec::new();
+        let (mut first_block, mut first_op) = (0usize, 0usize);
+        for (k, (_, ops)) in blocks.iter().enumerate() {
+            if ops.end - first_op >= run_ops || k + 1 == blocks.len() {
+                plans.push((first_block..k + 1, first_op..ops.end));
+                (first_block, first_op) = (k + 1, ops.end);
+            }
+        }
+        let counts: Vec<usize> = maybe_par!(plans.par_iter(), plans.iter())
+            .map(|(_, ops)| batch::count_immediates(&self.opcodes[ops.clone()]))
+            .collect();
+        let imm_starts: Vec<usize> = counts
+            .iter()
+            .scan(0usize, |taken, &n| {
+                let start = *taken;
+                *taken += n;
+                Some(start)
+            })
+            .collect();
+        maybe_par!(
+            plans.par_iter().zip(imm_starts.par_iter()),
+            plans.iter().zip(imm_starts.iter())
+        )
+        .map(|((run_blocks, run_ops), &imm_start)| {
+            let run_blocks = &blocks[run_blocks.clone()];
+            let mut batcher = batch::BlockBatcher::for_blocks(run_ops.len(), run_blocks.len());
+            let mut imm_pos = imm_start;
+            let mut ranges = Vec::with_capacity(run_blocks.len());
+            for (_, ops) in run_blocks {
+                match batcher.add_encoded(&self.opcodes[ops.clone()], &self.imms, &mut imm_pos) {
+                    Some(range) => ranges.push(range),
+                    None => break,
+                }
+            }
+            let shared = batcher.share();
+            let blocks = ranges
+                .into_iter()
+                .zip(run_blocks)
+                .map(|(range, &(node, _))| {
+                    let digest = match trusted {
+                        Some(d) => d.get(node).copied().unwrap_or_default(),
+                        None => shared.digest(range.clone()),
+                    };
+                    Some(BasicBlockNode::from_batches(
+                        shared.batches(range),
+                        Some(digest),
+                    ))
+                })
+                .collect();
+            BlockRun {
+                n_planned: run_blocks.len(),
+                blocks,
+                imm_pos,
+            }
+        })
+        .collect()
+    }
+}
+
 /// Checks the id the builder gave node `i` (a smaller one means it duplicates an earlier node)
 /// and, when digests are verified, the stored digest against the computed one.
 fn finish_node(
@@ -735,6 +849,12 @@ fn finish_node(
         }
     }
     Ok(())
+}
+
+/// The number of threads the first pass balances its runs for: one without `concurrent`.
+#[cfg(not(feature = "concurrent"))]
+fn current_num_threads() -> usize {
+    1
 }
 
 /// The block arm is handled before the trusted arm; this is only reached by a bug.

@@ -345,6 +345,94 @@ fn fast_errors_carry_offsets() {
     ));
 }
 
+/// A forest of many blocks dense with immediates, which the first pass of `validate` splits
+/// into several runs (unit tests use runs of 16 operations): blocks of `(node, first opcode
+/// offset in a fast file, opcode count)`.
+fn many_block_forest() -> (MastForest, Vec<(usize, usize)>) {
+    let mut b = MastForestBuilder::new();
+    let mut blocks = Vec::new();
+    let mut prev = None;
+    for k in 0..40u64 {
+        let mut ops = vec![Operation::Push(Felt::new(k)), Operation::Add];
+        for j in 0..(k % 13) {
+            ops.push(match j % 4 {
+                0 => Operation::Push(Felt::new(1000 + j)),
+                1 => Operation::Assert(Felt::new(j)),
+                2 => Operation::Swap,
+                _ => Operation::Mul,
+            });
+        }
+        let id = b.add_block(&ops).expect("block");
+        blocks.push((id.as_usize(), ops.len()));
+        prev = Some(match prev {
+            None => id,
+            Some(p) => b.add_join(p, id).expect("join"),
+        });
+    }
+    b.make_root(prev.expect("forty blocks")).expect("root");
+    let forest = b.build();
+    // Opcodes follow the records, digests and roots, block after block in node order.
+    let mut at = fast::HEADER_LEN
+        + (fast::RECORD_LEN + 32) * forest.num_nodes()
+        + 4 * forest.procedure_roots().len();
+    let blocks = blocks
+        .into_iter()
+        .map(|(node, n_ops)| {
+            let first = at;
+            at += n_ops;
+            (node, first)
+        })
+        .collect();
+    (forest, blocks)
+}
+
+/// Blocks batched in different runs of the first pass come out as one pass would make them
+/// (immediates counted across runs), and an error in any run is reported at its own offset,
+/// in node order.
+#[test]
+fn blocks_batched_in_runs_match_one_pass() {
+    let (forest, blocks) = many_block_forest();
+    fuzz::check_roundtrips(&forest);
+    let good = fast::write(&forest).expect("writable");
+    for &(node, first) in &blocks {
+        // An opcode byte that is no operation, in the middle of the block.
+        let mut bad = good.clone();
+        bad[first + 1] = 0xff;
+        fix_checksum(&mut bad);
+        assert!(
+            matches!(
+                read_fast(&bad),
+                Err(FormatError::InvalidOperation { offset, .. }) if offset == first + 1
+            ),
+            "block at node {node}: {:?}",
+            read_fast(&bad)
+        );
+        // The block's `PUSH` made an `ADD`: it takes one immediate fewer, so its digest no
+        // longer matches (and every later block's immediates shift).
+        let mut bad = good.clone();
+        bad[first] = bad[first + 1];
+        fix_checksum(&mut bad);
+        assert!(
+            matches!(read_fast(&bad), Err(FormatError::DigestMismatch { node: n, .. }) if n as usize == node),
+            "block at node {node}: {:?}",
+            read_fast(&bad)
+        );
+    }
+    // The last block's `ADD` made a `PUSH`: the immediates run out there.
+    let &(node, first) = blocks.last().expect("blocks");
+    let mut bad = good.clone();
+    bad[first + 1] = bad[first];
+    fix_checksum(&mut bad);
+    assert!(
+        matches!(
+            read_fast(&bad),
+            Err(FormatError::InvalidOperation { offset, .. }) if offset == first + 1
+        ),
+        "block at node {node}: {:?}",
+        read_fast(&bad)
+    );
+}
+
 #[test]
 fn sealed_files_need_the_key() {
     let forest = small_forest();
