@@ -321,13 +321,66 @@ pub fn batches_digest(batches: &[OpBatch]) -> Word {
     Rpo256::hash_elements(&groups)
 }
 
+/// A block's operations as a serialized forest holds them: its opcode bytes and the immediates
+/// they take, in arrays shared by the whole forest, checked to be batchable, so that batching
+/// can wait until the block is first executed.
+#[derive(Clone)]
+pub(crate) struct EncodedBlock {
+    codes: Arc<[u8]>,
+    imms: Arc<[Felt]>,
+    ops: Range<usize>,
+    imm_start: usize,
+}
+
+impl EncodedBlock {
+    /// Returns the block of opcodes `codes[ops]` whose immediates start at `imms[imm_start]`,
+    /// and the number of immediates it takes, if [`batch_encoded`] accepts it: it is not
+    /// empty, every byte is a non-control opcode and enough immediates are left. Otherwise
+    /// `None`.
+    pub(crate) fn new(
+        codes: &Arc<[u8]>,
+        imms: &Arc<[Felt]>,
+        ops: Range<usize>,
+        imm_start: usize,
+    ) -> Option<(Self, usize)> {
+        let block = codes.get(ops.clone()).filter(|c| !c.is_empty())?;
+        let table = decode_table();
+        let (mut n_imms, mut seen) = (0usize, 0u8);
+        for &c in block {
+            let kind = table.kind[usize::from(c)];
+            n_imms += usize::from(kind & KIND_TAKES_IMM);
+            seen |= kind;
+        }
+        if seen & KIND_REJECTED != 0 || n_imms > imms.len().saturating_sub(imm_start) {
+            return None;
+        }
+        let block = Self {
+            codes: Arc::clone(codes),
+            imms: Arc::clone(imms),
+            ops,
+            imm_start,
+        };
+        Some((block, n_imms))
+    }
+
+    /// Batches the block. [`Self::new`] checked everything [`batch_encoded`] rejects, so this
+    /// gives the block's batches (the empty list it would give otherwise is unreachable).
+    pub(crate) fn batch(&self) -> Vec<OpBatch> {
+        let mut imm_pos = self.imm_start;
+        self.codes
+            .get(self.ops.clone())
+            .and_then(|codes| batch_encoded(codes, &self.imms, &mut imm_pos))
+            .unwrap_or_default()
+    }
+}
+
 /// Returns how many of `codes` take an immediate (as [`batch_encoded`] consumes them), so that
 /// blocks further on can be batched without first batching the ones before them.
 pub(crate) fn count_immediates(codes: &[u8]) -> usize {
     let table = decode_table();
     codes
         .iter()
-        .map(|&c| usize::from(table.takes_imm[usize::from(c)]))
+        .map(|&c| usize::from(table.kind[usize::from(c)] & KIND_TAKES_IMM))
         .sum()
 }
 
@@ -362,9 +415,14 @@ struct DecodeTable {
 
     /// Whether the byte's class is [`OpClass::Plain`] (a dense copy for whole-group checks).
     plain: [bool; 256],
-    /// Whether the byte's class is [`OpClass::Value`] or [`OpClass::ErrorCode`].
-    takes_imm: [bool; 256],
+    /// [`KIND_TAKES_IMM`] and [`KIND_REJECTED`] bits of the byte's class.
+    kind: [u8; 256],
 }
+
+/// A [`DecodeTable::kind`] bit: the byte is [`OpClass::Value`] or [`OpClass::ErrorCode`].
+const KIND_TAKES_IMM: u8 = 1;
+/// A [`DecodeTable::kind`] bit: the byte is [`OpClass::Rejected`].
+const KIND_REJECTED: u8 = 2;
 
 /// Returns the decoding table, built on first use from [`OpCode::try_from`] and
 /// [`Operation::from_parts`], so it cannot drift from them.
@@ -396,7 +454,11 @@ fn decode_table() -> &'static DecodeTable {
         }
         DecodeTable {
             plain: table.map(|e| e.class == OpClass::Plain),
-            takes_imm: table.map(|e| matches!(e.class, OpClass::Value | OpClass::ErrorCode)),
+            kind: table.map(|e| match e.class {
+                OpClass::Plain => 0,
+                OpClass::Value | OpClass::ErrorCode => KIND_TAKES_IMM,
+                OpClass::Rejected => KIND_REJECTED,
+            }),
             ops: table.map(|e| e.op),
             entries: table,
         }

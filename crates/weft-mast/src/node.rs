@@ -6,15 +6,25 @@
 
 use weft_core::{Felt, OpCode, Operation, Rpo256, Word};
 
+use std::sync::OnceLock;
+
 use crate::{
     MastNodeId,
-    batch::{self, OpBatch},
+    batch::{self, EncodedBlock, OpBatch},
 };
 
 /// A straight-line sequence of operations, batched.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// A block read from a sealed fast-format file is batched on first use: the reader checks that
+/// its opcode bytes and immediates can be batched and keeps them, and [`Self::batches`] batches
+/// them the first time it is called (once, whichever thread calls it). Every other block is
+/// batched when made. Either way the batches are the same.
+#[derive(Clone)]
 pub struct BasicBlockNode {
-    batches: Vec<OpBatch>,
+    /// The batches; empty until first use for a block batched lazily.
+    batches: OnceLock<Vec<OpBatch>>,
+    /// Where a lazily batched block's batches come from.
+    encoded: Option<EncodedBlock>,
     digest: Word,
 }
 
@@ -24,21 +34,48 @@ impl BasicBlockNode {
     pub(crate) fn new(ops: &[Operation]) -> Self {
         let batches = batch::batch_ops(ops);
         let digest = batch::batches_digest(&batches);
-        Self { batches, digest }
+        Self::from_batches(batches, Some(digest))
     }
 
     /// Makes a block of `batches` already produced by the batcher (for readers of serialized
     /// forests), hashing them unless `digest` is given; a given digest is taken as is, which
-    /// only the sealed fast format does, whose MAC vouches for it.
+    /// readers do only for a digest they computed themselves or the sealed fast format vouches
+    /// for.
     pub(crate) fn from_batches(batches: Vec<OpBatch>, digest: Option<Word>) -> Self {
         let digest = digest.unwrap_or_else(|| batch::batches_digest(&batches));
-        Self { batches, digest }
+        Self {
+            batches: OnceLock::from(batches),
+            encoded: None,
+            digest,
+        }
     }
 
-    /// Returns the block's batches.
+    /// Makes a block that is batched from `encoded` on first use, with the digest the sealed
+    /// fast format vouches for.
+    pub(crate) fn lazy(encoded: EncodedBlock, digest: Word) -> Self {
+        Self {
+            batches: OnceLock::new(),
+            encoded: Some(encoded),
+            digest,
+        }
+    }
+
+    /// Returns the block's batches (batching them first if the block was loaded lazily and
+    /// this is their first use).
     #[inline]
     pub fn batches(&self) -> &[OpBatch] {
-        &self.batches
+        self.batches.get_or_init(|| self.batch_encoded())
+    }
+
+    /// Batches a lazily loaded block.
+    #[cold]
+    #[inline(never)]
+    fn batch_encoded(&self) -> Vec<OpBatch> {
+        // Only `lazy` leaves the batches unset, always with the encoded operations.
+        self.encoded
+            .as_ref()
+            .map(EncodedBlock::batch)
+            .unwrap_or_default()
     }
 
     /// Returns the block's digest.
@@ -50,22 +87,40 @@ impl BasicBlockNode {
     /// Returns the total number of operation groups, as the decoder counts them on the SPAN row:
     /// 8 for every batch but the last, plus the last batch's (power-of-two) group count.
     pub fn num_op_groups(&self) -> usize {
-        self.batches.iter().map(OpBatch::num_groups).sum()
+        self.batches().iter().map(OpBatch::num_groups).sum()
     }
 
     /// Returns the number of executed operations, padding `NOOP`s included.
     pub fn num_ops(&self) -> usize {
-        self.batches.iter().map(|b| b.ops().len()).sum()
+        self.batches().iter().map(|b| b.ops().len()).sum()
     }
 
     /// Returns every executed operation, padding `NOOP`s included.
     pub fn ops(&self) -> impl Iterator<Item = &Operation> + '_ {
-        self.batches.iter().flat_map(|b| b.ops().iter())
+        self.batches().iter().flat_map(|b| b.ops().iter())
     }
 
     /// Returns the operations as written, without padding `NOOP`s.
     pub fn raw_ops(&self) -> impl Iterator<Item = &Operation> + '_ {
-        self.batches.iter().flat_map(OpBatch::raw_ops)
+        self.batches().iter().flat_map(OpBatch::raw_ops)
+    }
+}
+
+/// Blocks are equal when their digests and batches are (however they were loaded).
+impl PartialEq for BasicBlockNode {
+    fn eq(&self, other: &Self) -> bool {
+        self.digest == other.digest && self.batches() == other.batches()
+    }
+}
+
+impl Eq for BasicBlockNode {}
+
+impl core::fmt::Debug for BasicBlockNode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("BasicBlockNode")
+            .field("batches", &self.batches())
+            .field("digest", &self.digest)
+            .finish()
     }
 }
 
@@ -310,12 +365,14 @@ pub(crate) fn merge_in_domain(a: Word, b: Word, op: OpCode) -> Word {
     Rpo256::merge_in_domain(&[a, b], Felt::new(u64::from(op.as_u8())))
 }
 
-/// The constant digest of every `DYN` node.
+/// The constant digest of every `DYN` node (hashed once per process).
 pub fn dyn_digest() -> Word {
-    merge_in_domain(Word::default(), Word::default(), OpCode::Dyn)
+    static DIGEST: OnceLock<Word> = OnceLock::new();
+    *DIGEST.get_or_init(|| merge_in_domain(Word::default(), Word::default(), OpCode::Dyn))
 }
 
-/// The constant digest of every `DYNCALL` node.
+/// The constant digest of every `DYNCALL` node (hashed once per process).
 pub fn dyncall_digest() -> Word {
-    merge_in_domain(Word::default(), Word::default(), OpCode::Dyncall)
+    static DIGEST: OnceLock<Word> = OnceLock::new();
+    *DIGEST.get_or_init(|| merge_in_domain(Word::default(), Word::default(), OpCode::Dyncall))
 }

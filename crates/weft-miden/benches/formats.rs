@@ -6,7 +6,10 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use miden_core::utils::{Deserializable, Serializable};
-use weft_mast::format::{compact, fast, strip, text};
+use weft_mast::{
+    MastNode,
+    format::{compact, fast, strip, text},
+};
 use weft_miden::{convert_forest, upstream_core_lib_forest};
 
 fn formats(c: &mut Criterion) {
@@ -65,6 +68,19 @@ fn formats(c: &mut Criterion) {
     group.throughput(Throughput::Bytes(sealed_bytes.len() as u64));
     group.bench_function("fast_sealed", |b| {
         b.iter(|| fast::read_sealed(&sealed_bytes, &key).expect("reads"))
+    });
+    // The same, followed by the first use of every block (which batches it): what loading
+    // would cost if every procedure of the library ran.
+    group.bench_function("fast_sealed_then_batch_all", |b| {
+        b.iter(|| {
+            let forest = fast::read_sealed(&sealed_bytes, &key).expect("reads");
+            for node in forest.nodes() {
+                if let MastNode::Block(block) = node {
+                    std::hint::black_box(block.batches());
+                }
+            }
+            forest
+        })
     });
     group.throughput(Throughput::Bytes(compact_bytes.len() as u64));
     group.bench_function("compact_read_validate", |b| {

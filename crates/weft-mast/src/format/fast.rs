@@ -60,6 +60,8 @@ use super::{
     cursor::{Cursor, felt_from_u64, le_u64},
     limits, node_tag, put_word, raw_node,
 };
+use std::sync::Arc;
+
 use crate::{MastForest, MastNode};
 use weft_core::{Felt, Word};
 
@@ -391,10 +393,14 @@ fn parse(
             )
         })
         .collect();
-    let mut imms = Vec::with_capacity(n_imms);
+    // Checked first, so that the felts can be collected straight into their shared array.
     for (k, chunk) in imm_bytes.chunks_exact(8).enumerate() {
-        imms.push(felt_from_u64(le_u64(chunk), imms_at + 8 * k)?);
+        felt_from_u64(le_u64(chunk), imms_at + 8 * k)?;
     }
+    let imms: Arc<[Felt]> = imm_bytes
+        .chunks_exact(8)
+        .map(|chunk| Felt::new(le_u64(chunk)))
+        .collect();
     let advice = read_advice(advice_bytes, advice_at)?;
     let errors = read_errors(error_bytes, errors_at)?;
 
@@ -402,7 +408,7 @@ fn parse(
         nodes,
         node_offsets,
         digests: Some(digests),
-        opcodes: opcodes.to_vec(),
+        opcodes: Arc::from(opcodes),
         block_op_offsets,
         imms,
         roots,

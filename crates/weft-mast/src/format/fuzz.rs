@@ -7,8 +7,8 @@
 
 use weft_core::{Felt, OpCode, Operation, Word, operations::ImmKind};
 
-use super::{compact, fast, text};
-use crate::{MastForest, MastForestBuilder, MastNodeId};
+use super::{FormatError, compact, fast, text};
+use crate::{MastForest, MastForestBuilder, MastNode, MastNodeId};
 
 /// Reads `data` as a fast-format file; on success checks write → read gives the same forest.
 pub fn fuzz_fast(data: &[u8]) {
@@ -19,6 +19,39 @@ pub fn fuzz_fast(data: &[u8]) {
             .expect("a written forest reads back");
         assert_eq!(again, forest, "fast round trip changed the forest");
         assert_eq!(bytes.as_slice(), data, "fast encoding is canonical");
+    }
+}
+
+/// The key [`fuzz_sealed`] seals its inputs with.
+pub const FUZZ_KEY: [u8; 32] = [0x3c; 32];
+
+/// Reads `data` as a fast-format file sealed by a holder of the key: the body sets the sealed
+/// flag, fixes the checksum and seals the bytes under [`FUZZ_KEY`] itself, so that every input
+/// reaches the path that trusts stored digests and batches blocks lazily. On success, every
+/// block must batch on first use (to at least one operation), and `read` + `validate` of the
+/// same bytes must give the same forest or reject only what the seal vouches for: a stored
+/// digest, or a node that duplicates another.
+pub fn fuzz_sealed(data: &[u8]) {
+    let mut bytes = data.to_vec();
+    if bytes.len() >= fast::HEADER_LEN + 8 + fast::SEAL_LEN {
+        bytes[12] |= fast::FLAG_SEALED as u8;
+        let n = bytes.len() - fast::SEAL_LEN;
+        fix_checksum(&mut bytes[..n]);
+        let mac = blake3::keyed_hash(&FUZZ_KEY, &bytes[..n]);
+        bytes[n..].copy_from_slice(mac.as_bytes());
+    }
+    let Ok(forest) = fast::read_sealed(&bytes, &FUZZ_KEY) else {
+        return;
+    };
+    for node in forest.nodes() {
+        if let MastNode::Block(block) = node {
+            assert!(block.num_ops() > 0, "a sealed block batched to nothing");
+        }
+    }
+    match fast::read(&bytes).and_then(|u| u.validate()) {
+        Ok(validated) => assert_eq!(validated, forest, "sealed and validated forests differ"),
+        Err(FormatError::DigestMismatch { .. } | FormatError::DuplicateNode { .. }) => {}
+        Err(e) => panic!("read_sealed accepted a file that validate rejects: {e}"),
     }
 }
 

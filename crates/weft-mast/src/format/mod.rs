@@ -26,9 +26,19 @@
 //! file was written by a holder of the key, whose writer computed the digests itself (a forest
 //! only exists through the builder), so the digests are verified at BLAKE3 speed rather than
 //! RPO speed. Structure is still fully validated on that path (every length against its
-//! limit, children before parents, opcodes, immediates, roots and map keys), and blocks are
-//! batched from their operations as on every path; the MAC also stands in for the checksum,
-//! which is then computed only to tell a damaged file from a foreign one.
+//! limit, children before parents, opcodes, immediates, roots and map keys); the MAC also
+//! stands in for the checksum, which is then computed only to tell a damaged file from a
+//! foreign one.
+//!
+//! # Batching: eager, in parallel runs, or lazy
+//! [`UntrustedMastForest::validate`] must hash every block, so it batches every block first: in
+//! runs of consecutive blocks balanced by operation count, in parallel with the `concurrent`
+//! feature (on by default). A sealed fast file needs no hashing, so its blocks are only
+//! checked when it is read (not empty, every byte a non-control opcode, enough immediates),
+//! which is everything the batcher can reject, and are batched the first time
+//! [`BasicBlockNode::batches`](crate::BasicBlockNode::batches) is called: a program that runs
+//! a few procedures of a large library pays for batching those only. The batches are the same
+//! either way; the errors of a bad block are the same too, found when the file is read.
 //!
 //! # Integrity checksum
 //! Both binary formats end with an 8-byte [`checksum`] over everything before it: four lanes
@@ -76,7 +86,7 @@ mod cursor;
 #[cfg(test)]
 mod tests;
 
-use std::{collections::HashMap, ops::Range};
+use std::{collections::HashMap, ops::Range, sync::Arc};
 
 #[cfg(feature = "concurrent")]
 use rayon::{current_num_threads, prelude::*};
@@ -84,7 +94,8 @@ use rayon::{current_num_threads, prelude::*};
 use weft_core::{Felt, OpCode, Operation, Word, operations::ImmKind};
 
 use crate::{
-    MastError, MastForest, MastForestBuilder, MastNode, MastNodeId, batch,
+    MastError, MastForest, MastForestBuilder, MastNode, MastNodeId,
+    batch::{self, EncodedBlock},
     node::{BasicBlockNode, CallNode, DynNode, ExternalNode, JoinNode, LoopNode, SplitNode},
 };
 
@@ -470,12 +481,13 @@ pub struct UntrustedMastForest {
     pub(crate) node_offsets: Vec<u32>,
     /// Stored digest of every node (fast format), checked against the recomputed ones.
     pub(crate) digests: Option<Vec<Word>>,
-    /// Opcode bytes of all blocks, in node order.
-    pub(crate) opcodes: Vec<u8>,
+    /// Opcode bytes of all blocks, in node order (shared with the lazily batched blocks of a
+    /// sealed fast file).
+    pub(crate) opcodes: Arc<[u8]>,
     /// Input offset of each block's first operation (parallel to the blocks, in node order).
     pub(crate) block_op_offsets: Vec<u32>,
-    /// Immediates of all operations that carry one, in operation order.
-    pub(crate) imms: Vec<Felt>,
+    /// Immediates of all operations that carry one, in operation order (shared as the opcodes).
+    pub(crate) imms: Arc<[Felt]>,
     /// Procedure roots with the offset of each.
     pub(crate) roots: Vec<(u32, u32)>,
     /// Digest of each root (compact format), checked against the recomputed ones.
@@ -519,11 +531,18 @@ impl UntrustedMastForest {
         let mut builder = MastForestBuilder::with_capacity(self.nodes.len());
         let mut ops: Vec<Operation> = Vec::new();
 
-        // First pass: decode, batch and hash the blocks, in runs that run in parallel, each run
-        // stopping at the first block the fast decoder rejects. The second pass below makes the
-        // nodes in order and reports errors in node order, decoding a rejected block again
-        // operation by operation to say what is wrong with it.
-        let mut runs = self.batch_runs(trusted);
+        // With trusted digests (a sealed fast file) blocks are checked here and batched on first
+        // use, from the forest's opcode and immediate arrays shared by every block.
+        let lazy = trust_digests.then(|| (Arc::clone(&self.opcodes), Arc::clone(&self.imms)));
+        // Otherwise, first pass: decode, batch and hash the blocks, in runs that run in
+        // parallel, each run stopping at the first block the fast decoder rejects. The second
+        // pass below makes the nodes in order and reports errors in node order, decoding a
+        // rejected block again operation by operation to say what is wrong with it.
+        let mut runs = if lazy.is_some() {
+            Vec::new()
+        } else {
+            self.batch_runs()
+        };
         let mut runs_iter = runs.iter_mut();
         let mut run = runs_iter.next();
         let mut run_block = 0usize;
@@ -583,9 +602,18 @@ impl UntrustedMastForest {
                         block
                     });
                     run_block += 1;
-                    let block = match batched {
-                        Some(block) => block,
-                        None => {
+                    let encoded = lazy.as_ref().and_then(|(codes, imms)| {
+                        let (block, n_imms) =
+                            EncodedBlock::new(codes, imms, op_pos - n_ops..op_pos, imm_pos)?;
+                        imm_pos += n_imms;
+                        Some(block)
+                    });
+                    let block = match (batched, encoded) {
+                        (Some(block), _) => block,
+                        (None, Some(encoded)) => {
+                            BasicBlockNode::lazy(encoded, digest.unwrap_or_default())
+                        }
+                        (None, None) => {
                             // The first pass rejected this block (or stopped before it): decode
                             // it operation by operation to report which operation and why.
                             fell_back = true;
@@ -651,7 +679,7 @@ impl UntrustedMastForest {
                 trusted.is_none(),
             )?;
         }
-        if !fell_back {
+        if lazy.is_none() && !fell_back {
             imm_pos = runs.last().map_or(0, |r| r.imm_pos);
         }
         if op_pos != self.opcodes.len() || imm_pos != self.imms.len() {
@@ -739,21 +767,20 @@ struct BlockRun {
 }
 
 impl UntrustedMastForest {
-    /// Decodes, batches and hashes the blocks (taking the digests of `trusted` instead of
-    /// hashing where given), in runs of consecutive blocks balanced by operation count. Each run
+    /// Decodes, batches and hashes the blocks, in runs of consecutive blocks balanced by operation count. Each run
     /// finds its first immediate by counting the immediates of the runs before it, so runs are
     /// independent and run in parallel with the `concurrent` feature. The blocks end at the
     /// first one whose operations overrun the op table (the second pass reports it).
-    fn batch_runs(&self, trusted: Option<&[Word]>) -> Vec<BlockRun> {
-        let mut blocks: Vec<(usize, Range<usize>)> = Vec::new();
+    fn batch_runs(&self) -> Vec<BlockRun> {
+        let mut blocks: Vec<Range<usize>> = Vec::new();
         let mut op_pos = 0usize;
-        for (i, node) in self.nodes.iter().enumerate() {
+        for node in &self.nodes {
             if let RawNode::Block { n_ops } = *node {
                 let end = op_pos + n_ops as usize;
                 if end > self.opcodes.len() {
                     break;
                 }
-                blocks.push((i, op_pos..end));
+                blocks.push(op_pos..end);
                 op_pos = end;
             }
         }
@@ -761,7 +788,7 @@ impl UntrustedMastForest {
         let run_ops = (op_pos / (4 * n_threads)).max(MIN_RUN_OPS);
         let mut plans: Vec<(Range<usize>, Range<usize>)> = Vec::new();
         let (mut first_block, mut first_op) = (0usize, 0usize);
-        for (k, (_, ops)) in blocks.iter().enumerate() {
+        for (k, ops) in blocks.iter().enumerate() {
             if ops.end - first_op >= run_ops || k + 1 == blocks.len() {
                 plans.push((first_block..k + 1, first_op..ops.end));
                 (first_block, first_op) = (k + 1, ops.end);
@@ -787,7 +814,7 @@ impl UntrustedMastForest {
             let mut batcher = batch::BlockBatcher::for_blocks(run_ops.len(), run_blocks.len());
             let mut imm_pos = imm_start;
             let mut ranges = Vec::with_capacity(run_blocks.len());
-            for (_, ops) in run_blocks {
+            for ops in run_blocks {
                 match batcher.add_encoded(&self.opcodes[ops.clone()], &self.imms, &mut imm_pos) {
                     Some(range) => ranges.push(range),
                     None => break,
@@ -796,12 +823,8 @@ impl UntrustedMastForest {
             let shared = batcher.share();
             let blocks = ranges
                 .into_iter()
-                .zip(run_blocks)
-                .map(|(range, &(node, _))| {
-                    let digest = match trusted {
-                        Some(d) => d.get(node).copied().unwrap_or_default(),
-                        None => shared.digest(range.clone()),
-                    };
+                .map(|range| {
+                    let digest = shared.digest(range.clone());
                     Some(BasicBlockNode::from_batches(
                         shared.batches(range),
                         Some(digest),

@@ -183,6 +183,16 @@ fn seeded_fuzz_fast() {
 }
 
 #[test]
+fn seeded_fuzz_sealed() {
+    run_seeded(
+        5,
+        |f| fast::write_sealed(f, &fuzz::FUZZ_KEY).expect("writable"),
+        fuzz::fuzz_sealed,
+        false,
+    );
+}
+
+#[test]
 fn seeded_fuzz_compact() {
     run_seeded(
         2,
@@ -433,6 +443,100 @@ fn blocks_batched_in_runs_match_one_pass() {
     );
 }
 
+/// Seals `bytes` (a sealed fast file) again under `key` after a change, with its checksum
+/// fixed, as a holder of the key could.
+fn reseal(bytes: &mut [u8], key: &[u8; 32]) {
+    let n = bytes.len() - fast::SEAL_LEN;
+    fix_checksum(&mut bytes[..n]);
+    let mac = blake3::keyed_hash(key, &bytes[..n]);
+    bytes[n..].copy_from_slice(mac.as_bytes());
+}
+
+/// A sealed file's blocks are batched on first use, into the batches an eager read makes; and
+/// even under a valid seal, operations that could not be batched are rejected when the file is
+/// read, never left for the first use to find.
+#[test]
+fn sealed_blocks_are_batched_lazily_and_checked_eagerly() {
+    let (forest, blocks) = many_block_forest();
+    let key = [7u8; 32];
+    let sealed = fast::write_sealed(&forest, &key).expect("writable");
+    let lazy = fast::read_sealed(&sealed, &key).expect("reads");
+    assert_eq!(lazy, forest);
+    for (a, b) in lazy.nodes().iter().zip(forest.nodes()) {
+        if let (crate::MastNode::Block(a), crate::MastNode::Block(b)) = (a, b) {
+            assert_eq!(a.num_op_groups(), b.num_op_groups());
+            assert_eq!(a.digest(), crate::batch::batches_digest(a.batches()));
+        }
+    }
+    // Shared across threads, a lazy block is batched once, the same for every thread.
+    let lazy = std::sync::Arc::new(fast::read_sealed(&sealed, &key).expect("reads"));
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let lazy = std::sync::Arc::clone(&lazy);
+            std::thread::spawn(move || {
+                lazy.nodes()
+                    .iter()
+                    .map(|n| match n {
+                        crate::MastNode::Block(b) => b.num_ops(),
+                        _ => 0,
+                    })
+                    .sum::<usize>()
+            })
+        })
+        .collect();
+    let expected: usize = forest
+        .nodes()
+        .iter()
+        .map(|n| match n {
+            crate::MastNode::Block(b) => b.num_ops(),
+            _ => 0,
+        })
+        .sum();
+    for h in handles {
+        assert_eq!(h.join().expect("no panic"), expected);
+    }
+    for &(node, first) in &blocks {
+        let mut bad = sealed.clone();
+        bad[first + 1] = 0xff;
+        reseal(&mut bad, &key);
+        assert!(
+            matches!(
+                fast::read_sealed(&bad, &key),
+                Err(FormatError::InvalidOperation { offset, .. }) if offset == first + 1
+            ),
+            "block at node {node}"
+        );
+        // A control-flow opcode inside a block.
+        let mut bad = sealed.clone();
+        bad[first + 1] = weft_core::OpCode::Join.as_u8();
+        reseal(&mut bad, &key);
+        assert!(
+            fast::read_sealed(&bad, &key).is_err(),
+            "block at node {node}"
+        );
+        // One immediate fewer taken: the immediates no longer add up.
+        let mut bad = sealed.clone();
+        bad[first] = bad[first + 1];
+        reseal(&mut bad, &key);
+        assert!(
+            matches!(
+                fast::read_sealed(&bad, &key),
+                Err(FormatError::LengthMismatch { .. })
+            ),
+            "block at node {node}"
+        );
+    }
+    // One immediate more than there are, in the last block.
+    let &(_, first) = blocks.last().expect("blocks");
+    let mut bad = sealed.clone();
+    bad[first + 1] = bad[first];
+    reseal(&mut bad, &key);
+    assert!(matches!(
+        fast::read_sealed(&bad, &key),
+        Err(FormatError::InvalidOperation { offset, .. }) if offset == first + 1
+    ));
+}
+
 #[test]
 fn sealed_files_need_the_key() {
     let forest = small_forest();
@@ -579,6 +683,7 @@ fn fuzz_corpora_run_clean() {
         }
         for (target, ext) in [
             ("fast", "bin"),
+            ("sealed", "bin"),
             ("compact", "bin"),
             ("text", "txt"),
             ("roundtrip", "bin"),
@@ -588,6 +693,7 @@ fn fuzz_corpora_run_clean() {
             for (k, (recipe, forest)) in forests.iter().enumerate() {
                 let bytes = match target {
                     "fast" => fast::write(forest).expect("writable"),
+                    "sealed" => fast::write_sealed(forest, &fuzz::FUZZ_KEY).expect("writable"),
                     "compact" => compact::write(forest).expect("writable"),
                     "text" => text::print(forest).expect("printable").into_bytes(),
                     _ => recipe.clone(),
@@ -597,16 +703,15 @@ fn fuzz_corpora_run_clean() {
         }
     }
     type Body = fn(&[u8]);
-    let bodies: [(&str, Body); 4] = [
+    let bodies: [(&str, Body); 5] = [
         ("fast", fuzz::fuzz_fast),
+        ("sealed", fuzz::fuzz_sealed),
         ("compact", fuzz::fuzz_compact),
         ("text", fuzz::fuzz_text),
         ("roundtrip", fuzz::fuzz_roundtrip),
     ];
     for (target, body) in bodies {
-        let Ok(entries) = std::fs::read_dir(root.join(target)) else {
-            continue;
-        };
+        let entries = std::fs::read_dir(root.join(target)).expect("every target has a corpus");
         for entry in entries {
             let bytes = std::fs::read(entry.expect("entry").path()).expect("read seed");
             body(&bytes);

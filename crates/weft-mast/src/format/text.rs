@@ -186,6 +186,7 @@ fn read_inner(text: &str) -> Result<UntrustedMastForest, FormatError> {
         OpCode::ALL.iter().map(|&op| (op.mnemonic(), op)).collect();
     let mut lex = Lexer { text, pos: 0 };
     let mut forest = UntrustedMastForest::default();
+    let (mut opcodes, mut imms) = (Vec::new(), Vec::new());
 
     expect_word(&mut lex, "mast", "`mast`")?;
     let (at, version) = number(&mut lex, "the format version")?;
@@ -236,9 +237,9 @@ fn read_inner(text: &str) -> Result<UntrustedMastForest, FormatError> {
                                 Some((_, Token::Close)) => break,
                                 Some((op_at, Token::Word(w))) => {
                                     let (code, imm) = operation(&mnemonics, w, op_at)?;
-                                    forest.opcodes.push(code.as_u8());
+                                    opcodes.push(code.as_u8());
                                     if let Some(imm) = imm {
-                                        forest.imms.push(imm);
+                                        imms.push(imm);
                                     }
                                     n_ops += 1;
                                     if n_ops as usize > limits::MAX_BLOCK_OPS {
@@ -353,6 +354,8 @@ fn read_inner(text: &str) -> Result<UntrustedMastForest, FormatError> {
             }
         }
     }
+    forest.opcodes = opcodes.into();
+    forest.imms = imms.into();
     Ok(forest)
 }
 
