@@ -149,13 +149,14 @@ pub fn batch_ops(ops: &[Operation]) -> Vec<OpBatch> {
 }
 
 /// Decodes and batches one block from its opcode bytes, taking the immediates of `PUSH`,
-/// `ASSERT`, `U32ASSERT2` and `MPVERIFY` in order from `imms[*imm_pos..]`.
+/// `ASSERT`, `U32ASSERT2` and `MPVERIFY` in order from `imms[*imm_pos..]` (canonical field
+/// element values, which readers check; they become field elements only here).
 ///
 /// Returns `None` if `codes` is empty, holds a byte that is not an opcode or is a control-flow
 /// operation, or needs more immediates than are left; callers that report errors decode the
 /// block again operation by operation to say which and where. On success `*imm_pos` has moved
 /// past the immediates used, and the batches equal `batch_ops` of the decoded operations.
-pub fn batch_encoded(codes: &[u8], imms: &[Felt], imm_pos: &mut usize) -> Option<Vec<OpBatch>> {
+pub fn batch_encoded(codes: &[u8], imms: &[u64], imm_pos: &mut usize) -> Option<Vec<OpBatch>> {
     let mut batcher = BlockBatcher::with_capacity(codes.len());
     let layouts = batcher.add_encoded(codes, imms, imm_pos)?;
     Some(batcher.share().batches(layouts))
@@ -168,7 +169,7 @@ impl BlockBatcher {
     pub(crate) fn add_encoded(
         &mut self,
         codes: &[u8],
-        imms: &[Felt],
+        imms: &[u64],
         imm_pos: &mut usize,
     ) -> Option<Range<usize>> {
         let (ops_before, layouts_before) = (self.ops.len(), self.layouts.len());
@@ -182,12 +183,7 @@ impl BlockBatcher {
     }
 
     #[inline(never)]
-    fn add_encoded_inner(
-        &mut self,
-        codes: &[u8],
-        imms: &[Felt],
-        imm_pos: &mut usize,
-    ) -> Option<()> {
+    fn add_encoded_inner(&mut self, codes: &[u8], imms: &[u64], imm_pos: &mut usize) -> Option<()> {
         if codes.is_empty() {
             return None;
         }
@@ -201,7 +197,7 @@ impl BlockBatcher {
 fn batch_encoded_body(
     b: &mut BlockBatcher,
     codes: &[u8],
-    imms: &[Felt],
+    imms: &[u64],
     imm_pos: &mut usize,
 ) -> Option<()> {
     let table = decode_table();
@@ -261,7 +257,7 @@ fn batch_encoded_body(
         let op = match entry.class {
             OpClass::Plain => entry.op,
             OpClass::ErrorCode => {
-                let code = *imms.get(pos)?;
+                let code = Felt::new(*imms.get(pos)?);
                 pos += 1;
                 match entry.op {
                     Operation::Assert(_) => Operation::Assert(code),
@@ -271,7 +267,7 @@ fn batch_encoded_body(
                 }
             }
             OpClass::Value => {
-                let value = *imms.get(pos)?;
+                let value = Felt::new(*imms.get(pos)?);
                 pos += 1;
                 let fits = if n + 1 < GROUP_SIZE {
                     b.next_slot < BATCH_SIZE
@@ -327,7 +323,7 @@ pub fn batches_digest(batches: &[OpBatch]) -> Word {
 #[derive(Clone)]
 pub(crate) struct EncodedBlock {
     codes: Arc<[u8]>,
-    imms: Arc<[Felt]>,
+    imms: Arc<[u64]>,
     ops: Range<usize>,
     imm_start: usize,
 }
@@ -339,7 +335,7 @@ impl EncodedBlock {
     /// `None`.
     pub(crate) fn new(
         codes: &Arc<[u8]>,
-        imms: &Arc<[Felt]>,
+        imms: &Arc<[u64]>,
         ops: Range<usize>,
         imm_start: usize,
     ) -> Option<(Self, usize)> {
@@ -781,7 +777,11 @@ mod tests {
                 })
                 .collect();
             let codes: Vec<u8> = ops.iter().map(Operation::op_code_u8).collect();
-            let imms: Vec<Felt> = ops.iter().filter_map(Operation::immediate).collect();
+            let imms: Vec<u64> = ops
+                .iter()
+                .filter_map(Operation::immediate)
+                .map(|f| f.as_int())
+                .collect();
             let mut pos = 0;
             let encoded = batch_encoded(&codes, &imms, &mut pos).expect("valid block");
             assert_eq!(encoded, batch_ops(&ops), "{ops:?}");

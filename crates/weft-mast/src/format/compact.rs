@@ -541,7 +541,7 @@ pub fn read(bytes: &[u8]) -> Result<UntrustedMastForest, FormatError> {
                     .ok()
                     .and_then(|k| pool.get(k))
                     .ok_or(index_error(k, pool.len()))?;
-                imms.push(*v);
+                imms.push(v.as_int());
             }
             ImmKind::ErrorCode => {
                 let k = cur.varint()?;
@@ -552,7 +552,7 @@ pub fn read(bytes: &[u8]) -> Result<UntrustedMastForest, FormatError> {
                         .ok_or(index_error(k as u64, errors.len() + pool.len()))?,
                     Err(_) => return Err(index_error(k, errors.len() + pool.len())),
                 };
-                imms.push(v);
+                imms.push(v.as_int());
             }
         }
     }

@@ -63,7 +63,7 @@ use super::{
 use std::sync::Arc;
 
 use crate::{MastForest, MastNode};
-use weft_core::{Felt, Word};
+use weft_core::{Felt, StarkField, Word};
 
 /// The magic bytes the format starts with.
 pub const MAGIC: [u8; 8] = *b"WEFTFAST";
@@ -393,14 +393,12 @@ fn parse(
             )
         })
         .collect();
-    // Checked first, so that the felts can be collected straight into their shared array.
-    for (k, chunk) in imm_bytes.chunks_exact(8).enumerate() {
-        felt_from_u64(le_u64(chunk), imms_at + 8 * k)?;
+    // Kept as values (they become field elements when their block is batched); checked to be
+    // canonical here.
+    let imms: Arc<[u64]> = imm_bytes.chunks_exact(8).map(le_u64).collect();
+    if let Some(k) = imms.iter().position(|&v| v >= Felt::MODULUS) {
+        felt_from_u64(imms[k], imms_at + 8 * k)?;
     }
-    let imms: Arc<[Felt]> = imm_bytes
-        .chunks_exact(8)
-        .map(|chunk| Felt::new(le_u64(chunk)))
-        .collect();
     let advice = read_advice(advice_bytes, advice_at)?;
     let errors = read_errors(error_bytes, errors_at)?;
 

@@ -486,8 +486,9 @@ pub struct UntrustedMastForest {
     pub(crate) opcodes: Arc<[u8]>,
     /// Input offset of each block's first operation (parallel to the blocks, in node order).
     pub(crate) block_op_offsets: Vec<u32>,
-    /// Immediates of all operations that carry one, in operation order (shared as the opcodes).
-    pub(crate) imms: Arc<[Felt]>,
+    /// Immediates of all operations that carry one, in operation order, as canonical field
+    /// element values (readers check them; shared as the opcodes).
+    pub(crate) imms: Arc<[u64]>,
     /// Procedure roots with the offset of each.
     pub(crate) roots: Vec<(u32, u32)>,
     /// Digest of each root (compact format), checked against the recomputed ones.
@@ -890,7 +891,7 @@ fn unreachable_block() -> MastNode {
 #[inline]
 fn decode_op(
     byte: u8,
-    imms: &[Felt],
+    imms: &[u64],
     imm_pos: &mut usize,
 ) -> Result<Operation, weft_core::OpDecodeError> {
     let code = OpCode::try_from(byte)?;
@@ -902,7 +903,7 @@ fn decode_op(
                 .copied()
                 .ok_or(weft_core::OpDecodeError::MissingImmediate { op: code })?;
             *imm_pos += 1;
-            Some(imm)
+            Some(Felt::new(imm))
         }
     };
     Operation::from_parts(code, imm)

@@ -239,7 +239,7 @@ fn read_inner(text: &str) -> Result<UntrustedMastForest, FormatError> {
                                     let (code, imm) = operation(&mnemonics, w, op_at)?;
                                     opcodes.push(code.as_u8());
                                     if let Some(imm) = imm {
-                                        imms.push(imm);
+                                        imms.push(imm.as_int());
                                     }
                                     n_ops += 1;
                                     if n_ops as usize > limits::MAX_BLOCK_OPS {
