@@ -29,31 +29,47 @@
 //! Children must precede their parent; the file must end exactly after the last field.
 //!
 //! # Speed
-//! Loading means bytes to a [`MastForest`] ready to execute: every block decoded and batched
-//! into upstream's groups and batches, every node built. Measured with
-//! `cargo bench -p weft-miden --bench formats` on the upstream core library (converted,
-//! decorators stripped; 694 nodes, 414 blocks, 3128 batches, 93,789 operations), on the shared
-//! 2-core development machine (AMD EPYC, 2.6 GHz) while other builds ran, so ±10 %:
+//! Loading means bytes to a [`MastForest`] ready to execute. [`read_sealed`] checks the MAC,
+//! parses the sections, checks every record, child, root and map key, and checks each block's
+//! opcode bytes and immediates (not empty, no byte that is not a non-control opcode, enough
+//! immediates): everything that could make batching fail. It does not batch: a block is
+//! batched the first time it is used ([`crate::BasicBlockNode::batches`]), from opcode and
+//! immediate arrays the blocks share. [`read`] + [`UntrustedMastForest::validate`] batches and
+//! hashes every block, in parallel runs.
 //!
-//! | format | bytes | % of upstream 250,412 | load | MB/s (file bytes) |
-//! |---|---:|---:|---|---:|
-//! | upstream 0.20.6 `read_from_bytes` | 250,412 | 100.0 | digests of blocks recomputed | 12 |
-//! | fast, [`read`] + [`UntrustedMastForest::validate`] | 252,896 | 101.0 | every digest recomputed | 13 |
-//! | fast, [`read`] only (no forest) | 252,896 | 101.0 | checksum, records, felts, bounds | 6,100 |
-//! | fast, [`read_sealed`] | 252,928 | 101.0 | MAC, structure, batching; digests trusted | 735 |
+//! Measured with `cargo bench -p weft-miden --bench formats` on the upstream core library
+//! (converted, decorators stripped; 694 nodes, 414 blocks, 93,789 operations) on a 2-vCPU
+//! Intel Xeon (Sapphire Rapids, 2.3 GHz) virtual machine shared with other tenants, so
+//! ±10–15 % from run to run; MB/s are file bytes per second (10^6):
 //!
-//! [`read_sealed`] was 103–148 MB/s before blocks were batched straight from their opcode
-//! bytes (`batch::batch_encoded`: a 256-entry decoding table, the open group kept in registers,
-//! whole groups of nine immediate-free operations unrolled) into one operation array shared by
-//! the whole forest, and before a verified MAC stood in for the checksum pass. Where its
-//! ~340 µs go now (perf, this machine): batching 50 % (the per-operation loop 37 %, closing
-//! batches 11 %), the BLAKE3 MAC 9 %, parsing sections 9 %, making nodes and batches 9 %,
-//! dropping the forest 5 % (criterion drops each result inside the timing), root lookup
-//! hashing 4 %. It falls short of 1 GB/s: writing the 94 k 16-byte [`weft_core::Operation`]s
-//! (1.5 MB) plus one reference-count update per batch is already about half of the time, and a
-//! version of the format that stored each batch's layout so that loading would not re-batch
-//! was tried and measured slower (390 µs), because the batching decisions are cheap next to
-//! decoding and writing the operations.
+//! | format | bytes | % of upstream 250,412 | load | time | MB/s |
+//! |---|---:|---:|---|---:|---:|
+//! | upstream 0.20.6 `read_from_bytes` | 250,412 | 100.0 | digests of blocks recomputed | 29.9 ms | 8.4 |
+//! | fast, [`read`] + [`UntrustedMastForest::validate`] | 252,896 | 101.0 | every digest recomputed | 20.5 ms | 12.3 |
+//! | fast, [`read`] only (no forest) | 252,896 | 101.0 | checksum, records, felts, bounds | 55 µs | 4,570 |
+//! | fast, [`read_sealed`] | 252,928 | 101.0 | MAC, structure, blocks checked; digests trusted | 178 µs | 1,420 |
+//! | fast, [`read_sealed`], then every block used once | 252,928 | 101.0 | as above, plus batching every block | 873 µs | 290 |
+//!
+//! `cargo run --release -p weft-mast --example load_speed -- FILE` times the same loads
+//! without the upstream build (`cargo run --release -p weft-miden --example core_lib_fast --
+//! FILE` writes the file); on quiet runs it gives 143–150 µs (1.7 GB/s) for [`read_sealed`]
+//! and 660–720 µs with every block used once.
+//!
+//! Where [`read_sealed`]'s time goes (perf): the BLAKE3 MAC about a fifth, checking the
+//! blocks' bytes and making the nodes about a third, parsing the sections (digests, records,
+//! immediates) most of the rest, dropping the forest a few percent. History: batching every
+//! block while loading, straight from the opcode bytes into one operation array for the whole
+//! forest, loaded at 735 MB/s on an earlier AMD EPYC machine and about 500 MB/s on this one
+//! (the 94 k 16-byte operations written are half of that time; a format that stored each
+//! batch's layout was tried and was slower). Batching the two halves of the forest on two
+//! threads did not help a load this short here: waking the second thread in this virtual
+//! machine costs about as much as it saves. So batching moved to first use. A block batched
+//! on first use costs about 1.2 µs more than it would inside one forest-wide pass (its own
+//! allocations), so a program that used every block of the library would pay about 30 % more
+//! in all than before; a program that uses a few procedures of a large library pays for
+//! those only. The `DYN`/`DYNCALL` digests, which were hashed again on every lookup (12 % of
+//! the load), are now hashed once per process, and immediates stay plain values until their
+//! block is batched (their conversion to Montgomery form was 10 %).
 
 use super::{
     FormatError, RawNode, UntrustedMastForest, WriteError, check_writable,
@@ -90,7 +106,7 @@ pub fn write(forest: &MastForest) -> Result<Vec<u8>, WriteError> {
 /// [`read_sealed`] with the same key can trust the stored digests.
 ///
 /// # Errors
-/// As [`write`].
+/// As [`write()`].
 pub fn write_sealed(forest: &MastForest, key: &[u8; 32]) -> Result<Vec<u8>, WriteError> {
     let mut out = encode(forest, FLAG_SEALED)?;
     let mac = blake3::keyed_hash(key, &out);
