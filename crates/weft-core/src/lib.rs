@@ -22,6 +22,26 @@ pub const ONE: Felt = Felt::ONE;
 /// The number of elements in an RPO-256 permutation state.
 pub const HASH_STATE_WIDTH: usize = Rpo256::STATE_WIDTH;
 
+/// Picks the parallel iterator (first form) when the calling crate's `concurrent` feature is
+/// on and the sequential one (second form) when it is off, so that the code after it is
+/// written once for both. The feature tested is the caller's: the macro expands in its crate.
+///
+/// ```text
+/// let sums: Vec<u64> = weft_core::maybe_par!(rows.par_iter(), rows.iter())
+///     .map(|row| row.iter().sum())
+///     .collect();
+/// ```
+#[macro_export]
+macro_rules! maybe_par {
+    ($par:expr, $seq:expr) => {{
+        #[cfg(feature = "concurrent")]
+        let iter = $par;
+        #[cfg(not(feature = "concurrent"))]
+        let iter = $seq;
+        iter
+    }};
+}
+
 /// Byte-level IO helpers re-exported from `miden-crypto` (winter-utils' reader/writer traits).
 pub mod utils {
     pub use miden_crypto::utils::{

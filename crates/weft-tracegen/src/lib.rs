@@ -71,19 +71,9 @@
 mod columns;
 mod fragment;
 
-/// The parallel iterator (first form) with the `concurrent` feature, the sequential one (second
-/// form) without: the code after it is the same for both.
-macro_rules! maybe_par {
-    ($par:expr, $seq:expr) => {{
-        #[cfg(feature = "concurrent")]
-        let iter = $par;
-        #[cfg(not(feature = "concurrent"))]
-        let iter = $seq;
-        iter
-    }};
-}
-
 use std::sync::Arc;
+
+use weft_core::maybe_par;
 
 #[cfg(feature = "concurrent")]
 use rayon::prelude::*;

@@ -64,18 +64,6 @@
 //! subtrees in post-order before their parent), which is a fixed point: encoding the decoded
 //! forest again gives the same bytes.
 
-/// The parallel iterator (first form) with the `concurrent` feature, the sequential one (second
-/// form) without: the code after it is the same for both.
-macro_rules! maybe_par {
-    ($par:expr, $seq:expr) => {{
-        #[cfg(feature = "concurrent")]
-        let iter = $par;
-        #[cfg(not(feature = "concurrent"))]
-        let iter = $seq;
-        iter
-    }};
-}
-
 pub mod compact;
 pub mod fast;
 pub mod fuzz;
@@ -87,6 +75,8 @@ mod cursor;
 mod tests;
 
 use std::{collections::HashMap, ops::Range, sync::Arc};
+
+use weft_core::maybe_par;
 
 #[cfg(feature = "concurrent")]
 use rayon::{current_num_threads, prelude::*};
