@@ -396,6 +396,14 @@ fn many_block_forest() -> (MastForest, Vec<(usize, usize)>) {
     (forest, blocks)
 }
 
+/// Asserts that `result` is an invalid-operation error at byte `offset`.
+fn assert_invalid_operation_at(result: Result<MastForest, FormatError>, offset: usize) {
+    assert!(
+        matches!(result, Err(FormatError::InvalidOperation { offset: at, .. }) if at == offset),
+        "expected an invalid operation at {offset}: {result:?}"
+    );
+}
+
 /// Blocks batched in different runs of the first pass come out as one pass would make them
 /// (immediates counted across runs), and an error in any run is reported at its own offset,
 /// in node order.
@@ -409,14 +417,7 @@ fn blocks_batched_in_runs_match_one_pass() {
         let mut bad = good.clone();
         bad[first + 1] = 0xff;
         fix_checksum(&mut bad);
-        assert!(
-            matches!(
-                read_fast(&bad),
-                Err(FormatError::InvalidOperation { offset, .. }) if offset == first + 1
-            ),
-            "block at node {node}: {:?}",
-            read_fast(&bad)
-        );
+        assert_invalid_operation_at(read_fast(&bad), first + 1);
         // The block's `PUSH` made an `ADD`: it takes one immediate fewer, so its digest no
         // longer matches (and every later block's immediates shift).
         let mut bad = good.clone();
@@ -429,18 +430,11 @@ fn blocks_batched_in_runs_match_one_pass() {
         );
     }
     // The last block's `ADD` made a `PUSH`: the immediates run out there.
-    let &(node, first) = blocks.last().expect("blocks");
+    let &(_, first) = blocks.last().expect("blocks");
     let mut bad = good.clone();
     bad[first + 1] = bad[first];
     fix_checksum(&mut bad);
-    assert!(
-        matches!(
-            read_fast(&bad),
-            Err(FormatError::InvalidOperation { offset, .. }) if offset == first + 1
-        ),
-        "block at node {node}: {:?}",
-        read_fast(&bad)
-    );
+    assert_invalid_operation_at(read_fast(&bad), first + 1);
 }
 
 /// Seals `bytes` (a sealed fast file) again under `key` after a change, with its checksum
@@ -469,43 +463,31 @@ fn sealed_blocks_are_batched_lazily_and_checked_eagerly() {
         }
     }
     // Shared across threads, a lazy block is batched once, the same for every thread.
+    fn total_ops(forest: &MastForest) -> usize {
+        forest
+            .nodes()
+            .iter()
+            .map(|n| match n {
+                crate::MastNode::Block(b) => b.num_ops(),
+                _ => 0,
+            })
+            .sum()
+    }
     let lazy = std::sync::Arc::new(fast::read_sealed(&sealed, &key).expect("reads"));
     let handles: Vec<_> = (0..4)
         .map(|_| {
             let lazy = std::sync::Arc::clone(&lazy);
-            std::thread::spawn(move || {
-                lazy.nodes()
-                    .iter()
-                    .map(|n| match n {
-                        crate::MastNode::Block(b) => b.num_ops(),
-                        _ => 0,
-                    })
-                    .sum::<usize>()
-            })
+            std::thread::spawn(move || total_ops(&lazy))
         })
         .collect();
-    let expected: usize = forest
-        .nodes()
-        .iter()
-        .map(|n| match n {
-            crate::MastNode::Block(b) => b.num_ops(),
-            _ => 0,
-        })
-        .sum();
     for h in handles {
-        assert_eq!(h.join().expect("no panic"), expected);
+        assert_eq!(h.join().expect("no panic"), total_ops(&forest));
     }
     for &(node, first) in &blocks {
         let mut bad = sealed.clone();
         bad[first + 1] = 0xff;
         reseal(&mut bad, &key);
-        assert!(
-            matches!(
-                fast::read_sealed(&bad, &key),
-                Err(FormatError::InvalidOperation { offset, .. }) if offset == first + 1
-            ),
-            "block at node {node}"
-        );
+        assert_invalid_operation_at(fast::read_sealed(&bad, &key), first + 1);
         // A control-flow opcode inside a block.
         let mut bad = sealed.clone();
         bad[first + 1] = weft_core::OpCode::Join.as_u8();
@@ -531,10 +513,7 @@ fn sealed_blocks_are_batched_lazily_and_checked_eagerly() {
     let mut bad = sealed.clone();
     bad[first + 1] = bad[first];
     reseal(&mut bad, &key);
-    assert!(matches!(
-        fast::read_sealed(&bad, &key),
-        Err(FormatError::InvalidOperation { offset, .. }) if offset == first + 1
-    ));
+    assert_invalid_operation_at(fast::read_sealed(&bad, &key), first + 1);
 }
 
 #[test]
