@@ -257,6 +257,15 @@ fn fast_detects_every_single_byte_change() {
 }
 
 #[test]
+fn sealed_fast_detects_every_single_byte_change() {
+    fn read_sealed(bytes: &[u8]) -> Result<MastForest, FormatError> {
+        fast::read_sealed(bytes, &fuzz::FUZZ_KEY)
+    }
+    let bytes = fast::write_sealed(&small_forest(), &fuzz::FUZZ_KEY).expect("writable");
+    every_byte_change_is_caught(&bytes, read_sealed);
+}
+
+#[test]
 fn compact_detects_every_single_byte_change() {
     let bytes = compact::write(&small_forest()).expect("writable");
     every_byte_change_is_caught(&bytes, read_compact);
