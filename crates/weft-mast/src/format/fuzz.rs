@@ -10,8 +10,19 @@ use weft_core::{Felt, OpCode, Operation, Word, operations::ImmKind};
 use super::{FormatError, compact, fast, text};
 use crate::{MastForest, MastForestBuilder, MastNode, MastNodeId};
 
-/// Reads `data` as a fast-format file; on success checks write → read gives the same forest.
+/// Reads `data` as a fast-format file, as it is and with its checksum fixed (so that a
+/// fuzzer's mutations reach the structural checks behind it); on success checks write → read
+/// gives the same forest.
 pub fn fuzz_fast(data: &[u8]) {
+    fuzz_fast_once(data);
+    let mut fixed = data.to_vec();
+    fix_checksum(&mut fixed);
+    if fixed != data {
+        fuzz_fast_once(&fixed);
+    }
+}
+
+fn fuzz_fast_once(data: &[u8]) {
     if let Ok(forest) = fast::read(data).and_then(|u| u.validate()) {
         let bytes = fast::write(&forest).expect("a validated forest is writable");
         let again = fast::read(&bytes)
@@ -55,9 +66,19 @@ pub fn fuzz_sealed(data: &[u8]) {
     }
 }
 
-/// Reads `data` as a compact-format file; on success checks write → read gives the same forest
-/// up to renumbering, and that the writer's encoding is a fixed point.
+/// Reads `data` as a compact-format file, as it is and with its checksum fixed; on success
+/// checks write → read gives the same forest up to renumbering, and that the writer's encoding
+/// is a fixed point.
 pub fn fuzz_compact(data: &[u8]) {
+    fuzz_compact_once(data);
+    let mut fixed = data.to_vec();
+    fix_checksum(&mut fixed);
+    if fixed != data {
+        fuzz_compact_once(&fixed);
+    }
+}
+
+fn fuzz_compact_once(data: &[u8]) {
     if let Ok(forest) = compact::read(data).and_then(|u| u.validate()) {
         let bytes = compact::write(&forest).expect("a validated forest is writable");
         let again = compact::read(&bytes)
