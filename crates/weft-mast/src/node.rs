@@ -4,9 +4,9 @@
 //! children's digests with RPO-256 `merge_in_domain`, the domain being the opcode of the node's
 //! decoder operation (JOIN 87, SPLIT 84, LOOP 85, CALL 108, SYSCALL 104, DYN 88, DYNCALL 92).
 
-use weft_core::{Felt, OpCode, Operation, Rpo256, Word};
-
 use std::sync::OnceLock;
+
+use weft_core::{Felt, OpCode, Operation, Rpo256, Word};
 
 use crate::{
     MastNodeId,
