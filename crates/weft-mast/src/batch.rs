@@ -313,8 +313,13 @@ fn batch_encoded_body(
 
 /// Returns the digest of a block made of `batches`.
 pub fn batches_digest(batches: &[OpBatch]) -> Word {
-    let groups: Vec<Felt> = batches.iter().flat_map(|b| b.groups).collect();
-    Rpo256::hash_elements(&groups)
+    groups_digest(batches.iter().map(|b| &b.groups))
+}
+
+/// Returns the digest of a block whose batches hold `groups`: RPO-256 of all their slots.
+fn groups_digest<'a>(groups: impl Iterator<Item = &'a [Felt; BATCH_SIZE]>) -> Word {
+    let elements: Vec<Felt> = groups.flatten().copied().collect();
+    Rpo256::hash_elements(&elements)
 }
 
 /// A block's operations as a serialized forest holds them: its opcode bytes and the immediates
@@ -672,8 +677,7 @@ impl SharedBatches {
     /// [`Self::batches`] would, without making the batches.
     pub(crate) fn digest(&self, range: Range<usize>) -> Word {
         let layouts = self.layouts.get(range).unwrap_or_default();
-        let groups: Vec<Felt> = layouts.iter().flat_map(|l| l.groups).collect();
-        Rpo256::hash_elements(&groups)
+        groups_digest(layouts.iter().map(|l| &l.groups))
     }
 
     /// Returns the batches `range` (as returned by [`BlockBatcher::add_encoded`]).

@@ -76,12 +76,9 @@ mod tests;
 
 use std::{collections::HashMap, ops::Range, sync::Arc};
 
-use weft_core::maybe_par;
-
 #[cfg(feature = "concurrent")]
 use rayon::{current_num_threads, prelude::*};
-
-use weft_core::{Felt, OpCode, Operation, Word, operations::ImmKind};
+use weft_core::{Felt, OpCode, Operation, Word, maybe_par, operations::ImmKind};
 
 use crate::{
     MastError, MastForest, MastForestBuilder, MastNode, MastNodeId,
@@ -758,10 +755,11 @@ struct BlockRun {
 }
 
 impl UntrustedMastForest {
-    /// Decodes, batches and hashes the blocks, in runs of consecutive blocks balanced by operation count. Each run
-    /// finds its first immediate by counting the immediates of the runs before it, so runs are
-    /// independent and run in parallel with the `concurrent` feature. The blocks end at the
-    /// first one whose operations overrun the op table (the second pass reports it).
+    /// Decodes, batches and hashes the blocks, in runs of consecutive blocks balanced by
+    /// operation count. Each run finds its first immediate by counting the immediates of the
+    /// runs before it, so runs are independent and run in parallel with the `concurrent`
+    /// feature. The blocks end at the first one whose operations overrun the op table (the
+    /// second pass reports it).
     fn batch_runs(&self) -> Vec<BlockRun> {
         let mut blocks: Vec<Range<usize>> = Vec::new();
         let mut op_pos = 0usize;
