@@ -12,17 +12,19 @@ use miden_crypto::QuadExtension;
 use weft_core::{Felt, FieldElement};
 use weft_host::{AceError, ExecutionError, Host};
 
-use crate::processor::Processor;
+use crate::vm::Vm;
 
 type QuadFelt = QuadExtension<Felt>;
 
 /// Wire ids have 30 bits.
 const ID_BITS: u64 = 30;
 const MAX_ID: u64 = (1 << ID_BITS) - 1;
+/// Wires reserved before reading the circuit.
+const INITIAL_WIRES: u64 = 1 << 12;
 
 /// Evaluates the circuit at `ptr` with `n_read` input variables and `n_eval` gates.
 pub(crate) fn eval_circuit<H: Host>(
-    p: &mut Processor<'_, H>,
+    p: &mut Vm<'_, H>,
     ptr: Felt,
     n_read: Felt,
     n_eval: Felt,
@@ -40,7 +42,9 @@ pub(crate) fn eval_circuit<H: Host>(
     if n_eval % 4 != 0 || n_eval == 0 {
         return Err(fail(AceError::NumEvalIsNotWordAlignedOrIsEmpty(n_eval)));
     }
-    let mut wires: Vec<QuadFelt> = Vec::with_capacity(n_wires as usize);
+    // The wire count is bounded by `MAX_ID`, but reserving that much up front (16 GiB) for a
+    // circuit that fails early would be an allocation chosen by the program; grow instead.
+    let mut wires: Vec<QuadFelt> = Vec::with_capacity(n_wires.min(INITIAL_WIRES) as usize);
     let mut addr = ptr;
     for _ in 0..n_read / 2 {
         let word = p.memory.read_word(p.ctx, addr, clk)?;

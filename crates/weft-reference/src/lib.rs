@@ -32,32 +32,33 @@
 //! (#1383): when `n_cycles + 1` is a power of two, the only `HALT` row is that last row, so the
 //! final stack state never appears in upstream's trace.
 
-mod ace;
-mod ops;
-mod processor;
+// Modules, each depending only on the ones listed before it (no module imports from the crate
+// root): `output` (what an execution returns), `state` (stack, memory), `vm` (the state
+// operations work on), `ace`, `crypto` and `verifier` (operation families), `ops` (the operation
+// dispatch), `blocks` (the decoder's block stack), `rows` (row layout), `processor` (the trace
+// and the cycle primitive), `basic_block` and `control` (execution of nodes).
+mod output;
 mod state;
+mod vm;
 
-use weft_core::trace::CoreTrace;
-use weft_host::{
-    AdviceInputs, AdviceProvider, ExecutionError, ExecutionOptions, Host, StackInputs, StackOutputs,
-};
+mod ace;
+mod crypto;
+mod verifier;
+
+mod ops;
+
+mod blocks;
+mod rows;
+
+mod processor;
+
+mod basic_block;
+mod control;
+
+pub use output::ReferenceOutput;
+
+use weft_host::{AdviceInputs, ExecutionError, ExecutionOptions, Host, StackInputs};
 use weft_mast::Program;
-
-/// What a successful execution produces.
-#[derive(Debug)]
-pub struct ReferenceOutput {
-    /// The core trace, padded with `HALT` rows to `max(64, next_power_of_two(n_cycles + 1))`
-    /// rows.
-    pub trace: CoreTrace,
-    /// The sixteen top stack elements at the end.
-    pub stack_outputs: StackOutputs,
-    /// The number of executed cycles (operation rows before the first `HALT` row).
-    pub n_cycles: usize,
-    /// The advice provider at the end.
-    pub advice: AdviceProvider,
-    /// The number of hasher chiplet rows used (8 per permutation).
-    pub n_hasher_rows: usize,
-}
 
 /// Executes `program` with the given inputs against `host`.
 ///

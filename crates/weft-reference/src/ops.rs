@@ -1,21 +1,23 @@
 //! The user operations (those inside basic blocks), one arm each, with upstream's semantics and
-//! decoder helper registers. Each returns the six user-op helper registers `h2..h7`.
+//! decoder helper registers. Each returns the six user-op helper registers `h2..h7`. The larger
+//! families live in their own modules: hashing in [`crate::crypto`], FRI and Horner steps in
+//! [`crate::verifier`], `EVALCIRCUIT` in [`crate::ace`].
 //!
 //! Stack effects are written with three primitives of [`crate::state::Stack`]: writing `top[i]`,
 //! `remove(i)` (a left shift from position `i + 1`, refilling `s15` from the overflow table) and
 //! `insert(i, v, clk)` (a right shift from position `i`, spilling `s15` into it). These match
 //! upstream's left and right shifts exactly, including the overflow bookkeeping that `b1` shows.
 
-use miden_crypto::QuadExtension;
-use weft_core::{Felt, FieldElement, ONE, OpCode, Operation, StarkField, Word, ZERO};
+use weft_core::{Felt, FieldElement, ONE, OpCode, Operation, Word, ZERO};
 use weft_host::{EventId, ExecutionError, Host, SystemEvent, handle_system_event};
 
-use crate::{processor::Processor, state::View};
+use crate::{
+    ace, crypto,
+    state::View,
+    verifier,
+    vm::{Helpers, NO_HELPERS, Vm},
+};
 
-type QuadFelt = QuadExtension<Felt>;
-type Helpers = [Felt; 6];
-
-const NONE: Helpers = [ZERO; 6];
 const U32_MAX: u64 = u32::MAX as u64;
 
 fn felt(v: u64) -> Felt {
@@ -33,7 +35,7 @@ fn binary(value: Felt, op: OpCode, clk: u32) -> Result<Felt, ExecutionError> {
 /// Checks that the stack elements at `positions` are u32 values, listing the offenders in the
 /// order of `positions`.
 fn u32_operands<H: Host, const N: usize>(
-    p: &Processor<'_, H>,
+    p: &Vm<'_, H>,
     positions: [usize; N],
     op: OpCode,
     err_code: Felt,
@@ -72,12 +74,12 @@ fn range_helpers(lo: u64, hi: u64, element_check: bool) -> Helpers {
 
 /// Executes `op`.
 pub(crate) fn execute<H: Host>(
-    p: &mut Processor<'_, H>,
+    p: &mut Vm<'_, H>,
     op: Operation,
 ) -> Result<Helpers, ExecutionError> {
     let clk = p.clk;
     let code = op.op_code();
-    let s = |p: &Processor<'_, H>, i: usize| p.stack.get(i);
+    let s = |p: &Vm<'_, H>, i: usize| p.stack.get(i);
     match op {
         // SYSTEM
         Operation::Noop => {}
@@ -349,7 +351,7 @@ pub(crate) fn execute<H: Host>(
             let addr = s(p, 12);
             let w0 = p.memory.read_word(p.ctx, addr, clk)?;
             let w1 = p.memory.read_word(p.ctx, addr + felt(4), clk)?;
-            set_dword(p, w0, w1);
+            p.stack.set_dword(w0, w1);
             p.stack.top[12] = addr + felt(8);
         }
         Operation::Pipe => {
@@ -360,85 +362,23 @@ pub(crate) fn execute<H: Host>(
                 .map_err(|e| ExecutionError::advice(clk, e))?;
             p.memory.write_word(p.ctx, addr, clk, w0)?;
             p.memory.write_word(p.ctx, addr + felt(4), clk, w1)?;
-            set_dword(p, w0, w1);
+            p.stack.set_dword(w0, w1);
             p.stack.top[12] = addr + felt(8);
         }
-        Operation::CryptoStream => crypto_stream(p)?,
+        Operation::CryptoStream => crypto::crypto_stream(p)?,
 
         // CRYPTO
-        Operation::HPerm => {
-            let state: [Felt; 12] = core::array::from_fn(|i| s(p, 11 - i));
-            let (addr, out) = p.permute(state);
-            for i in 0..12 {
-                p.stack.top[i] = out[11 - i];
-            }
-            return Ok([addr, ZERO, ZERO, ZERO, ZERO, ZERO]);
-        }
-        Operation::MpVerify(err_code) => {
-            let node: Word = [s(p, 3), s(p, 2), s(p, 1), s(p, 0)].into();
-            let (depth, index) = (s(p, 4), s(p, 5));
-            let root: Word = [s(p, 9), s(p, 8), s(p, 7), s(p, 6)].into();
-            let path = p
-                .advice
-                .get_merkle_path(root, depth, index)
-                .map_err(|e| ExecutionError::advice(clk, e))?;
-            let addr = p.hash_rows(path.len() as u64);
-            let computed = compute_root(node, &path, index.as_int());
-            if computed != root {
-                return Err(ExecutionError::MerklePathVerificationFailed {
-                    clk,
-                    value: node,
-                    index,
-                    root,
-                    err_code: err_code.as_int(),
-                });
-            }
-            return Ok([addr, ZERO, ZERO, ZERO, ZERO, ZERO]);
-        }
-        Operation::MrUpdate => {
-            let old_node: Word = [s(p, 3), s(p, 2), s(p, 1), s(p, 0)].into();
-            let (depth, index) = (s(p, 4), s(p, 5));
-            let old_root: Word = [s(p, 9), s(p, 8), s(p, 7), s(p, 6)].into();
-            let new_node: Word = [s(p, 13), s(p, 12), s(p, 11), s(p, 10)].into();
-            let (path, _) = p
-                .advice
-                .update_merkle_node(old_root, depth, index, new_node)
-                .map_err(|e| ExecutionError::advice(clk, e))?;
-            if path.len() as u64 != depth.as_int()
-                || compute_root(old_node, &path, index.as_int()) != old_root
-            {
-                return Err(ExecutionError::FailedToExecuteProgram(
-                    "MRUPDATE: old node does not match the Merkle store",
-                ));
-            }
-            let addr = p.hash_rows(2 * path.len() as u64);
-            let new_root = compute_root(new_node, &path, index.as_int());
-            p.stack.top[..4].copy_from_slice(&[new_root[3], new_root[2], new_root[1], new_root[0]]);
-            return Ok([addr, ZERO, ZERO, ZERO, ZERO, ZERO]);
-        }
-        Operation::LogPrecompile => {
-            let comm = [s(p, 3), s(p, 2), s(p, 1), s(p, 0)];
-            let tag = [s(p, 7), s(p, 6), s(p, 5), s(p, 4)];
-            let cap = p.pc_transcript;
-            let mut state = [ZERO; 12];
-            state[..4].copy_from_slice(cap.as_elements());
-            state[4..8].copy_from_slice(&tag);
-            state[8..].copy_from_slice(&comm);
-            let (addr, out) = p.permute(state);
-            p.pc_transcript = [out[0], out[1], out[2], out[3]].into();
-            for i in 0..12 {
-                p.stack.top[i] = out[11 - i];
-            }
-            return Ok([addr, cap[0], cap[1], cap[2], cap[3], ZERO]);
-        }
-        Operation::FriE2F4 => return fri_ext2fold4(p),
-        Operation::HornerBase => return horner_base(p),
-        Operation::HornerExt => return horner_ext(p),
+        Operation::HPerm => return Ok(crypto::hperm(p)),
+        Operation::MpVerify(err_code) => return crypto::mp_verify(p, err_code),
+        Operation::MrUpdate => return crypto::mr_update(p),
+        Operation::LogPrecompile => return Ok(crypto::log_precompile(p)),
+        Operation::FriE2F4 => return verifier::fri_ext2fold4(p),
+        Operation::HornerBase => return verifier::horner_base(p),
+        Operation::HornerExt => return verifier::horner_ext(p),
         Operation::EvalCircuit => {
             let (ptr, n_read, n_eval) = (s(p, 0), s(p, 1), s(p, 2));
-            crate::ace::eval_circuit(p, ptr, n_read, n_eval)?;
+            ace::eval_circuit(p, ptr, n_read, n_eval)?;
         }
-
         // CONTROL FLOW: never inside a basic block.
         Operation::Join
         | Operation::Split
@@ -457,45 +397,23 @@ pub(crate) fn execute<H: Host>(
             ));
         }
     }
-    Ok(NONE)
+    Ok(NO_HELPERS)
 }
 
-fn dup<H: Host>(p: &mut Processor<'_, H>, n: usize) {
+fn dup<H: Host>(p: &mut Vm<'_, H>, n: usize) {
     let v = p.stack.get(n);
     let clk = p.clk;
     p.stack.push(v, clk);
 }
 
 /// Swaps the `len` elements at `a` with the `len` elements at `b`.
-fn swap_ranges<H: Host>(p: &mut Processor<'_, H>, a: usize, b: usize, len: usize) {
+fn swap_ranges<H: Host>(p: &mut Vm<'_, H>, a: usize, b: usize, len: usize) {
     for i in 0..len {
         p.stack.top.swap(a + i, b + i);
     }
 }
 
-/// Writes two words onto `s0..s7` the way `MSTREAM`/`PIPE` do: `s7` = `w0[0]`, `s0` = `w1[3]`.
-fn set_dword<H: Host>(p: &mut Processor<'_, H>, w0: Word, w1: Word) {
-    let flat: Vec<Felt> = w0.iter().chain(w1.iter()).copied().collect();
-    for (i, v) in flat.iter().rev().enumerate() {
-        p.stack.top[i] = *v;
-    }
-}
-
-/// Computes the root of the tree where `node` sits at `index` under `path` (leaf level first).
-fn compute_root(node: Word, path: &miden_crypto::merkle::MerklePath, mut index: u64) -> Word {
-    let mut value = node;
-    for sibling in path.iter() {
-        value = if index & 1 == 0 {
-            weft_core::Rpo256::merge(&[value, *sibling])
-        } else {
-            weft_core::Rpo256::merge(&[*sibling, value])
-        };
-        index >>= 1;
-    }
-    value
-}
-
-fn emit<H: Host>(p: &mut Processor<'_, H>) -> Result<(), ExecutionError> {
+fn emit<H: Host>(p: &mut Vm<'_, H>) -> Result<(), ExecutionError> {
     let clk = p.clk;
     let event = EventId::from_felt(p.stack.get(0));
     let view = View {
@@ -521,158 +439,4 @@ fn emit<H: Host>(p: &mut Processor<'_, H>) -> Result<(), ExecutionError> {
     p.advice
         .apply_mutations(mutations)
         .map_err(|e| ExecutionError::advice(clk, e))
-}
-
-fn crypto_stream<H: Host>(p: &mut Processor<'_, H>) -> Result<(), ExecutionError> {
-    let clk = p.clk;
-    let (src, dst) = (p.stack.get(12), p.stack.get(13));
-    let range = |addr: Felt| -> Result<(u32, u32), ExecutionError> {
-        let a =
-            u32::try_from(addr.as_int()).map_err(|_| ExecutionError::MemoryAddressOutOfBounds {
-                clk,
-                addr: addr.as_int(),
-            })?;
-        let end = a
-            .checked_add(8)
-            .ok_or(ExecutionError::MemoryAddressOutOfBounds {
-                clk,
-                addr: addr.as_int(),
-            })?;
-        Ok((a, end))
-    };
-    let (src_start, src_end) = range(src)?;
-    let (dst_start, dst_end) = range(dst)?;
-    if src_start < dst_end && dst_start < src_end {
-        return Err(ExecutionError::OverlappingMemoryRanges { clk });
-    }
-    let plain0 = p.memory.read_word(p.ctx, src, clk)?;
-    let plain1 = p.memory.read_word(p.ctx, src + felt(4), clk)?;
-    let rate: [Felt; 8] = core::array::from_fn(|i| p.stack.get(7 - i));
-    let c0: Word = core::array::from_fn::<_, 4, _>(|i| plain0[i] + rate[i]).into();
-    let c1: Word = core::array::from_fn::<_, 4, _>(|i| plain1[i] + rate[4 + i]).into();
-    p.memory.write_word(p.ctx, dst, clk, c0)?;
-    p.memory.write_word(p.ctx, dst + felt(4), clk, c1)?;
-    set_dword(p, c0, c1);
-    p.stack.top[12] = src + felt(8);
-    p.stack.top[13] = dst + felt(8);
-    Ok(())
-}
-
-// FRI
-// ------------------------------------------------------------------------------------------------
-
-const TWO_INV: u64 = 9223372034707292161;
-const TAU_INV: u64 = 18446462594437873665;
-const TAU2_INV: u64 = 18446744069414584320;
-const TAU3_INV: u64 = 281474976710656;
-
-fn fold2(f_x: QuadFelt, f_neg_x: QuadFelt, ep: QuadFelt) -> QuadFelt {
-    (f_x + f_neg_x + (f_x - f_neg_x) * ep) * QuadFelt::from(felt(TWO_INV))
-}
-
-fn fri_ext2fold4<H: Host>(p: &mut Processor<'_, H>) -> Result<Helpers, ExecutionError> {
-    let clk = p.clk;
-    let s = |i: usize| p.stack.get(i);
-    let values = [
-        QuadFelt::new(s(7), s(6)),
-        QuadFelt::new(s(5), s(4)),
-        QuadFelt::new(s(3), s(2)),
-        QuadFelt::new(s(1), s(0)),
-    ];
-    let f_pos = s(8);
-    let d_seg = s(9).as_int();
-    let poe = s(10);
-    let prev = QuadFelt::new(s(12), s(11));
-    let alpha = QuadFelt::new(s(14), s(13));
-    let layer_ptr = s(15);
-    if d_seg > 3 {
-        return Err(ExecutionError::InvalidFriDomainSegment {
-            clk,
-            segment: d_seg,
-        });
-    }
-    let d = d_seg as usize;
-    if values[d] != prev {
-        return Err(ExecutionError::InvalidFriLayerFolding { clk });
-    }
-    let tau = [ONE, felt(TAU_INV), felt(TAU2_INV), felt(TAU3_INV)][d];
-    let x = poe * tau * Felt::GENERATOR;
-    let x_inv = x.inv();
-    let ev = alpha * QuadFelt::from(x_inv);
-    let es = ev * ev;
-    let tmp0 = fold2(values[0], values[2], ev);
-    let tmp1 = fold2(values[1], values[3], ev * QuadFelt::from(felt(TAU_INV)));
-    let folded = fold2(tmp0, tmp1, es);
-    let [t0_0, t0_1] = tmp0.to_base_elements();
-    let [t1_0, t1_1] = tmp1.to_base_elements();
-    let [f0, f1] = folded.to_base_elements();
-    let mut ds = [ZERO; 4];
-    ds[d] = ONE;
-    let poe2 = poe * poe;
-    let poe4 = poe2 * poe2;
-    let new_top = [
-        t0_1,
-        t0_0,
-        t1_1,
-        t1_0,
-        ds[3],
-        ds[2],
-        ds[1],
-        ds[0],
-        poe2,
-        tau,
-        layer_ptr + felt(8),
-        poe4,
-        f_pos,
-        f1,
-        f0,
-    ];
-    p.stack.top[..15].copy_from_slice(&new_top);
-    p.stack.remove(15);
-    let [ev0, ev1] = ev.to_base_elements();
-    let [es0, es1] = es.to_base_elements();
-    Ok([ev0, ev1, es0, es1, x, x_inv])
-}
-
-// HORNER
-// ------------------------------------------------------------------------------------------------
-
-fn horner_base<H: Host>(p: &mut Processor<'_, H>) -> Result<Helpers, ExecutionError> {
-    let clk = p.clk;
-    let addr = p.stack.get(13);
-    let a0 = p.memory.read(p.ctx, addr, clk)?;
-    let a1 = p.memory.read(p.ctx, addr + ONE, clk)?;
-    let alpha = QuadFelt::new(a0, a1);
-    let acc = QuadFelt::new(p.stack.get(15), p.stack.get(14));
-    let c = |i: usize| QuadFelt::from(p.stack.get(7 - i));
-    let tmp0 = (acc * alpha + c(0)) * alpha + c(1);
-    let tmp1 = ((tmp0 * alpha + c(2)) * alpha + c(3)) * alpha + c(4);
-    let acc_new = ((tmp1 * alpha + c(5)) * alpha + c(6)) * alpha + c(7);
-    let [n0, n1] = acc_new.to_base_elements();
-    p.stack.top[14] = n1;
-    p.stack.top[15] = n0;
-    let [t1_0, t1_1] = tmp1.to_base_elements();
-    let [t0_0, t0_1] = tmp0.to_base_elements();
-    Ok([a0, a1, t1_0, t1_1, t0_0, t0_1])
-}
-
-fn horner_ext<H: Host>(p: &mut Processor<'_, H>) -> Result<Helpers, ExecutionError> {
-    let clk = p.clk;
-    let s = |i: usize| p.stack.get(i);
-    let coef = [
-        QuadFelt::new(s(1), s(0)),
-        QuadFelt::new(s(3), s(2)),
-        QuadFelt::new(s(5), s(4)),
-        QuadFelt::new(s(7), s(6)),
-    ];
-    let word = p.memory.read_word(p.ctx, s(13), clk)?;
-    let alpha = QuadFelt::new(word[0], word[1]);
-    let acc = QuadFelt::new(s(15), s(14));
-    let acc_tmp = coef[2] + alpha * (coef[3] + alpha * acc);
-    let acc_new = coef[0] + alpha * (coef[1] + alpha * acc_tmp);
-    let [n0, n1] = acc_new.to_base_elements();
-    p.stack.top[14] = n1;
-    p.stack.top[15] = n0;
-    let [t0, t1] = acc_tmp.to_base_elements();
-    Ok([word[0], word[1], word[2], word[3], t0, t1])
 }

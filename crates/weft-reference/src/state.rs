@@ -16,37 +16,30 @@ pub(crate) const TOP: usize = 16;
 pub(crate) struct Stack {
     /// The visible top, `top[0]` being the top of the stack.
     pub(crate) top: [Felt; TOP],
-    /// One overflow table per active context, the current one last. Each entry is
-    /// `(value, clk of the push)`, the most recently pushed last.
-    frames: Vec<Vec<(Felt, u32)>>,
+    /// The overflow table of the current context. Each entry is `(value, clk of the push)`, the
+    /// most recently pushed last.
+    overflow: Vec<(Felt, u32)>,
+    /// The overflow tables of the callers, innermost last.
+    callers: Vec<Vec<(Felt, u32)>>,
 }
 
 impl Stack {
     pub(crate) fn new(inputs: &[Felt; TOP]) -> Self {
         Self {
             top: *inputs,
-            frames: vec![Vec::new()],
+            overflow: Vec::new(),
+            callers: Vec::new(),
         }
     }
 
     /// The depth of the stack in the current context.
     pub(crate) fn depth(&self) -> usize {
-        TOP + self.current().len()
-    }
-
-    fn current(&self) -> &Vec<(Felt, u32)> {
-        self.frames.last().expect("there is always a context frame")
-    }
-
-    fn current_mut(&mut self) -> &mut Vec<(Felt, u32)> {
-        self.frames
-            .last_mut()
-            .expect("there is always a context frame")
+        TOP + self.overflow.len()
     }
 
     /// The `b1` column: the clock cycle of the last push into the current overflow table, or 0.
     pub(crate) fn overflow_addr(&self) -> Felt {
-        self.current()
+        self.overflow
             .last()
             .map_or(ZERO, |&(_, clk)| Felt::new(u64::from(clk)))
     }
@@ -56,13 +49,11 @@ impl Stack {
         if idx < TOP {
             self.top[idx]
         } else {
-            let table = self.current();
             let below = idx - TOP;
-            if below < table.len() {
-                table[table.len() - 1 - below].0
-            } else {
-                ZERO
-            }
+            self.overflow
+                .len()
+                .checked_sub(below + 1)
+                .map_or(ZERO, |i| self.overflow[i].0)
         }
     }
 
@@ -75,7 +66,7 @@ impl Stack {
     /// it down; the old `s15` moves into the overflow table.
     pub(crate) fn insert(&mut self, idx: usize, value: Felt, clk: u32) {
         let spilled = self.top[TOP - 1];
-        self.current_mut().push((spilled, clk));
+        self.overflow.push((spilled, clk));
         self.top.copy_within(idx..TOP - 1, idx + 1);
         self.top[idx] = value;
     }
@@ -85,7 +76,7 @@ impl Stack {
     pub(crate) fn remove(&mut self, idx: usize) -> Felt {
         let value = self.top[idx];
         self.top.copy_within(idx + 1..TOP, idx);
-        self.top[TOP - 1] = self.current_mut().pop().map_or(ZERO, |(v, _)| v);
+        self.top[TOP - 1] = self.overflow.pop().map_or(ZERO, |(v, _)| v);
         value
     }
 
@@ -94,22 +85,43 @@ impl Stack {
         self.remove(0)
     }
 
-    /// Enters a new context: a fresh, empty overflow table.
-    pub(crate) fn start_context(&mut self) {
-        self.frames.push(Vec::new());
+    /// Writes two words onto `s0..s7` the way `MSTREAM`/`PIPE`/`CRYPTOSTREAM` do: `s7` is
+    /// `w0[0]` and `s0` is `w1[3]`.
+    pub(crate) fn set_dword(&mut self, w0: Word, w1: Word) {
+        for (i, v) in w0.iter().chain(w1.iter()).rev().enumerate() {
+            self.top[i] = *v;
+        }
     }
 
-    /// Leaves the current context, whose overflow table must be empty.
-    pub(crate) fn end_context(&mut self) {
-        debug_assert!(self.current().is_empty());
-        if self.frames.len() > 1 {
-            self.frames.pop();
+    /// Enters a new context: a fresh, empty overflow table.
+    pub(crate) fn start_context(&mut self) {
+        self.callers.push(std::mem::take(&mut self.overflow));
+    }
+
+    /// Leaves the current context and restores the caller's overflow table.
+    ///
+    /// # Errors
+    /// [`ExecutionError::FailedToExecuteProgram`] if there is no caller context or the current
+    /// overflow table is not empty (the depth check on return runs first, so neither happens for
+    /// a well-formed execution).
+    pub(crate) fn end_context(&mut self) -> Result<(), ExecutionError> {
+        if !self.overflow.is_empty() {
+            return Err(ExecutionError::FailedToExecuteProgram(
+                "a context ended with elements in its overflow table",
+            ));
         }
+        self.overflow = self
+            .callers
+            .pop()
+            .ok_or(ExecutionError::FailedToExecuteProgram(
+                "a context ended without a caller context",
+            ))?;
+        Ok(())
     }
 
     /// Total number of overflow elements across every context.
     pub(crate) fn total_overflow(&self) -> usize {
-        self.frames.iter().map(Vec::len).sum()
+        self.overflow.len() + self.callers.iter().map(Vec::len).sum::<usize>()
     }
 }
 
@@ -215,6 +227,8 @@ impl ProcessView for View<'_> {
 
 #[cfg(test)]
 mod tests {
+    use weft_core::ONE;
+
     use super::*;
 
     #[test]
@@ -229,9 +243,26 @@ mod tests {
         assert_eq!(stack.overflow_addr(), ZERO);
         assert_eq!(stack.pop(), Felt::new(100));
         assert_eq!(stack.top[15], ZERO);
-        stack.end_context();
+        stack.end_context().expect("caller context");
         assert_eq!(stack.depth(), 17);
         assert_eq!(stack.total_overflow(), 1);
+    }
+
+    #[test]
+    fn ending_a_context_checks_its_state() {
+        let mut stack = Stack::new(&[ZERO; TOP]);
+        assert!(matches!(
+            stack.end_context(),
+            Err(ExecutionError::FailedToExecuteProgram(_))
+        ));
+        stack.start_context();
+        stack.push(ONE, 1);
+        assert!(matches!(
+            stack.end_context(),
+            Err(ExecutionError::FailedToExecuteProgram(_))
+        ));
+        stack.pop();
+        assert!(stack.end_context().is_ok());
     }
 
     #[test]
