@@ -68,6 +68,7 @@
 //! [`NodeRef`]: weft_fast::NodeRef
 
 mod recorder;
+pub mod serialization;
 
 use serde::{Deserialize, Serialize};
 use weft_core::{Felt, Word};
