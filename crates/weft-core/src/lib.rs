@@ -48,3 +48,7 @@ pub mod utils {
         ByteReader, ByteWriter, Deserializable, DeserializationError, Serializable, SliceReader,
     };
 }
+
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -42,3 +42,7 @@ pub use sys_events::handle_system_event;
 
 /// The depth of the visible operand stack.
 pub const MIN_STACK_DEPTH: usize = weft_core::trace::MIN_STACK_DEPTH;
+
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -33,3 +33,7 @@ pub use program::{Kernel, Program};
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -80,3 +80,7 @@ pub use weft_core::trace::padded_len;
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

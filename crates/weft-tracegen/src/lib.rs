@@ -337,3 +337,7 @@ fn pad(columns: &Columns, n_cycles: usize, len: usize) {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
