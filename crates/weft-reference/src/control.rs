@@ -201,13 +201,14 @@ impl<H: Host> Processor<'_, H> {
                 } else {
                     (BlockKind::Call, OpCode::Call)
                 };
+                let new_ctx = self.next_clk()?;
                 let parent = self.blocks.push(kind, addr, Some(caller));
                 self.cycle(DecoderRow::control(parent, op, h), |vm| {
                     vm.stack.start_context();
                     if call.is_syscall() {
                         vm.ctx = 0;
                     } else {
-                        vm.ctx = vm.clk + 1;
+                        vm.ctx = new_ctx;
                         vm.fn_hash = callee_digest;
                         vm.memory.write(
                             vm.ctx,
@@ -271,7 +272,7 @@ impl<H: Host> Processor<'_, H> {
                 ctx: self.vm.ctx,
                 fn_hash: self.vm.fn_hash,
             };
-            let new_ctx = self.vm.clk + 1;
+            let new_ctx = self.next_clk()?;
             self.vm.memory.write(
                 new_ctx,
                 Felt::new(u64::from(FMP_ADDR)),

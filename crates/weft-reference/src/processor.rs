@@ -79,13 +79,27 @@ impl<'h, H: Host> Processor<'h, H> {
         let helpers = effect(&mut self.vm)?;
         rows::write_decoder(&mut row, dec, helpers);
         self.trace.push_row(&row);
-        self.vm.clk += 1;
+        self.vm.clk = self.next_clk()?;
         if self.vm.clk > self.max_cycles {
-            return Err(ExecutionError::CycleLimitExceeded {
-                max_cycles: self.max_cycles,
-            });
+            return Err(self.cycle_limit());
         }
         Ok(())
+    }
+
+    /// The clock cycle after the current one (a new context's id is the cycle after its call
+    /// row).
+    ///
+    /// # Errors
+    /// [`ExecutionError::CycleLimitExceeded`] if the clock would pass `u32::MAX`, which only a
+    /// cycle limit above every clock value allows.
+    pub(crate) fn next_clk(&self) -> Result<u32, ExecutionError> {
+        self.vm.clk.checked_add(1).ok_or_else(|| self.cycle_limit())
+    }
+
+    fn cycle_limit(&self) -> ExecutionError {
+        ExecutionError::CycleLimitExceeded {
+            max_cycles: self.max_cycles,
+        }
     }
 
     /// A control row whose stack effect is a `NOOP`.
