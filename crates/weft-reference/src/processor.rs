@@ -267,3 +267,77 @@ impl<'h, H: Host> Processor<'h, H> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use weft_core::Operation;
+    use weft_host::DefaultHost;
+    use weft_mast::MastForestBuilder;
+
+    use super::*;
+
+    fn processor<'h>(
+        host: &'h mut DefaultHost,
+        options: ExecutionOptions,
+    ) -> Processor<'h, DefaultHost> {
+        let mut builder = MastForestBuilder::new();
+        let entry = builder.add_block(&[Operation::Noop]).expect("block");
+        builder.make_root(entry).expect("root");
+        let program =
+            Program::new(Arc::new(builder.build()), entry, Kernel::default()).expect("program");
+        Processor::new(
+            &program,
+            StackInputs::default(),
+            AdviceInputs::default(),
+            host,
+            options,
+        )
+    }
+
+    #[test]
+    fn state_asked_for_before_it_exists_is_an_error() {
+        let mut host = DefaultHost::new();
+        let mut p = processor(&mut host, ExecutionOptions::default());
+        assert!(matches!(
+            p.last_row(),
+            Err(ExecutionError::FailedToExecuteProgram(_))
+        ));
+        assert!(matches!(
+            p.span(),
+            Err(ExecutionError::FailedToExecuteProgram(_))
+        ));
+        assert!(matches!(
+            p.end_control(Word::default(), false),
+            Err(ExecutionError::FailedToExecuteProgram(_))
+        ));
+        p.control_noop(DecoderRow::control(ZERO, OpCode::Noop, [ZERO; 8]))
+            .expect("one row");
+        assert_eq!(p.last_row().map(|row| row[0]).ok(), Some(ZERO));
+    }
+
+    #[test]
+    fn the_clock_never_wraps() {
+        let mut host = DefaultHost::new();
+        let options = ExecutionOptions {
+            max_cycles: u32::MAX,
+            ..ExecutionOptions::default()
+        };
+        let mut p = processor(&mut host, options);
+        p.vm.clk = u32::MAX - 1;
+        p.control_noop(DecoderRow::control(ZERO, OpCode::Noop, [ZERO; 8]))
+            .expect("the last clock value");
+        assert_eq!(p.vm.clk, u32::MAX);
+        assert!(matches!(
+            p.control_noop(DecoderRow::control(ZERO, OpCode::Noop, [ZERO; 8])),
+            Err(ExecutionError::CycleLimitExceeded {
+                max_cycles: u32::MAX
+            })
+        ));
+        assert!(matches!(
+            p.next_clk(),
+            Err(ExecutionError::CycleLimitExceeded { .. })
+        ));
+    }
+}
