@@ -31,6 +31,28 @@ pub use weft_core::operations::{BATCH_SIZE, GROUP_SIZE, OP_BITS};
 
 use weft_core::{Felt, OpCode, Operation, Rpo256, Word, ZERO, operations::ImmKind};
 
+/// Why a block's batches could not be made when first used.
+///
+/// Only blocks of a sealed fast file are batched on first use, and the reader checks
+/// everything the batcher can reject before it makes such a block, so these errors mean that
+/// those read-time checks were wrong; they are reported rather than giving an empty block.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BatchError {
+    /// The batcher rejected the operations a sealed file's reader accepted.
+    #[error("block {digest} cannot be batched: the reader accepted operations the batcher rejects")]
+    LazyBlockRejected {
+        /// The block's digest.
+        digest: Word,
+    },
+    /// A block left unbatched with no operations to batch it from.
+    #[error("block {digest} has neither batches nor operations to batch")]
+    NoOperations {
+        /// The block's digest.
+        digest: Word,
+    },
+}
+
 /// One batch of up to eight operation groups.
 #[derive(Clone)]
 pub struct OpBatch {
@@ -159,7 +181,7 @@ pub fn batch_ops(ops: &[Operation]) -> Vec<OpBatch> {
 pub fn batch_encoded(codes: &[u8], imms: &[u64], imm_pos: &mut usize) -> Option<Vec<OpBatch>> {
     let mut batcher = BlockBatcher::with_capacity(codes.len());
     let layouts = batcher.add_encoded(codes, imms, imm_pos)?;
-    Some(batcher.share().batches(layouts))
+    batcher.share().batches(layouts)
 }
 
 impl BlockBatcher {
@@ -365,13 +387,13 @@ impl EncodedBlock {
     }
 
     /// Batches the block. [`Self::new`] checked everything [`batch_encoded`] rejects, so this
-    /// gives the block's batches (the empty list it would give otherwise is unreachable).
-    pub(crate) fn batch(&self) -> Vec<OpBatch> {
+    /// gives the block's batches; `None` would mean those checks were wrong (the caller turns it
+    /// into a [`BatchError`]).
+    pub(crate) fn batch(&self) -> Option<Vec<OpBatch>> {
         let mut imm_pos = self.imm_start;
         self.codes
             .get(self.ops.clone())
             .and_then(|codes| batch_encoded(codes, &self.imms, &mut imm_pos))
-            .unwrap_or_default()
     }
 }
 
@@ -652,8 +674,7 @@ impl BlockBatcher {
         if self.len > 0 {
             self.finish_batch();
         }
-        let n = self.layouts.len();
-        self.share().batches(0..n)
+        self.share().all_batches()
     }
 
     /// Freezes the operation array of every block added so far.
@@ -675,16 +696,25 @@ pub(crate) struct SharedBatches {
 impl SharedBatches {
     /// Returns the digest of the block made of the batches `range`, as [`batches_digest`] of
     /// [`Self::batches`] would, without making the batches.
-    pub(crate) fn digest(&self, range: Range<usize>) -> Word {
-        let layouts = self.layouts.get(range).unwrap_or_default();
-        groups_digest(layouts.iter().map(|l| &l.groups))
+    /// `None` if `range` is not a range of batches of this array.
+    pub(crate) fn digest(&self, range: Range<usize>) -> Option<Word> {
+        let layouts = self.layouts.get(range)?;
+        Some(groups_digest(layouts.iter().map(|l| &l.groups)))
     }
 
-    /// Returns the batches `range` (as returned by [`BlockBatcher::add_encoded`]).
-    pub(crate) fn batches(&self, range: Range<usize>) -> Vec<OpBatch> {
-        self.layouts
-            .get(range)
-            .unwrap_or_default()
+    /// Returns the batches `range` (as returned by [`BlockBatcher::add_encoded`]), or `None` if
+    /// `range` is not a range of batches of this array.
+    pub(crate) fn batches(&self, range: Range<usize>) -> Option<Vec<OpBatch>> {
+        Some(self.make_batches(self.layouts.get(range)?))
+    }
+
+    /// Returns every batch of the array.
+    pub(crate) fn all_batches(&self) -> Vec<OpBatch> {
+        self.make_batches(&self.layouts)
+    }
+
+    fn make_batches(&self, layouts: &[BatchLayout]) -> Vec<OpBatch> {
+        layouts
             .iter()
             .map(|l| OpBatch {
                 block_ops: Arc::clone(&self.ops),

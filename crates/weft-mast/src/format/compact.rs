@@ -135,7 +135,7 @@ pub fn write(forest: &MastForest) -> Result<Vec<u8>, WriteError> {
     let mut freq: HashMap<u64, u64> = HashMap::new();
     for &m in &order {
         if let MastNode::Block(block) = &nodes[m] {
-            for op in block.raw_ops() {
+            for op in block.raw_ops()? {
                 if let Some(v) = op.imm_value() {
                     *freq.entry(v.as_int()).or_default() += 1;
                 } else if let Some(code) = op.error_code()
@@ -172,7 +172,7 @@ pub fn write(forest: &MastForest) -> Result<Vec<u8>, WriteError> {
         match node {
             MastNode::Block(block) => {
                 let before = opcodes.len();
-                for op in block.raw_ops() {
+                for op in block.raw_ops()? {
                     opcodes.push(op.op_code_u8());
                     if let Some(v) = op.imm_value() {
                         put_varint(&mut imms, pool_index[&v.as_int()] as u64);

@@ -125,7 +125,7 @@ fn encode(forest: &MastForest, flags: u32) -> Result<Vec<u8>, WriteError> {
         let (a, b) = match node {
             MastNode::Block(block) => {
                 let before = ops.len();
-                for op in block.raw_ops() {
+                for op in block.raw_ops()? {
                     ops.push(op.op_code_u8());
                     if let Some(imm) = op.immediate() {
                         imms.extend_from_slice(&imm.as_int().to_le_bytes());

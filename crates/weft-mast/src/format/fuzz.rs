@@ -62,7 +62,10 @@ pub fn fuzz_sealed(data: &[u8]) {
     };
     for node in forest.nodes() {
         if let MastNode::Block(block) = node {
-            assert!(block.num_ops() > 0, "a sealed block batched to nothing");
+            let n_ops = block
+                .num_ops()
+                .expect("a sealed block the reader accepted batches");
+            assert!(n_ops > 0, "a sealed block batched to nothing");
         }
     }
     match fast::read(&bytes).and_then(|u| u.validate()) {

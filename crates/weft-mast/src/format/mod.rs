@@ -67,8 +67,10 @@
 pub mod compact;
 pub mod fast;
 pub mod fuzz;
-pub mod limits;
 pub mod text;
+
+/// The limits readers apply (they live at the crate root, which the forest shares).
+pub use crate::limits;
 
 mod cursor;
 #[cfg(test)]
@@ -337,6 +339,10 @@ pub enum WriteError {
         /// The second.
         second: u32,
     },
+    /// A block whose batches could not be made (a block of a sealed file; see
+    /// [`crate::BasicBlockNode::batches`]).
+    #[error(transparent)]
+    Batch(#[from] crate::BatchError),
     /// The forest is too large for the format's fixed-width fields.
     #[error("the forest is too large for this format: {what}")]
     TooLarge {
@@ -350,53 +356,26 @@ pub enum WriteError {
 
 /// Returns `forest` without decorators, rebuilt through the builder (the `--strip` step): nodes
 /// that differed only by their decorators become one, node order is otherwise kept, and roots,
-/// advice map and error messages are carried over.
-pub fn strip(forest: &MastForest) -> MastForest {
-    strip_with_entry(forest, None).0
+/// advice map and error messages are carried over. The same as
+/// [`MastForest::strip_decorators`] on a clone.
+///
+/// # Errors
+/// [`MastError::Batch`] if a block of a sealed file cannot be batched.
+pub fn strip(forest: &MastForest) -> Result<MastForest, MastError> {
+    Ok(forest.rebuild_stripped(None)?.0)
 }
 
 /// As [`strip`], with `entry` (if any) made the first procedure root, so that formats that store
 /// no entry point keep it as "the first root". Also returns, for each node of `forest`, its id
 /// in the stripped forest.
+///
+/// # Errors
+/// As [`strip`], and [`MastError::DanglingChild`] if `entry` is not a node of `forest`.
 pub fn strip_with_entry(
     forest: &MastForest,
     entry: Option<MastNodeId>,
-) -> (MastForest, Vec<MastNodeId>) {
-    let mut builder = MastForestBuilder::new();
-    let mut map: Vec<MastNodeId> = Vec::with_capacity(forest.num_nodes());
-    for node in forest.nodes() {
-        let m = |id: MastNodeId| map[id.as_usize()];
-        // Every node of a forest was accepted by a builder with the same children, so these
-        // insertions cannot fail; a failure would be a bug in the builder.
-        let id = match node {
-            MastNode::Block(b) => builder.add_block(&b.raw_ops().copied().collect::<Vec<_>>()),
-            MastNode::Join(n) => builder.add_join(m(n.first()), m(n.second())),
-            MastNode::Split(n) => builder.add_split(m(n.on_true()), m(n.on_false())),
-            MastNode::Loop(n) => builder.add_loop(m(n.body())),
-            MastNode::Call(n) if n.is_syscall() => builder.add_syscall(m(n.callee())),
-            MastNode::Call(n) => builder.add_call(m(n.callee())),
-            MastNode::Dyn(n) if n.is_dyncall() => builder.add_dyncall(),
-            MastNode::Dyn(_) => builder.add_dyn(),
-            MastNode::External(n) => builder.add_external(n.digest),
-        }
-        .expect("a forest's node is accepted again by the builder");
-        map.push(id);
-    }
-    let roots = entry
-        .into_iter()
-        .chain(forest.procedure_roots().iter().copied());
-    for root in roots {
-        builder
-            .make_root(map[root.as_usize()])
-            .expect("a root of a forest is a node of the rebuilt forest");
-    }
-    for (key, values) in forest.advice_map().iter() {
-        builder.advice_map_mut().insert(*key, values.clone());
-    }
-    for (code, message) in forest.error_messages() {
-        builder.add_error_message(*code, message.clone());
-    }
-    (builder.build(), map)
+) -> Result<(MastForest, Vec<MastNodeId>), MastError> {
+    forest.rebuild_stripped(entry)
 }
 
 /// Checks that `forest` can be written: no decorators, no duplicate nodes.
@@ -555,6 +534,7 @@ impl UntrustedMastForest {
             }
             let [a, b] = child_ids;
             let invalid = |source| FormatError::InvalidNode { offset, source };
+            let digest = trusted.map(|d| stored_digest(d, i, offset)).transpose()?;
             let result = match *node {
                 RawNode::Block { n_ops } => {
                     let op_offset = self
@@ -573,7 +553,6 @@ impl UntrustedMastForest {
                         },
                     )?;
                     op_pos += n_ops;
-                    let digest = trusted.map(|d| d.get(i).copied().unwrap_or_default());
                     while let Some(r) = run.as_deref()
                         && run_block >= r.n_planned
                     {
@@ -590,17 +569,17 @@ impl UntrustedMastForest {
                         block
                     });
                     run_block += 1;
-                    let encoded = lazy.as_ref().and_then(|(codes, imms)| {
-                        let (block, n_imms) =
-                            EncodedBlock::new(codes, imms, op_pos - n_ops..op_pos, imm_pos)?;
-                        imm_pos += n_imms;
-                        Some(block)
-                    });
+                    let encoded = lazy
+                        .as_ref()
+                        .zip(digest)
+                        .and_then(|((codes, imms), digest)| {
+                            let (block, n_imms) =
+                                EncodedBlock::new(codes, imms, op_pos - n_ops..op_pos, imm_pos)?;
+                            imm_pos += n_imms;
+                            Some(BasicBlockNode::lazy(block, digest))
+                        });
                     let block = match (batched, encoded) {
-                        (Some(block), _) => block,
-                        (None, Some(encoded)) => {
-                            BasicBlockNode::lazy(encoded, digest.unwrap_or_default())
-                        }
+                        (Some(block), _) | (None, Some(block)) => block,
                         (None, None) => {
                             // The first pass rejected this block (or stopped before it): decode
                             // it operation by operation to report which operation and why.
@@ -625,38 +604,52 @@ impl UntrustedMastForest {
                         builder.add_block_node(block)
                     }
                 }
-                _ if trusted.is_some() => {
-                    let digest = trusted.and_then(|d| d.get(i)).copied().unwrap_or_default();
-                    let node = match *node {
-                        RawNode::Join(..) => MastNode::Join(JoinNode {
-                            children: [a, b],
-                            digest,
-                        }),
-                        RawNode::Split(..) => MastNode::Split(SplitNode {
-                            branches: [a, b],
-                            digest,
-                        }),
-                        RawNode::Loop(_) => MastNode::Loop(LoopNode { body: a, digest }),
-                        RawNode::Call(_) | RawNode::Syscall(_) => MastNode::Call(CallNode {
+                // With trusted digests (a sealed fast file) control nodes are pushed with their
+                // stored digest; otherwise the builder computes it (and the caller compares).
+                RawNode::Join(..) => match digest {
+                    Some(digest) => builder.push_trusted(MastNode::Join(JoinNode {
+                        children: [a, b],
+                        digest,
+                    })),
+                    None => builder.add_join(a, b),
+                },
+                RawNode::Split(..) => match digest {
+                    Some(digest) => builder.push_trusted(MastNode::Split(SplitNode {
+                        branches: [a, b],
+                        digest,
+                    })),
+                    None => builder.add_split(a, b),
+                },
+                RawNode::Loop(_) => match digest {
+                    Some(digest) => {
+                        builder.push_trusted(MastNode::Loop(LoopNode { body: a, digest }))
+                    }
+                    None => builder.add_loop(a),
+                },
+                RawNode::Call(_) | RawNode::Syscall(_) => {
+                    let is_syscall = matches!(node, RawNode::Syscall(_));
+                    match digest {
+                        Some(digest) => builder.push_trusted(MastNode::Call(CallNode {
                             callee: a,
-                            is_syscall: matches!(node, RawNode::Syscall(_)),
+                            is_syscall,
                             digest,
-                        }),
-                        RawNode::Dyn => MastNode::Dyn(DynNode { is_dyncall: false }),
-                        RawNode::Dyncall => MastNode::Dyn(DynNode { is_dyncall: true }),
-                        RawNode::External(d) => MastNode::External(ExternalNode { digest: d }),
-                        RawNode::Block { .. } => unreachable_block(),
-                    };
-                    builder.push_trusted(node)
+                        })),
+                        None if is_syscall => builder.add_syscall(a),
+                        None => builder.add_call(a),
+                    }
                 }
-                RawNode::Join(..) => builder.add_join(a, b),
-                RawNode::Split(..) => builder.add_split(a, b),
-                RawNode::Loop(_) => builder.add_loop(a),
-                RawNode::Call(_) => builder.add_call(a),
-                RawNode::Syscall(_) => builder.add_syscall(a),
-                RawNode::Dyn => builder.add_dyn(),
-                RawNode::Dyncall => builder.add_dyncall(),
-                RawNode::External(d) => builder.add_external(d),
+                RawNode::Dyn | RawNode::Dyncall => {
+                    let is_dyncall = matches!(node, RawNode::Dyncall);
+                    match digest {
+                        Some(_) => builder.push_trusted(MastNode::Dyn(DynNode { is_dyncall })),
+                        None if is_dyncall => builder.add_dyncall(),
+                        None => builder.add_dyn(),
+                    }
+                }
+                RawNode::External(d) => match digest {
+                    Some(_) => builder.push_trusted(MastNode::External(ExternalNode { digest: d })),
+                    None => builder.add_external(d),
+                },
             };
             finish_node(
                 &mut builder,
@@ -698,7 +691,7 @@ impl UntrustedMastForest {
             *slot = true;
             let id = MastNodeId::new_unchecked(root);
             if let Some(stored) = self.root_digests.as_ref().and_then(|d| d.get(k)) {
-                let computed = builder.get(id).map(MastNode::digest).unwrap_or_default();
+                let computed = node_digest(&builder, id, offset)?;
                 if computed != *stored {
                     return Err(FormatError::DigestMismatch {
                         offset,
@@ -810,20 +803,27 @@ impl UntrustedMastForest {
                 }
             }
             let shared = batcher.share();
-            let blocks = ranges
+            let blocks: Option<Vec<_>> = ranges
                 .into_iter()
                 .map(|range| {
-                    let digest = shared.digest(range.clone());
-                    Some(BasicBlockNode::from_batches(
-                        shared.batches(range),
-                        Some(digest),
-                    ))
+                    let digest = shared.digest(range.clone())?;
+                    let batches = shared.batches(range)?;
+                    Some(Some(BasicBlockNode::from_batches(batches, Some(digest))))
                 })
                 .collect();
-            BlockRun {
-                n_planned: run_blocks.len(),
-                blocks,
-                imm_pos,
+            match blocks {
+                Some(blocks) => BlockRun {
+                    n_planned: run_blocks.len(),
+                    blocks,
+                    imm_pos,
+                },
+                // The batcher gave a range it does not hold (a bug in the batcher): the run
+                // makes no block, so the second pass decodes each of its blocks itself.
+                None => BlockRun {
+                    n_planned: run_blocks.len(),
+                    blocks: Vec::new(),
+                    imm_pos: imm_start,
+                },
             }
         })
         .collect()
@@ -849,8 +849,8 @@ fn finish_node(
         });
     }
     if verify_digest && let Some(digests) = digests {
-        let computed = builder.get(id).map(MastNode::digest).unwrap_or_default();
-        let stored = digests.get(i).copied().unwrap_or_default();
+        let computed = node_digest(builder, id, offset)?;
+        let stored = stored_digest(digests, i, offset)?;
         if computed != stored {
             return Err(FormatError::DigestMismatch {
                 offset,
@@ -869,10 +869,32 @@ fn current_num_threads() -> usize {
     1
 }
 
-/// The block arm is handled before the trusted arm; this is only reached by a bug.
-#[cold]
-fn unreachable_block() -> MastNode {
-    MastNode::Dyn(DynNode { is_dyncall: false })
+/// Returns the digest of node `id` of `builder`, which the caller made.
+fn node_digest(
+    builder: &MastForestBuilder,
+    id: MastNodeId,
+    offset: usize,
+) -> Result<Word, FormatError> {
+    builder
+        .get(id)
+        .map(MastNode::digest)
+        .ok_or(FormatError::IndexOutOfRange {
+            offset,
+            what: "node",
+            index: u64::from(id.as_u32()),
+            bound: builder.num_nodes(),
+        })
+}
+
+/// Returns the stored digest of node `i`; readers store one per node, so a missing one is a
+/// length mismatch of the digest section.
+fn stored_digest(digests: &[Word], i: usize, offset: usize) -> Result<Word, FormatError> {
+    digests.get(i).copied().ok_or(FormatError::LengthMismatch {
+        offset,
+        what: "node digests",
+        expected: i + 1,
+        found: digests.len(),
+    })
 }
 
 /// Decodes one operation from its opcode byte, taking its immediate (if it has one) from `imms`.

@@ -86,7 +86,7 @@ pub fn print(forest: &MastForest) -> Result<String, WriteError> {
         match node {
             MastNode::Block(block) => {
                 out.push_str("block [");
-                for (k, op) in block.raw_ops().enumerate() {
+                for (k, op) in block.raw_ops()?.enumerate() {
                     if k > 0 {
                         out.push(if k % 16 == 0 { '\n' } else { ' ' });
                         if k % 16 == 0 {
