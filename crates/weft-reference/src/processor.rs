@@ -687,9 +687,10 @@ impl<'h, H: Host> Processor<'h, H> {
         decorators: &[(usize, DecoratorId)],
     ) -> Result<(), ExecutionError> {
         let mut op_offset = 0;
-        let batches = block.batches();
+        let not_batched = |clk, source| ExecutionError::BlockNotBatched { clk, source };
+        let batches = block.batches().map_err(|e| not_batched(self.clk, e))?;
         let addr = self.hash_rows(batches.len() as u64);
-        let n_groups = block.num_op_groups() as u64;
+        let n_groups = batches.iter().map(|b| b.num_groups() as u64).sum::<u64>();
         let parent = self.push_block(BlockKind::Basic, addr, None);
         let first = &batches[0];
         let dec = DecoderRow {

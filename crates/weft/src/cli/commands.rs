@@ -102,7 +102,7 @@ fn describe_row(row: RowAt, forests: &[Arc<MastForest>]) -> String {
     match row {
         RowAt::Op { block, batch, op } => node_of(forests, block)
             .and_then(MastNode::as_block)
-            .and_then(|b| b.batches().get(batch as usize))
+            .and_then(|b| b.batches().ok()?.get(batch as usize))
             .and_then(|b| b.ops().get(op as usize))
             .map_or_else(
                 || "an operation".to_string(),
@@ -539,7 +539,7 @@ fn trace(args: &TraceArgs) -> Result<(), CliError> {
 fn inspect(path: &Path, json: bool) -> Result<(), CliError> {
     let file = load::load(path)?;
     let entry = file.program.as_ref().map(Program::entrypoint);
-    let (forest, map) = canonical_forest(&file.forest, entry);
+    let (forest, map) = canonical_forest(path, &file.forest, entry)?;
     let digest = file.program.as_ref().map(|p| digest_hex(&p.hash()));
     let text_form = text::print(&forest).map_err(|source| CliError::Convert {
         path: "the text form".to_string(),
@@ -651,7 +651,7 @@ fn convert(input: &Path, output: &Path, format: OutputFormat, strip: bool) -> Re
         return Err(convert_error(WriteError::HasDecorators));
     }
     let entry = file.program.as_ref().map(Program::entrypoint);
-    let (forest, _) = canonical_forest(&file.forest, entry);
+    let (forest, _) = canonical_forest(input, &file.forest, entry)?;
     let bytes = match format {
         OutputFormat::Fast => fast::write(&forest),
         OutputFormat::Compact => compact::write(&forest),

@@ -310,11 +310,18 @@ pub fn inputs(program_path: &Path, explicit: Option<&Path>) -> Result<ProgramInp
 /// Rebuilds `forest` without decorators, with `entry` (if any) as its first procedure root, so
 /// that weft's formats, which store no entry point, keep it. Also returns, for each node of
 /// `forest`, its id in the rebuilt forest (nodes that differed only by decorators merge).
+///
+/// # Errors
+/// [`CliError::Strip`] (naming `path`) if the forest cannot be rebuilt.
 pub fn canonical_forest(
+    path: &Path,
     forest: &MastForest,
     entry: Option<MastNodeId>,
-) -> (MastForest, Vec<MastNodeId>) {
-    weft_mast::format::strip_with_entry(forest, entry)
+) -> Result<(MastForest, Vec<MastNodeId>), CliError> {
+    weft_mast::format::strip_with_entry(forest, entry).map_err(|source| CliError::Strip {
+        path: display(path),
+        source,
+    })
 }
 
 #[cfg(test)]
