@@ -36,10 +36,13 @@ use std::collections::HashMap;
 use weft_core::{Felt, OpCode, StarkField, Word, operations::ImmKind};
 
 use super::{
-    FormatError, UntrustedMastForest, WriteError, check_writable,
+    checksum::checksum,
     cursor::{Cursor, felt_from_u64, le_u64, put_varint},
-    limits, node_tag, put_word, raw_node, tag,
+    error::{FormatError, WriteError},
+    raw::{UntrustedMastForest, node_tag, raw_node, tag},
+    writable::{check_writable, put_word},
 };
+use crate::limits;
 use crate::{MastForest, MastNode};
 
 /// The magic bytes the format starts with.
@@ -254,7 +257,7 @@ pub fn write(forest: &MastForest) -> Result<Vec<u8>, WriteError> {
             what: "file length",
         });
     }
-    let sum = super::checksum(&out);
+    let sum = checksum(&out);
     out.extend_from_slice(&sum.to_le_bytes());
     Ok(out)
 }
@@ -298,7 +301,7 @@ pub fn read(bytes: &[u8]) -> Result<UntrustedMastForest, FormatError> {
     }
     let sum_at = bytes.len() - 8;
     let stored = le_u64(&bytes[sum_at..]);
-    let computed = super::checksum(&bytes[..sum_at]);
+    let computed = checksum(&bytes[..sum_at]);
     if stored != computed {
         return Err(FormatError::ChecksumMismatch {
             offset: sum_at,

@@ -72,10 +72,13 @@
 //! block is batched (their conversion to Montgomery form was 10 %).
 
 use super::{
-    FormatError, RawNode, UntrustedMastForest, WriteError, check_writable,
+    checksum::checksum,
     cursor::{Cursor, felt_from_u64, le_u64},
-    limits, node_tag, put_word, raw_node,
+    error::{FormatError, WriteError},
+    raw::{RawNode, UntrustedMastForest, node_tag, raw_node},
+    writable::{check_writable, put_word},
 };
+use crate::limits;
 use std::sync::Arc;
 
 use crate::{MastForest, MastNode};
@@ -200,7 +203,7 @@ fn encode(forest: &MastForest, flags: u32) -> Result<Vec<u8>, WriteError> {
     if out.len() > limits::MAX_INPUT_LEN - 8 - SEAL_LEN {
         return Err(too_large("file length"));
     }
-    let sum = super::checksum(&out);
+    let sum = checksum(&out);
     out.extend_from_slice(&sum.to_le_bytes());
     Ok(out)
 }
@@ -291,7 +294,7 @@ fn parse(
     let sum_at = bytes.len() - trailer;
     let stored = le_u64(&bytes[sum_at..]);
     let computed = if verify_checksum {
-        super::checksum(&bytes[..sum_at])
+        checksum(&bytes[..sum_at])
     } else {
         stored
     };

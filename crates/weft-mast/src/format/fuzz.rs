@@ -7,7 +7,7 @@
 
 use weft_core::{Felt, OpCode, Operation, Word, operations::ImmKind};
 
-use super::{FormatError, compact, fast, text};
+use super::{checksum::checksum, compact, error::FormatError, fast, text};
 use crate::{MastForest, MastForestBuilder, MastNode, MastNodeId};
 
 /// Reads `data` as a fast-format file, as it is and with its checksum fixed (so that a
@@ -387,7 +387,7 @@ pub fn mutate(bytes: &[u8], rng: &mut SplitMix64) -> Vec<u8> {
 pub fn fix_checksum(bytes: &mut [u8]) {
     if bytes.len() >= 8 {
         let at = bytes.len() - 8;
-        let sum = super::checksum(&bytes[..at]);
+        let sum = checksum(&bytes[..at]);
         bytes[at..].copy_from_slice(&sum.to_le_bytes());
     }
 }

@@ -342,7 +342,7 @@ fn fast_errors_carry_offsets() {
     // A join whose child is itself (a cycle) is rejected.
     let join_at = fast::HEADER_LEN + fast::RECORD_LEN * 2;
     let mut bad = good.clone();
-    assert_eq!(bad[join_at], super::tag::JOIN);
+    assert_eq!(bad[join_at], super::raw::tag::JOIN);
     bad[join_at + 4..join_at + 8].copy_from_slice(&2u32.to_le_bytes());
     fix_checksum(&mut bad);
     assert_eq!(
@@ -355,7 +355,7 @@ fn fast_errors_carry_offsets() {
     );
     // A join duplicating the node before it.
     let mut bad = good.clone();
-    bad[join_at] = super::tag::DYN;
+    bad[join_at] = super::raw::tag::DYN;
     bad[join_at + 4..join_at + 12].fill(0);
     fix_checksum(&mut bad);
     assert!(matches!(

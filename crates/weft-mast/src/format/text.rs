@@ -30,9 +30,12 @@ use std::{collections::HashMap, fmt::Write};
 use weft_core::{Felt, OpCode, Word};
 
 use super::{
-    FormatError, RawNode, UntrustedMastForest, WriteError, check_writable, cursor::felt_from_u64,
-    limits,
+    cursor::felt_from_u64,
+    error::{FormatError, WriteError},
+    raw::{RawNode, UntrustedMastForest},
+    writable::check_writable,
 };
+use crate::limits;
 use crate::{MastForest, MastNode};
 
 /// The version line this module writes and reads (`mast 1`).
