@@ -83,6 +83,14 @@ pub enum MastError {
         /// Number of procedures given.
         n_procs: usize,
     },
+    /// A kernel that lists a procedure twice.
+    #[error("kernel procedure {index} ({digest}) is listed twice")]
+    DuplicateKernelProcedure {
+        /// The index of the second listing.
+        index: usize,
+        /// The digest.
+        digest: Word,
+    },
     /// A program entry point that is not a procedure root.
     #[error("entrypoint node {id} is not a procedure root of the forest")]
     EntrypointNotRoot {

@@ -44,3 +44,8 @@ pub const MAX_ERROR_MESSAGES: usize = 1 << 20;
 
 /// The longest error message, in bytes: 64 KiB (messages are single human-readable lines).
 pub const MAX_ERROR_MESSAGE_LEN: usize = 1 << 16;
+
+/// The largest number of procedures a program's kernel may export: 255, upstream's
+/// `Kernel::MAX_NUM_PROCEDURES` (a kernel procedure is named by a one-byte index in upstream's
+/// kernel ROM trace), and also [`Kernel::MAX_NUM_PROCEDURES`](crate::Kernel::MAX_NUM_PROCEDURES).
+pub const MAX_KERNEL_PROCS: usize = u8::MAX as usize;

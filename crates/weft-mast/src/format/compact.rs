@@ -10,7 +10,7 @@
 //! list of shared nodes emitted so far. Decoded node ids are the emission order.
 //!
 //! # Layout (varints are unsigned LEB128, minimal length)
-//! 1. magic `b"WEFTCMPT"`, version byte `1`, flags byte `0`;
+//! 1. magic `b"WEFTCMPT"`, version byte `1`, flags byte: bit 0 = program, other bits zero;
 //! 2. varints `n_nodes`, `n_roots`, `n_ops` (raw operations of all blocks);
 //! 3. error messages: varint count, then per message a varint code (the first one as is, each
 //!    next one as the gap minus one from the previous, so codes increase), varint length, UTF-8;
@@ -24,6 +24,8 @@
 //!    `n_shared_so_far - 1 - shared_index`;
 //! 7. roots: varint shared index per root, then every root's digest (32 bytes each), which the
 //!    reader checks against the recomputed digests;
+//!    - program files only: a varint index into the roots of the entry point, a varint kernel
+//!      procedure count and each kernel digest (32 bytes; see [`super::program`]);
 //! 8. operations: all opcodes in emission order, 7 bits each, least significant bits first;
 //!    padding bits of the last byte are zero;
 //! 9. immediates, in operation order: a `PUSH` value is a varint constant-pool index; an error
@@ -39,16 +41,19 @@ use super::{
     checksum::checksum,
     cursor::{Cursor, felt_from_u64, le_u64, put_varint},
     error::{FormatError, WriteError},
+    program::{RawEntry, RawProgram, entry_root_index},
     raw::{UntrustedMastForest, node_tag, raw_node, tag},
     writable::{check_writable, put_word},
 };
 use crate::limits;
-use crate::{MastForest, MastNode};
+use crate::{MastForest, MastNode, Program};
 
 /// The magic bytes the format starts with.
 pub const MAGIC: [u8; 8] = *b"WEFTCMPT";
 /// The version this module writes and reads.
 pub const VERSION: u8 = 1;
+/// Flag bit of a file that holds a program (a program section follows the roots).
+pub const FLAG_PROGRAM: u8 = 1;
 
 const EXPLICIT_0: u8 = 1 << 4;
 const EXPLICIT_1: u8 = 1 << 5;
@@ -89,6 +94,18 @@ fn unzigzag(z: u64, offset: usize) -> Result<Felt, FormatError> {
 /// # Errors
 /// [`WriteError`] if the forest carries decorators or has duplicate nodes.
 pub fn write(forest: &MastForest) -> Result<Vec<u8>, WriteError> {
+    encode(forest, None)
+}
+
+/// Writes `program` in the compact format: its forest, entry point and kernel.
+///
+/// # Errors
+/// As [`write()`].
+pub fn write_program(program: &Program) -> Result<Vec<u8>, WriteError> {
+    encode(program.forest(), Some(program))
+}
+
+fn encode(forest: &MastForest, program: Option<&Program>) -> Result<Vec<u8>, WriteError> {
     check_writable(forest)?;
     let nodes = forest.nodes();
     let n = nodes.len();
@@ -206,7 +223,7 @@ pub fn write(forest: &MastForest) -> Result<Vec<u8>, WriteError> {
 
     let mut out = Vec::new();
     out.extend_from_slice(&MAGIC);
-    out.extend_from_slice(&[VERSION, 0]);
+    out.extend_from_slice(&[VERSION, if program.is_some() { FLAG_PROGRAM } else { 0 }]);
     put_varint(&mut out, n as u64);
     put_varint(&mut out, forest.procedure_roots().len() as u64);
     put_varint(&mut out, opcodes.len() as u64);
@@ -236,6 +253,14 @@ pub fn write(forest: &MastForest) -> Result<Vec<u8>, WriteError> {
     }
     for root in forest.procedure_roots() {
         put_word(&mut out, &forest[*root].digest());
+    }
+    if let Some(program) = program {
+        put_varint(&mut out, u64::from(entry_root_index(program)?));
+        let kernel = program.kernel().proc_hashes();
+        put_varint(&mut out, kernel.len() as u64);
+        for digest in kernel {
+            put_word(&mut out, digest);
+        }
     }
     let mut acc: u32 = 0;
     let mut n_bits = 0;
@@ -290,7 +315,8 @@ pub fn read(bytes: &[u8]) -> Result<UntrustedMastForest, FormatError> {
             expected: u32::from(VERSION),
         });
     }
-    if cur.u8()? != 0 {
+    let flags = cur.u8()?;
+    if flags & !FLAG_PROGRAM != 0 {
         return Err(FormatError::ReservedBits { offset: 9 });
     }
     if bytes.len() < 18 {
@@ -497,6 +523,29 @@ pub fn read(bytes: &[u8]) -> Result<UntrustedMastForest, FormatError> {
     for _ in 0..n_roots {
         root_digests.push(cur.word()?);
     }
+    let program = if flags & FLAG_PROGRAM != 0 {
+        let entry_offset = cur.offset();
+        let entry = cur.varint()?;
+        let entry = u32::try_from(entry).map_err(|_| FormatError::IndexOutOfRange {
+            offset: entry_offset,
+            what: "entry root index",
+            index: entry,
+            bound: n_roots,
+        })?;
+        let n_kernel = cur.count_varint("kernel procedure count", limits::MAX_KERNEL_PROCS, 32)?;
+        let mut kernel = Vec::with_capacity(n_kernel);
+        for _ in 0..n_kernel {
+            let at = cur.offset() as u32;
+            kernel.push((cur.word()?, at));
+        }
+        Some(RawProgram {
+            entry: RawEntry::Root(entry),
+            entry_offset: entry_offset as u32,
+            kernel,
+        })
+    } else {
+        None
+    };
 
     let ops_at = cur.offset();
     let packed_len = (n_ops * 7).div_ceil(8);
@@ -578,5 +627,6 @@ pub fn read(bytes: &[u8]) -> Result<UntrustedMastForest, FormatError> {
         root_digests: Some(root_digests),
         advice,
         errors,
+        program,
     })
 }

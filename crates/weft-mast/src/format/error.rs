@@ -197,6 +197,21 @@ pub enum FormatError {
         /// What went wrong.
         what: &'static str,
     },
+    /// A program section that does not fit its forest (an entry point that is not a root, a
+    /// kernel listing a procedure twice).
+    #[error("invalid program at offset {offset}: {source}")]
+    InvalidProgram {
+        /// Where the offending item is.
+        offset: usize,
+        /// Why.
+        source: MastError,
+    },
+    /// A file that holds a forest where a program was asked for.
+    #[error("the file at offset {offset} holds a forest without entry point, not a program")]
+    NotAProgram {
+        /// Always 0.
+        offset: usize,
+    },
     /// Text format: a token that does not fit the grammar.
     #[error("syntax error at offset {offset}: expected {expected}")]
     Syntax {
@@ -232,6 +247,8 @@ impl FormatError {
             | Self::DuplicateRoot { offset, .. }
             | Self::UnorderedKey { offset, .. }
             | Self::ImplicitChildren { offset, .. }
+            | Self::InvalidProgram { offset, .. }
+            | Self::NotAProgram { offset }
             | Self::Syntax { offset, .. } => *offset,
         }
     }
@@ -256,10 +273,48 @@ pub enum WriteError {
     /// [`crate::BasicBlockNode::batches`]).
     #[error(transparent)]
     Batch(#[from] crate::BatchError),
+    /// A program whose entry point is not one of its forest's procedure roots.
+    #[error("the program's entry node {entry} is not a procedure root")]
+    EntryNotRoot {
+        /// The entry node.
+        entry: u32,
+    },
     /// The forest is too large for the format's fixed-width fields.
     #[error("the forest is too large for this format: {what}")]
     TooLarge {
         /// What overflowed.
         what: &'static str,
     },
+}
+
+/// Moves an error's offset from a section-relative one to a file offset.
+pub(crate) fn shift_offset(mut e: FormatError, base: usize) -> FormatError {
+    use FormatError as E;
+    match &mut e {
+        E::UnexpectedEof { offset, .. }
+        | E::BadMagic { offset }
+        | E::UnsupportedVersion { offset, .. }
+        | E::ChecksumMismatch { offset, .. }
+        | E::SealMismatch { offset }
+        | E::LimitExceeded { offset, .. }
+        | E::LengthMismatch { offset, .. }
+        | E::ReservedBits { offset }
+        | E::InvalidNodeKind { offset, .. }
+        | E::NonCanonicalFelt { offset, .. }
+        | E::InvalidVarint { offset }
+        | E::InvalidUtf8 { offset }
+        | E::InvalidOperation { offset, .. }
+        | E::ChildNotBefore { offset, .. }
+        | E::IndexOutOfRange { offset, .. }
+        | E::InvalidNode { offset, .. }
+        | E::DuplicateNode { offset, .. }
+        | E::DigestMismatch { offset, .. }
+        | E::DuplicateRoot { offset, .. }
+        | E::UnorderedKey { offset, .. }
+        | E::ImplicitChildren { offset, .. }
+        | E::InvalidProgram { offset, .. }
+        | E::NotAProgram { offset }
+        | E::Syntax { offset, .. } => *offset += base,
+    }
+    e
 }

@@ -65,7 +65,8 @@
 //! forest again gives the same bytes.
 //!
 //! # Modules
-//! [`error`] holds the reading and writing errors; `raw` the nodes and forest as read, before
+//! [`error`] holds the reading and writing errors; [`program`] the program section (entry
+//! point and kernel) of a file that holds a program; `raw` the nodes and forest as read, before
 //! validation, and the node tags the binary formats share; `validate` turns an untrusted
 //! forest into a [`MastForest`], with `runs` batching and hashing its blocks in parallel runs
 //! first; `writable` checks what the writers accept and strips decorators; [`checksum`] is the
@@ -76,6 +77,7 @@ pub mod compact;
 pub mod error;
 pub mod fast;
 pub mod fuzz;
+pub mod program;
 pub mod text;
 
 mod cursor;
@@ -91,8 +93,9 @@ pub use crate::limits;
 
 pub use checksum::checksum;
 pub use error::{FormatError, WriteError};
+pub use program::MastFile;
 pub use raw::UntrustedMastForest;
-pub use writable::{strip, strip_with_entry};
+pub use writable::{strip, strip_program, strip_with_entry};
 
 #[cfg(doc)]
 use crate::MastForest;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use weft_core::{Felt, Word};
 
+use super::program::RawProgram;
 use crate::MastNode;
 
 #[cfg(doc)]
@@ -66,6 +67,8 @@ pub struct UntrustedMastForest {
     pub(crate) advice: Vec<(Word, Vec<Felt>, u32)>,
     /// Error messages with the offset of each code.
     pub(crate) errors: Vec<(u64, String, u32)>,
+    /// The program section: the entry point and kernel of a file that holds a program.
+    pub(crate) program: Option<RawProgram>,
 }
 
 /// Node kind tags shared by the binary formats.

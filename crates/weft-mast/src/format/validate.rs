@@ -7,10 +7,11 @@ use weft_core::{Felt, OpCode, Operation, Word, operations::ImmKind};
 
 use super::{
     error::FormatError,
+    program::MastFile,
     raw::{RawNode, UntrustedMastForest},
 };
 use crate::{
-    MastForest, MastForestBuilder, MastNode, MastNodeId,
+    MastForest, MastForestBuilder, MastNode, MastNodeId, Program,
     batch::{self, EncodedBlock},
     node::{BasicBlockNode, CallNode, DynNode, ExternalNode, JoinNode, LoopNode, SplitNode},
 };
@@ -29,14 +30,52 @@ impl UntrustedMastForest {
     ///
     /// # Errors
     /// The first violation found, with the offset of the offending item.
+    /// A program section, if the file has one, is validated too (see [`Self::validate_file`])
+    /// and then dropped.
     pub fn validate(self) -> Result<MastForest, FormatError> {
-        self.build(false)
+        Ok(self.validate_file()?.into_forest())
     }
 
-    /// Validates structure as [`Self::validate`] does but takes the stored digests as given.
-    /// Only [`fast::read_sealed`] calls it, after verifying the file's MAC.
-    pub(crate) fn validate_trusting_digests(self) -> Result<MastForest, FormatError> {
-        self.build(true)
+    /// Returns true if the file holds a program (an entry point and a kernel).
+    pub fn holds_program(&self) -> bool {
+        self.program.is_some()
+    }
+
+    /// Validates the forest as [`Self::validate`] does, then its program section, if any: the
+    /// entry point must be a procedure root, the kernel at most
+    /// [`MAX_KERNEL_PROCS`](crate::limits::MAX_KERNEL_PROCS) distinct digests.
+    ///
+    /// # Errors
+    /// The first violation found, with the offset of the offending item.
+    pub fn validate_file(self) -> Result<MastFile, FormatError> {
+        self.build_file(false)
+    }
+
+    /// Validates a file that must hold a program.
+    ///
+    /// # Errors
+    /// [`FormatError::NotAProgram`] for a forest-only file; otherwise as
+    /// [`Self::validate_file`].
+    pub fn validate_program(self) -> Result<Program, FormatError> {
+        match self.validate_file()? {
+            MastFile::Program(program) => Ok(program),
+            MastFile::Forest(_) => Err(FormatError::NotAProgram { offset: 0 }),
+        }
+    }
+
+    /// Validates structure as [`Self::validate_file`] does but takes the stored digests as
+    /// given. Only [`super::fast::read_sealed`] calls it, after verifying the file's MAC.
+    pub(crate) fn validate_trusting_digests(self) -> Result<MastFile, FormatError> {
+        self.build_file(true)
+    }
+
+    fn build_file(mut self, trust_digests: bool) -> Result<MastFile, FormatError> {
+        let program = self.program.take();
+        let forest = self.build(trust_digests)?;
+        match program {
+            None => Ok(MastFile::Forest(forest)),
+            Some(raw) => raw.validate(forest).map(MastFile::Program),
+        }
     }
 
     fn build(self, trust_digests: bool) -> Result<MastForest, FormatError> {

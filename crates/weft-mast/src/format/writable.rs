@@ -1,12 +1,12 @@
 //! What the writers accept: stripped forests (decorators removed, rebuilt through the builder)
 //! with no duplicate node, small enough for the formats' fields; and byte helpers they share.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc};
 
 use weft_core::Word;
 
 use super::error::WriteError;
-use crate::{MastError, MastForest, MastNodeId, limits};
+use crate::{MastError, MastForest, MastNodeId, Program, limits};
 
 /// Returns `forest` without decorators, rebuilt through the builder (the `--strip` step): nodes
 /// that differed only by their decorators become one, node order is otherwise kept, and roots,
@@ -16,7 +16,7 @@ use crate::{MastError, MastForest, MastNodeId, limits};
 /// # Errors
 /// [`MastError::Batch`] if a block of a sealed file cannot be batched.
 pub fn strip(forest: &MastForest) -> Result<MastForest, MastError> {
-    Ok(forest.rebuild_stripped(None)?.0)
+    Ok(forest.rebuild_stripped(None, &[])?.0)
 }
 
 /// As [`strip`], with `entry` (if any) made the first procedure root, so that formats that store
@@ -29,7 +29,28 @@ pub fn strip_with_entry(
     forest: &MastForest,
     entry: Option<MastNodeId>,
 ) -> Result<(MastForest, Vec<MastNodeId>), MastError> {
-    forest.rebuild_stripped(entry)
+    forest.rebuild_stripped(entry, &[])
+}
+
+/// Returns `program` without decorators, ready to be written: its forest rebuilt as [`strip`]
+/// does with the entry point as the first procedure root (so that a reader that knows no program
+/// section still finds it there), the kernel kept, and, if `kernel_forest` is given, the
+/// kernel's procedures added as roots, so that the file alone holds the code its syscalls run.
+///
+/// # Errors
+/// As [`strip`].
+pub fn strip_program(
+    program: &Program,
+    kernel_forest: Option<&MastForest>,
+) -> Result<Program, MastError> {
+    let extra: Vec<&MastForest> = kernel_forest.into_iter().collect();
+    let entry = program.entrypoint();
+    let (forest, map) = program.forest().rebuild_stripped(Some(entry), &extra)?;
+    let entry = *map.get(entry.as_usize()).ok_or(MastError::DanglingChild {
+        child: entry.as_u32(),
+        n_nodes: map.len(),
+    })?;
+    Program::new(Arc::new(forest), entry, program.kernel().clone())
 }
 
 /// Checks that `forest` can be written: no decorators, no duplicate nodes.
