@@ -81,6 +81,8 @@ pub mod program;
 pub mod text;
 
 mod cursor;
+#[cfg(test)]
+mod program_tests;
 mod raw;
 mod runs;
 #[cfg(test)]

@@ -5,7 +5,7 @@ use proptest::prelude::*;
 use weft_core::{Felt, Operation, Word};
 
 use super::{
-    FormatError, WriteError, compact, fast,
+    FormatError, MastFile, WriteError, compact, fast,
     fuzz::{self, SplitMix64, fix_checksum, forest_from_bytes, mutate},
     strip, text,
 };
@@ -143,14 +143,20 @@ fn small_forest_round_trips_through_every_format() {
 
 /// Runs `body` on mutated valid encodings (half with the checksum fixed up so the structural
 /// checks are reached) and on random bytes.
-fn run_seeded(seed: u64, encode: impl Fn(&MastForest) -> Vec<u8>, body: fn(&[u8]), fix: bool) {
+fn run_seeded(seed: u64, encode: impl Fn(&MastFile) -> Vec<u8>, body: fn(&[u8]), fix: bool) {
     let mut rng = SplitMix64::new(seed);
     for i in 0..fuzz_iters() {
         let recipe = {
             let n = rng.below(300) as usize;
             rng.bytes(n)
         };
-        let valid = encode(&forest_from_bytes(&recipe));
+        // Every other input holds a program, so that the program sections are fuzzed too.
+        let file = if i % 2 == 1 {
+            MastFile::Program(fuzz::program_from_bytes(&recipe))
+        } else {
+            MastFile::Forest(forest_from_bytes(&recipe))
+        };
+        let valid = encode(&file);
         body(&valid);
         let mut mutated = mutate(&valid, &mut rng);
         if fix && i % 2 == 0 {
@@ -174,19 +180,18 @@ fn run_seeded(seed: u64, encode: impl Fn(&MastForest) -> Vec<u8>, body: fn(&[u8]
 
 #[test]
 fn seeded_fuzz_fast() {
-    run_seeded(
-        1,
-        |f| fast::write(f).expect("writable"),
-        fuzz::fuzz_fast,
-        true,
-    );
+    run_seeded(1, fuzz::write_fast, fuzz::fuzz_fast, true);
 }
 
 #[test]
 fn seeded_fuzz_sealed() {
     run_seeded(
         5,
-        |f| fast::write_sealed(f, &fuzz::FUZZ_KEY).expect("writable"),
+        |f| match f {
+            MastFile::Forest(f) => fast::write_sealed(f, &fuzz::FUZZ_KEY).expect("writable"),
+            // The body seals its input itself.
+            MastFile::Program(_) => fuzz::write_fast(f),
+        },
         fuzz::fuzz_sealed,
         false,
     );
@@ -194,19 +199,14 @@ fn seeded_fuzz_sealed() {
 
 #[test]
 fn seeded_fuzz_compact() {
-    run_seeded(
-        2,
-        |f| compact::write(f).expect("writable"),
-        fuzz::fuzz_compact,
-        true,
-    );
+    run_seeded(2, fuzz::write_compact, fuzz::fuzz_compact, true);
 }
 
 #[test]
 fn seeded_fuzz_text() {
     run_seeded(
         3,
-        |f| text::print(f).expect("printable").into_bytes(),
+        |f| fuzz::print_text(f).into_bytes(),
         fuzz::fuzz_text,
         false,
     );
