@@ -19,6 +19,7 @@ mod id;
 pub mod limits;
 pub mod node;
 pub mod program;
+mod serialization;
 mod strip;
 
 pub use advice::AdviceMap;
