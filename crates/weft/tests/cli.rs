@@ -327,10 +327,13 @@ fn programs_with_a_kernel_run_from_every_format() {
     std::fs::copy(&kernel, dir.join("kernel.masm")).expect("copy the kernel");
     // Syscalls at the root, in a loop and from a called procedure, and a kernel procedure that
     // uses its own memory: the outputs depend on every one of them.
-    let source = "proc.callee\n    push.4 syscall.kadd\nend\n\n\
-                  begin\n    push.2 push.3 syscall.kadd\n    \
-                  push.1 push.1 while.true push.7 syscall.kadd push.0 end\n    \
-                  call.callee\n    syscall.kmem\nend\n";
+    // A syscall's callee sees the top 16 elements, and the caller gets its depth back with a
+    // zero where the kernel procedure's stack grew at the bottom; `movup.15 drop` drops it.
+    let source = "proc callee\n    push.4 syscall.kadd movup.15 drop\nend\n\n\
+                  begin\n    push.2 push.3 syscall.kadd movup.15 drop\n    \
+                  push.1 push.1\n    \
+                  while.true push.7 syscall.kadd movup.15 drop push.0 end\n    \
+                  call.callee\n    syscall.kmem\n    movup.2 drop movup.2 drop\nend\n";
     let masm = write(&dir.join("sys.masm"), source);
     let original = ok_json(&["run", path(&masm), "--json"]);
     assert_eq!(check_common(&original)[..3], [12, 5, 0], "{original}");
