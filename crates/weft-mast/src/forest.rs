@@ -13,7 +13,12 @@
 //!    root's digest to the first root with that digest;
 //! 6. every decorator id in the side tables indexes the decorator table.
 //!
-//! The forest is immutable; [`MastForest::into_builder`] turns it back into a builder.
+//! The forest is immutable; [`MastForest::into_builder`] turns it back into a builder, and
+//! [`MastForest::strip_decorators`] rebuilds it through the builder (dropping decorators can make
+//! two nodes identical, which must then be merged). [`MastForestBuilder::decorate`] refuses a
+//! decoration that would make a node identical to another (invariant 4). The sealed fast format
+//! is the one path that appends nodes without recomputing their digests or deduplicating them:
+//! its keyed MAC vouches that a builder made them.
 
 use std::{
     collections::{BTreeMap, HashMap},
