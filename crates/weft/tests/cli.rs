@@ -387,6 +387,32 @@ fn programs_with_a_kernel_run_from_every_format() {
     write(&text_file, kept);
     let stderr = fails(&["run", path(&text_file)]);
     assert!(stderr.contains("kernel"), "{stderr}");
+
+    // The same program as an upstream `.masb`, which names its kernel's procedures by digest:
+    // their code comes from the `kernel.masm` beside it; converted, the file holds it.
+    let kernel_source = std::fs::read_to_string(&kernel).expect("kernel source");
+    let masb = write(
+        &dir.join("sys.masb"),
+        weft::weft_miden::artifacts::program_bytes_with_kernel(source, &kernel_source)
+            .expect("assembles"),
+    );
+    let from_masb = ok_json(&["run", path(&masb), "--json"]);
+    for field in ["program_digest", "cycles", "stack_outputs"] {
+        assert_eq!(from_masb[field], original[field], "masb: {field}");
+    }
+    let converted = dir.join("alone-fast/from-masb.fast");
+    ok(&[
+        "convert",
+        path(&masb),
+        path(&converted),
+        "--format",
+        "fast",
+        "--strip",
+    ]);
+    let run = ok_json(&["run", path(&converted), "--json"]);
+    for field in ["program_digest", "cycles", "stack_outputs"] {
+        assert_eq!(run[field], original[field], "masb to fast: {field}");
+    }
 }
 
 #[test]

@@ -556,7 +556,12 @@ pub fn read(bytes: &[u8]) -> Result<UntrustedMastForest, FormatError> {
     let mut bytes_iter = packed.iter();
     for _ in 0..n_ops {
         if n_bits < 7 {
-            acc |= u32::from(*bytes_iter.next().unwrap_or(&0)) << n_bits;
+            // `packed` holds exactly the bits of `n_ops` operations, so a byte is always left.
+            let byte = bytes_iter.next().ok_or(FormatError::UnexpectedEof {
+                offset: ops_at + packed_len,
+                needed: 1,
+            })?;
+            acc |= u32::from(*byte) << n_bits;
             n_bits += 8;
         }
         opcodes.push((acc & 0x7f) as u8);

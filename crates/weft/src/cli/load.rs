@@ -153,12 +153,21 @@ pub fn load(path: &Path) -> Result<LoadedFile, CliError> {
         FileKind::Masb => {
             probe(path, ProbeKind::Program, &bytes)?;
             let program = artifacts::read_program(&bytes).map_err(artifact)?;
+            // The file names its kernel's procedures by digest only; their code comes from the
+            // `kernel.masm` beside it, as for a MASM program, when there is one.
+            let kernel_forest = if program.kernel().proc_hashes().is_empty()
+                || !path.with_file_name("kernel.masm").is_file()
+            {
+                None
+            } else {
+                Some(weft_miden::load_kernel_beside(path).map_err(CliError::Masm)?)
+            };
             Ok(LoadedFile {
                 kind,
                 forest: Arc::clone(program.forest()),
                 program: Some(program),
                 names: Vec::new(),
-                kernel_forest: None,
+                kernel_forest,
                 options: ExecutionOptions::default(),
             })
         }

@@ -117,8 +117,11 @@ pub(super) fn unescape(raw: &str, at: usize) -> Result<String, FormatError> {
                 loop {
                     match chars.next().map(|(_, c)| c) {
                         Some('}') if n_digits > 0 => break,
-                        Some(d) if d.is_ascii_hexdigit() && n_digits < 6 => {
-                            value = value * 16 + d.to_digit(16).unwrap_or(0);
+                        Some(d)
+                            if n_digits < 6
+                                && let Some(digit) = d.to_digit(16) =>
+                        {
+                            value = value * 16 + digit;
                             n_digits += 1;
                         }
                         _ => return Err(bad(offset)),
