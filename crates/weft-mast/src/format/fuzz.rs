@@ -199,7 +199,7 @@ pub fn program_from_bytes(data: &[u8]) -> Program {
     let entry = roots[usize::from(c.byte()) % roots.len()];
     let mut kernel: Vec<Word> = Vec::new();
     for _ in 0..c.byte() % 9 {
-        let digest = if c.byte() % 2 == 0 {
+        let digest = if c.byte().is_multiple_of(2) {
             forest[roots[usize::from(c.byte()) % roots.len()]].digest()
         } else {
             let k = c.u64() % (1 << 40);
