@@ -1,4 +1,5 @@
-//! Fuzzes the compact-format reader (`weft_mast::format::compact::read` + `validate`).
+//! Fuzzes the compact-format reader (`weft_mast::format::compact::read` + `validate_file`),
+//! on forest and program files.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

@@ -1,4 +1,5 @@
-//! Fuzzes the fast-format reader (`weft_mast::format::fast::read` + `validate`).
+//! Fuzzes the fast-format reader (`weft_mast::format::fast::read` + `validate_file`), on forest
+//! and program files.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

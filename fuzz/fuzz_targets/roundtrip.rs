@@ -1,4 +1,5 @@
-//! Builds a random valid forest from the input and round-trips it through all three formats.
+//! Builds a random valid forest and program from the input and round-trips them through all
+//! three formats.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

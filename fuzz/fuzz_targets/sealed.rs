@@ -1,4 +1,4 @@
-//! Fuzzes the sealed fast-format reader (`weft_mast::format::fast::read_sealed`, which trusts
+//! Fuzzes the sealed fast-format reader (`weft_mast::format::fast::read_sealed_file`, which trusts
 //! stored digests and batches blocks lazily) on inputs the body seals with a known key.
 #![no_main]
 

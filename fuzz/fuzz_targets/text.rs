@@ -1,4 +1,4 @@
-//! Fuzzes the text-format parser (`weft_mast::format::text::parse`).
+//! Fuzzes the text-format parser (`weft_mast::format::text::parse_file`), forests and programs.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

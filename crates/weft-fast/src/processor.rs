@@ -654,7 +654,12 @@ impl<H: Host, T: Tracer> Run<'_, H, T> {
         let MastNode::Block(block) = &forest[id] else {
             return Err(ExecutionError::FailedToExecuteProgram("block expected"));
         };
-        let batches = block.batches();
+        let batches = block
+            .batches()
+            .map_err(|source| ExecutionError::BlockNotBatched {
+                clk: self.clk,
+                source,
+            })?;
         self.begin_row(RowAt::Start(node));
         self.tracer.control_enter(
             node,

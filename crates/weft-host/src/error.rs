@@ -126,6 +126,16 @@ pub enum ExecutionError {
         /// The forest's message for the code, if any.
         err_msg: Option<String>,
     },
+    /// A basic block whose batches could not be made when it was first run: only a block of
+    /// a sealed fast file, whose read-time checks should have made this impossible (see
+    /// `weft_mast::BasicBlockNode::batches`).
+    #[error("basic block at clock cycle {clk} cannot be batched: {source}")]
+    BlockNotBatched {
+        /// The cycle.
+        clk: u32,
+        /// Why the block could not be batched.
+        source: weft_mast::BatchError,
+    },
     /// Internal failure that has no better description.
     #[error("failed to execute the program: {0}")]
     FailedToExecuteProgram(&'static str),
@@ -380,7 +390,11 @@ impl ExecutionError {
             E::DynamicNodeNotFound { .. } => ErrorKind::DynamicNodeNotFound,
             E::EventError { .. } => ErrorKind::EventError,
             E::FailedAssertion { .. } => ErrorKind::FailedAssertion,
-            E::FailedToExecuteProgram(_) => ErrorKind::FailedToExecuteProgram,
+            // Upstream batches every block when it is made, so it has no such error: the
+            // nearest kind is an internal failure.
+            E::FailedToExecuteProgram(_) | E::BlockNotBatched { .. } => {
+                ErrorKind::FailedToExecuteProgram
+            }
             E::InvalidFriDomainSegment { .. } => ErrorKind::InvalidFriDomainSegment,
             E::InvalidFriLayerFolding { .. } => ErrorKind::InvalidFriLayerFolding,
             E::InvalidStackDepthOnReturn { .. } => ErrorKind::InvalidStackDepthOnReturn,
@@ -427,7 +441,8 @@ impl ExecutionError {
             | E::NotBinaryValueOp { clk, .. }
             | E::NotBinaryValueLoop { clk, .. }
             | E::NotU32Values { clk, .. }
-            | E::StackOverflow { clk } => Some(*clk),
+            | E::StackOverflow { clk }
+            | E::BlockNotBatched { clk, .. } => Some(*clk),
             E::CircularExternalNode { .. }
             | E::CycleLimitExceeded { .. }
             | E::FailedToExecuteProgram(_)

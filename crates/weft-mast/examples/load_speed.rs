@@ -45,7 +45,7 @@ fn main() {
             if let Ok(forest) = fast::read_sealed(&sealed, &key) {
                 for node in forest.nodes() {
                     if let MastNode::Block(block) = node {
-                        std::hint::black_box(block.batches());
+                        drop(std::hint::black_box(block.batches()));
                     }
                 }
             }

@@ -2,6 +2,8 @@
 
 use weft_core::{OpCode, OpDecodeError, Word};
 
+use crate::batch::BatchError;
+
 /// Why a forest, node or program could not be built.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -81,10 +83,29 @@ pub enum MastError {
         /// Number of procedures given.
         n_procs: usize,
     },
+    /// A kernel that lists a procedure twice.
+    #[error("kernel procedure {index} ({digest}) is listed twice")]
+    DuplicateKernelProcedure {
+        /// The index of the second listing.
+        index: usize,
+        /// The digest.
+        digest: Word,
+    },
     /// A program entry point that is not a procedure root.
     #[error("entrypoint node {id} is not a procedure root of the forest")]
     EntrypointNotRoot {
         /// The entry point id.
         id: u32,
+    },
+    /// A block whose batches could not be made (see [`crate::BasicBlockNode::batches`]).
+    #[error(transparent)]
+    Batch(#[from] BatchError),
+    /// Decorating a node would make it identical, decorators included, to another node.
+    #[error("decorating node {node} would make it a duplicate of node {existing}")]
+    DecoratedDuplicate {
+        /// The node being decorated.
+        node: u32,
+        /// The identical node already stored.
+        existing: u32,
     },
 }

@@ -13,7 +13,12 @@
 //!    root's digest to the first root with that digest;
 //! 6. every decorator id in the side tables indexes the decorator table.
 //!
-//! The forest is immutable; [`MastForest::into_builder`] turns it back into a builder.
+//! The forest is immutable; [`MastForest::into_builder`] turns it back into a builder, and
+//! [`MastForest::strip_decorators`] rebuilds it through the builder (dropping decorators can make
+//! two nodes identical, which must then be merged). [`MastForestBuilder::decorate`] refuses a
+//! decoration that would make a node identical to another (invariant 4). The sealed fast format
+//! is the one path that appends nodes without recomputing their digests or deduplicating them:
+//! its keyed MAC vouches that a builder made them.
 
 use std::{
     collections::{BTreeMap, HashMap},
@@ -32,12 +37,7 @@ use crate::{
     },
 };
 
-/// The largest number of nodes a forest may hold (children must fit in 30 bits in upstream's
-/// serialized layout).
-pub const MAX_NODES: usize = (1 << 30) - 1;
-
-/// The largest number of decorators a forest may hold.
-pub const MAX_DECORATORS: usize = u32::MAX as usize;
+pub use crate::limits::{MAX_DECORATORS, MAX_NODES};
 
 /// A validated forest of MAST nodes. See the module documentation for its invariants.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -119,13 +119,6 @@ impl MastForest {
         &self.error_messages
     }
 
-    /// Returns the forest with every decorator removed (node ids are unchanged).
-    pub fn strip_decorators(mut self) -> Self {
-        self.decorators.clear();
-        self.node_decorators.clear();
-        self
-    }
-
     /// Turns the forest back into a builder that can add more nodes.
     pub fn into_builder(self) -> MastForestBuilder {
         let mut dedup: HashMap<Word, Vec<MastNodeId>> = HashMap::with_capacity(self.nodes.len());
@@ -174,10 +167,7 @@ impl MastForestBuilder {
     /// Creates an empty builder with room for `n_nodes` nodes (readers know the count).
     pub(crate) fn with_capacity(n_nodes: usize) -> Self {
         let mut builder = Self::default();
-        builder
-            .forest
-            .nodes
-            .reserve(n_nodes.min(crate::format::limits::MAX_NODES));
+        builder.forest.nodes.reserve(n_nodes.min(MAX_NODES));
         builder
     }
 
@@ -233,7 +223,7 @@ impl MastForestBuilder {
     ) -> Result<MastNodeId, MastError> {
         self.check_block_ops(ops)?;
         let block = BasicBlockNode::new(ops);
-        let n_ops = block.num_ops();
+        let n_ops = block.num_ops()?;
         if let Some(&(op_idx, _)) = decorators.ops.iter().find(|(i, _)| *i > n_ops) {
             return Err(MastError::DecoratorOpIndex { op_idx, n_ops });
         }
@@ -403,13 +393,33 @@ impl MastForestBuilder {
         before_enter: &[DecoratorId],
         after_exit: &[DecoratorId],
     ) -> Result<(), MastError> {
-        self.child_digest(node)?;
+        let digest = self.child_digest(node)?;
         for &id in before_enter.iter().chain(after_exit) {
             self.check_decorator(id)?;
         }
-        let entry = self.forest.node_decorators.entry(node).or_default();
-        entry.before_enter.extend_from_slice(before_enter);
-        entry.after_exit.extend_from_slice(after_exit);
+        if before_enter.is_empty() && after_exit.is_empty() {
+            return Ok(());
+        }
+        let mut decorated = self
+            .forest
+            .node_decorators
+            .get(&node)
+            .cloned()
+            .unwrap_or_default();
+        decorated.before_enter.extend_from_slice(before_enter);
+        decorated.after_exit.extend_from_slice(after_exit);
+        // Invariant 4: the decorated node must not become identical, decorators included, to
+        // another stored node.
+        if let Some(existing) =
+            self.find_identical(digest, &self.forest.nodes[node.as_usize()], &decorated)
+            && existing != node
+        {
+            return Err(MastError::DecoratedDuplicate {
+                node: node.as_u32(),
+                existing: existing.as_u32(),
+            });
+        }
+        self.forest.node_decorators.insert(node, decorated);
         Ok(())
     }
 
@@ -499,6 +509,23 @@ impl MastForestBuilder {
         }
     }
 
+    /// Returns a stored node identical to `node` (whose digest is `digest`) carrying exactly
+    /// `decorators`, if there is one.
+    fn find_identical(
+        &self,
+        digest: Word,
+        node: &MastNode,
+        decorators: &NodeDecorators,
+    ) -> Option<MastNodeId> {
+        self.dedup.get(&digest)?.iter().copied().find(|&id| {
+            let same_decorators = match self.forest.node_decorators.get(&id) {
+                Some(existing) => existing == decorators,
+                None => decorators.is_empty(),
+            };
+            same_decorators && self.forest.nodes.get(id.as_usize()) == Some(node)
+        })
+    }
+
     /// Stores `node` unless an identical node with identical decorators is stored already.
     fn insert(
         &mut self,
@@ -512,16 +539,8 @@ impl MastForestBuilder {
             self.check_decorator(id)?;
         }
         let digest = node.digest();
-        if let Some(candidates) = self.dedup.get(&digest) {
-            for &id in candidates {
-                let same_decorators = match self.forest.node_decorators.get(&id) {
-                    Some(existing) => *existing == decorators,
-                    None => decorators.is_empty(),
-                };
-                if self.forest.nodes[id.as_usize()] == node && same_decorators {
-                    return Ok(id);
-                }
-            }
+        if let Some(id) = self.find_identical(digest, &node, &decorators) {
+            return Ok(id);
         }
         let id = MastNodeId::new_unchecked(next_id(self.forest.nodes.len(), MAX_NODES, "node")?);
         self.forest.nodes.push(node);

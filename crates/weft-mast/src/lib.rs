@@ -16,11 +16,14 @@ mod error;
 pub mod forest;
 pub mod format;
 mod id;
+pub mod limits;
 pub mod node;
 pub mod program;
+mod serialization;
+mod strip;
 
 pub use advice::AdviceMap;
-pub use batch::OpBatch;
+pub use batch::{BatchError, OpBatch};
 pub use decorator::{AssemblyOp, DebugOptions, Decorator, NodeDecorators, SourceLocation};
 pub use error::MastError;
 pub use forest::{MastForest, MastForestBuilder};

@@ -10,7 +10,7 @@ use weft_core::{Felt, OpCode, Operation, Rpo256, Word};
 
 use crate::{
     MastNodeId,
-    batch::{self, EncodedBlock, OpBatch},
+    batch::{self, BatchError, EncodedBlock, OpBatch},
 };
 
 /// A straight-line sequence of operations, batched.
@@ -21,8 +21,8 @@ use crate::{
 /// batched when made. Either way the batches are the same.
 #[derive(Clone)]
 pub struct BasicBlockNode {
-    /// The batches; empty until first use for a block batched lazily.
-    batches: OnceLock<Vec<OpBatch>>,
+    /// The batches; unset until first use for a block batched lazily.
+    batches: OnceLock<Result<Vec<OpBatch>, BatchError>>,
     /// Where a lazily batched block's batches come from.
     encoded: Option<EncodedBlock>,
     digest: Word,
@@ -44,7 +44,7 @@ impl BasicBlockNode {
     pub(crate) fn from_batches(batches: Vec<OpBatch>, digest: Option<Word>) -> Self {
         let digest = digest.unwrap_or_else(|| batch::batches_digest(&batches));
         Self {
-            batches: OnceLock::from(batches),
+            batches: OnceLock::from(Ok(batches)),
             encoded: None,
             digest,
         }
@@ -62,20 +62,31 @@ impl BasicBlockNode {
 
     /// Returns the block's batches (batching them first if the block was loaded lazily and
     /// this is their first use).
+    ///
+    /// # Errors
+    /// [`BatchError`] only for a block of a sealed fast file (the only blocks batched on first
+    /// use) whose operations the batcher rejects: the reader checks everything the batcher can
+    /// reject, so this means those checks were wrong. Every call returns the same error.
     #[inline]
-    pub fn batches(&self) -> &[OpBatch] {
-        self.batches.get_or_init(|| self.batch_encoded())
+    pub fn batches(&self) -> Result<&[OpBatch], BatchError> {
+        match self.batches.get_or_init(|| self.batch_encoded()) {
+            Ok(batches) => Ok(batches),
+            Err(err) => Err(err.clone()),
+        }
     }
 
     /// Batches a lazily loaded block.
     #[cold]
     #[inline(never)]
-    fn batch_encoded(&self) -> Vec<OpBatch> {
-        // Only `lazy` leaves the batches unset, always with the encoded operations.
-        self.encoded
-            .as_ref()
-            .map(EncodedBlock::batch)
-            .unwrap_or_default()
+    fn batch_encoded(&self) -> Result<Vec<OpBatch>, BatchError> {
+        match &self.encoded {
+            Some(encoded) => encoded.batch().ok_or(BatchError::LazyBlockRejected {
+                digest: self.digest,
+            }),
+            None => Err(BatchError::NoOperations {
+                digest: self.digest,
+            }),
+        }
     }
 
     /// Returns the block's digest.
@@ -86,23 +97,35 @@ impl BasicBlockNode {
 
     /// Returns the total number of operation groups, as the decoder counts them on the SPAN row:
     /// 8 for every batch but the last, plus the last batch's (power-of-two) group count.
-    pub fn num_op_groups(&self) -> usize {
-        self.batches().iter().map(OpBatch::num_groups).sum()
+    ///
+    /// # Errors
+    /// As [`Self::batches`].
+    pub fn num_op_groups(&self) -> Result<usize, BatchError> {
+        Ok(self.batches()?.iter().map(OpBatch::num_groups).sum())
     }
 
     /// Returns the number of executed operations, padding `NOOP`s included.
-    pub fn num_ops(&self) -> usize {
-        self.batches().iter().map(|b| b.ops().len()).sum()
+    ///
+    /// # Errors
+    /// As [`Self::batches`].
+    pub fn num_ops(&self) -> Result<usize, BatchError> {
+        Ok(self.batches()?.iter().map(|b| b.ops().len()).sum())
     }
 
     /// Returns every executed operation, padding `NOOP`s included.
-    pub fn ops(&self) -> impl Iterator<Item = &Operation> + '_ {
-        self.batches().iter().flat_map(|b| b.ops().iter())
+    ///
+    /// # Errors
+    /// As [`Self::batches`].
+    pub fn ops(&self) -> Result<impl Iterator<Item = &Operation> + '_, BatchError> {
+        Ok(self.batches()?.iter().flat_map(|b| b.ops().iter()))
     }
 
     /// Returns the operations as written, without padding `NOOP`s.
-    pub fn raw_ops(&self) -> impl Iterator<Item = &Operation> + '_ {
-        self.batches().iter().flat_map(OpBatch::raw_ops)
+    ///
+    /// # Errors
+    /// As [`Self::batches`].
+    pub fn raw_ops(&self) -> Result<impl Iterator<Item = &Operation> + '_, BatchError> {
+        Ok(self.batches()?.iter().flat_map(OpBatch::raw_ops))
     }
 }
 

@@ -6,22 +6,33 @@ use weft_core::Word;
 
 use crate::{MastError, MastForest, MastNodeId};
 
-/// The procedures a program may `SYSCALL`, by digest (at most 255).
+/// The procedures a program may `SYSCALL`, by digest (at most 255, each once).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Kernel(Vec<Word>);
 
 impl Kernel {
     /// The largest number of procedures a kernel may export.
-    pub const MAX_NUM_PROCEDURES: usize = u8::MAX as usize;
+    pub const MAX_NUM_PROCEDURES: usize = crate::limits::MAX_KERNEL_PROCS;
 
     /// Creates a kernel exporting `proc_hashes`.
     ///
     /// # Errors
-    /// [`MastError::KernelTooLarge`] past [`Self::MAX_NUM_PROCEDURES`] procedures.
+    /// [`MastError::KernelTooLarge`] past [`Self::MAX_NUM_PROCEDURES`] procedures;
+    /// [`MastError::DuplicateKernelProcedure`] for a digest listed twice (as upstream).
     pub fn new(proc_hashes: &[Word]) -> Result<Self, MastError> {
         if proc_hashes.len() > Self::MAX_NUM_PROCEDURES {
             return Err(MastError::KernelTooLarge {
                 n_procs: proc_hashes.len(),
+            });
+        }
+        if let Some((k, _)) = proc_hashes
+            .iter()
+            .enumerate()
+            .find(|(k, digest)| proc_hashes[..*k].contains(digest))
+        {
+            return Err(MastError::DuplicateKernelProcedure {
+                index: k,
+                digest: proc_hashes[k],
             });
         }
         Ok(Self(proc_hashes.to_vec()))
@@ -71,6 +82,11 @@ impl Program {
     /// Returns the program's forest.
     pub fn forest(&self) -> &Arc<MastForest> {
         &self.forest
+    }
+
+    /// Returns the program's forest, dropping its entry point and kernel.
+    pub fn into_forest(self) -> Arc<MastForest> {
+        self.forest
     }
 
     /// Returns the entry node.

@@ -19,7 +19,7 @@ fn formats(c: &mut Criterion) {
     stripped_up.compact();
     let up_bytes = stripped_up.to_bytes();
 
-    let forest = strip(&convert_forest(&upstream).expect("converts").forest);
+    let forest = strip(&convert_forest(&upstream).expect("converts").forest).expect("strips");
     let key = [0x5a; 32];
     let fast_bytes = fast::write(&forest).expect("writable");
     let sealed_bytes = fast::write_sealed(&forest, &key).expect("writable");
@@ -76,7 +76,7 @@ fn formats(c: &mut Criterion) {
             let forest = fast::read_sealed(&sealed_bytes, &key).expect("reads");
             for node in forest.nodes() {
                 if let MastNode::Block(block) = node {
-                    std::hint::black_box(block.batches());
+                    drop(std::hint::black_box(block.batches()));
                 }
             }
             forest

@@ -12,7 +12,13 @@ fn main() {
         std::process::exit(2);
     };
     let forest = match convert_forest(&upstream_core_lib_forest()) {
-        Ok(converted) => strip(&converted.forest),
+        Ok(converted) => match strip(&converted.forest) {
+            Ok(forest) => forest,
+            Err(e) => {
+                eprintln!("cannot strip the core library: {e}");
+                std::process::exit(1);
+            }
+        },
         Err(e) => {
             eprintln!("cannot convert the core library: {e}");
             std::process::exit(1);

@@ -180,6 +180,19 @@ pub fn program_bytes(source: &str) -> Result<Vec<u8>, ArtifactError> {
     Ok(crate::assemble_upstream(source)?.to_bytes())
 }
 
+/// Assembles MASM program source against the kernel in `kernel_source` (both with the core
+/// library) and serializes it as upstream does: the bytes of a `.masb` file, which name the
+/// kernel's procedures by digest only.
+///
+/// # Errors
+/// [`ArtifactError::Assemble`] if the kernel or the program does not assemble.
+pub fn program_bytes_with_kernel(
+    source: &str,
+    kernel_source: &str,
+) -> Result<Vec<u8>, ArtifactError> {
+    Ok(crate::assemble_upstream_with_kernel(source, Some(kernel_source))?.to_bytes())
+}
+
 /// Assembles one MASM library module named `module` (a path such as `demo::math`, with the core
 /// library available) and serializes it as upstream does: the bytes of a `.masl` file.
 ///

@@ -66,16 +66,21 @@ pub fn compare_with(
         }
         match (up_node, node) {
             (up::MastNode::Block(ub), MastNode::Block(wb)) => {
-                let (ubs, wbs) = (ub.op_batches(), wb.batches());
+                let ubs = ub.op_batches();
+                let wbs = wb
+                    .batches()
+                    .map_err(|e| mismatch(idx, "batches", "batched", e))?;
+                let w_groups: usize = wbs.iter().map(|b| b.num_groups()).sum();
+                let w_ops: usize = wbs.iter().map(|b| b.ops().len()).sum();
                 if ubs.len() != wbs.len() {
                     return Err(mismatch(idx, "batch count", ubs.len(), wbs.len()));
                 }
-                if ub.num_op_groups() != wb.num_op_groups() {
+                if ub.num_op_groups() != w_groups {
                     return Err(mismatch(
                         idx,
                         "op group count",
                         ub.num_op_groups(),
-                        wb.num_op_groups(),
+                        w_groups,
                     ));
                 }
                 for (b, (ubatch, wbatch)) in ubs.iter().zip(wbs).enumerate() {
@@ -119,15 +124,19 @@ pub fn compare_with(
                         ));
                     }
                 }
-                if ub.operations().count() != wb.num_ops() {
+                if ub.operations().count() != w_ops {
                     return Err(mismatch(
                         idx,
                         "executed op count",
                         ub.operations().count(),
-                        wb.num_ops(),
+                        w_ops,
                     ));
                 }
-                for (i, (uop, wop)) in ub.operations().zip(wb.ops()).enumerate() {
+                for (i, (uop, wop)) in ub
+                    .operations()
+                    .zip(wbs.iter().flat_map(|b| b.ops()))
+                    .enumerate()
+                {
                     let converted = crate::convert_operation(uop)
                         .map_err(|e| mismatch(idx, format!("op {i}"), uop, e.to_string()))?;
                     if converted != *wop {

@@ -197,6 +197,25 @@ fn read_text(path: &std::path::Path) -> Result<String, LoadError> {
     })
 }
 
+/// Assembles the kernel in the `kernel.masm` beside `path` (the file [`load_program`] assembles
+/// a MASM program's syscalls against) and converts its forest to weft: the procedures a host
+/// must provide to the syscalls of an upstream program file (`.masb`), which holds its kernel's
+/// digests but not their code.
+///
+/// # Errors
+/// Returns an error if the kernel cannot be read, does not assemble or does not convert.
+pub fn load_kernel_beside(path: &std::path::Path) -> Result<weft_mast::MastForest, LoadError> {
+    let kernel_path = path.with_file_name("kernel.masm");
+    let assemble_error = |source: AssembleError| LoadError::Assemble {
+        path: kernel_path.display().to_string(),
+        source,
+    };
+    let kernel = assemble_upstream_kernel(&read_text(&kernel_path)?).map_err(assemble_error)?;
+    Ok(convert_forest(kernel.mast_forest())
+        .map_err(|e| assemble_error(e.into()))?
+        .forest)
+}
+
 /// The `.masm` program files of `roots`, in order: each directory's `*.masm` files sorted by
 /// name (a `kernel.masm` is a kernel, not a program, and is left out), each file as given.
 /// Unreadable directories are reported on stderr and skipped.

@@ -95,7 +95,7 @@ fn an_altered_operation_is_detected() {
     for node in converted.forest.nodes() {
         let id = match node {
             MastNode::Block(b) => {
-                let mut ops: Vec<Operation> = b.raw_ops().copied().collect();
+                let mut ops: Vec<Operation> = b.raw_ops().expect("batches").copied().collect();
                 if node_map.len() == target.as_usize() {
                     let pos = ops
                         .iter()

@@ -55,7 +55,7 @@ fn core_library_round_trips_and_compact_is_at_most_half_of_upstream() {
     let up_len = stripped_up.to_bytes().len();
 
     let converted = convert_forest(&upstream).expect("converts").forest;
-    let forest = strip(&converted);
+    let forest = strip(&converted).expect("strips");
     assert_eq!(
         forest.num_nodes(),
         stripped_up.nodes().len(),
@@ -82,7 +82,7 @@ fn every_own_program_round_trips() {
             .unwrap_or_else(|e| panic!("{}: {e}", program.name));
         let converted = convert_forest(upstream.mast_forest())
             .unwrap_or_else(|e| panic!("{}: {e}", program.name));
-        let forest = strip(&converted.forest);
+        let forest = strip(&converted.forest).expect("strips");
         let entry = converted.node_map[u32::from(upstream.entrypoint()) as usize];
         assert!(
             forest

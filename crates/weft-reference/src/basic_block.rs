@@ -38,12 +38,17 @@ impl<H: Host> Processor<'_, H> {
         block: &BasicBlockNode,
         decorators: &[(usize, DecoratorId)],
     ) -> Result<(), ExecutionError> {
-        let batches = block.batches();
+        let batches = block
+            .batches()
+            .map_err(|source| ExecutionError::BlockNotBatched {
+                clk: self.vm.clk,
+                source,
+            })?;
         let (first, rest) = batches
             .split_first()
             .ok_or(inconsistent_batch("a basic block has no batch"))?;
         let addr = self.vm.hash_rows(batches.len() as u64);
-        let n_groups = block.num_op_groups() as u64;
+        let n_groups = batches.iter().map(|b| b.num_groups() as u64).sum::<u64>();
         let parent = self.blocks.push(BlockKind::Basic, addr, None);
         let dec = DecoderRow {
             addr: parent,

@@ -713,8 +713,8 @@ impl<'a> FragmentBuilder<'a> {
         first_batch: usize,
         pos: BlockPos,
     ) -> Result<(), FragmentError> {
-        let batches = block.batches();
-        let n_groups = block.num_op_groups() as u64;
+        let batches = block.batches()?;
+        let n_groups = batches.iter().map(|b| b.num_groups() as u64).sum::<u64>();
         if first_batch >= batches.len() && pos != BlockPos::End {
             return Err(FragmentError::Inconsistent(
                 "a batch index is outside its block",

@@ -163,6 +163,10 @@ pub enum FragmentError {
     /// execution of these forests).
     #[error("an operation failed: {0}")]
     Execution(ExecutionError),
+    /// A basic block whose batches could not be made (only a block of a sealed fast file whose
+    /// read-time checks were wrong; see `weft_mast::BasicBlockNode::batches`).
+    #[error("a basic block cannot be batched: {0}")]
+    BlockNotBatched(#[from] weft_mast::BatchError),
     /// Rows were left after the execution ended.
     #[error("the execution ended with rows of the fragment left")]
     EndedEarly,

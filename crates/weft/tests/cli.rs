@@ -321,6 +321,101 @@ fn convert_round_trips_through_every_format() {
 }
 
 #[test]
+fn programs_with_a_kernel_run_from_every_format() {
+    let dir = scratch("kernel_programs");
+    let kernel = Path::new(env!("CARGO_MANIFEST_DIR")).join("../weft-miden/programs/kernel.masm");
+    std::fs::copy(&kernel, dir.join("kernel.masm")).expect("copy the kernel");
+    // Syscalls at the root, in a loop and from a called procedure, and a kernel procedure that
+    // uses its own memory: the outputs depend on every one of them.
+    // A syscall's callee sees the top 16 elements, and the caller gets its depth back with a
+    // zero where the kernel procedure's stack grew at the bottom; `movup.15 drop` drops it.
+    let source = "proc callee\n    push.4 syscall.kadd movup.15 drop\nend\n\n\
+                  begin\n    push.2 push.3 syscall.kadd movup.15 drop\n    \
+                  push.1 push.1\n    \
+                  while.true push.7 syscall.kadd movup.15 drop push.0 end\n    \
+                  call.callee\n    syscall.kmem\n    movup.2 drop movup.2 drop\nend\n";
+    let masm = write(&dir.join("sys.masm"), source);
+    let original = ok_json(&["run", path(&masm), "--json"]);
+    assert_eq!(check_common(&original)[..3], [12, 5, 0], "{original}");
+    for format in ["fast", "compact", "text"] {
+        let out = dir.join(format!("sys.{format}"));
+        let message = ok(&[
+            "convert",
+            path(&masm),
+            path(&out),
+            "--format",
+            format,
+            "--strip",
+        ]);
+        assert!(message.contains("kernel of 5 procedures"), "{message}");
+        // The converted file sits beside no kernel source: it holds its kernel itself.
+        let moved = dir.join(format!("alone-{format}"));
+        std::fs::create_dir_all(&moved).expect("dir");
+        let alone = moved.join(format!("sys.{format}"));
+        std::fs::rename(&out, &alone).expect("move");
+        let run = ok_json(&["run", path(&alone), "--json"]);
+        for field in ["program_digest", "cycles", "stack_outputs"] {
+            assert_eq!(run[field], original[field], "{format}: {field}");
+        }
+        let trace = ok_json(&["trace", path(&alone), "--check", "--json"]);
+        assert_eq!(trace["check"]["ok"], true, "{format}");
+        // Converting the converted file again gives the same bytes.
+        let again = dir.join(format!("again.{format}"));
+        ok(&["convert", path(&alone), path(&again), "--format", format]);
+        assert!(
+            std::fs::read(&alone).ok() == std::fs::read(&again).ok(),
+            "{format}"
+        );
+    }
+    // A program file whose kernel does not list the procedure it calls fails as upstream does.
+    let fast_file = dir.join("alone-fast/sys.fast");
+    let text_file = dir.join("sys-no-kernel.txt");
+    ok(&[
+        "convert",
+        path(&fast_file),
+        path(&text_file),
+        "--format",
+        "text",
+    ]);
+    let printed = std::fs::read_to_string(&text_file).expect("text");
+    let kept: String = printed
+        .lines()
+        .filter(|line| !line.starts_with("kernel "))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    assert_ne!(kept, printed, "the text form lists the kernel");
+    write(&text_file, kept);
+    let stderr = fails(&["run", path(&text_file)]);
+    assert!(stderr.contains("kernel"), "{stderr}");
+
+    // The same program as an upstream `.masb`, which names its kernel's procedures by digest:
+    // their code comes from the `kernel.masm` beside it; converted, the file holds it.
+    let kernel_source = std::fs::read_to_string(&kernel).expect("kernel source");
+    let masb = write(
+        &dir.join("sys.masb"),
+        weft::weft_miden::artifacts::program_bytes_with_kernel(source, &kernel_source)
+            .expect("assembles"),
+    );
+    let from_masb = ok_json(&["run", path(&masb), "--json"]);
+    for field in ["program_digest", "cycles", "stack_outputs"] {
+        assert_eq!(from_masb[field], original[field], "masb: {field}");
+    }
+    let converted = dir.join("alone-fast/from-masb.fast");
+    ok(&[
+        "convert",
+        path(&masb),
+        path(&converted),
+        "--format",
+        "fast",
+        "--strip",
+    ]);
+    let run = ok_json(&["run", path(&converted), "--json"]);
+    for field in ["program_digest", "cycles", "stack_outputs"] {
+        assert_eq!(run[field], original[field], "masb to fast: {field}");
+    }
+}
+
+#[test]
 fn upstream_program_and_library_files() {
     let dir = scratch("upstream_files");
     let source = "begin push.6 push.7 mul push.2 u32div swap drop end";

@@ -4,7 +4,7 @@
 
 use weft_core::{Felt, StarkField, Word};
 
-use super::FormatError;
+use super::error::FormatError;
 
 /// Reads little-endian integers, varints, felts and words from a byte slice.
 #[derive(Clone, Debug)]

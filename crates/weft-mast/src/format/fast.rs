@@ -6,14 +6,15 @@
 //! |---|---|---|
 //! | 0 | 8 | magic `b"WEFTFAST"` |
 //! | 8 | 4 | version, `1` |
-//! | 12 | 4 | flags: bit 0 = sealed; other bits must be zero |
+//! | 12 | 4 | flags: bit 0 = sealed, bit 1 = program; other bits must be zero |
 //! | 16 | 4 | `n_nodes` |
 //! | 20 | 4 | `n_roots` |
 //! | 24 | 4 | `n_ops`: raw operations of all blocks |
 //! | 28 | 4 | `n_imms`: immediates of all operations |
 //! | 32 | 4 | `advice_len`: bytes of the advice section |
 //! | 36 | 4 | `errors_len`: bytes of the error-message section |
-//! | 40 | 12 × `n_nodes` | node records: tag `u8`, three zero bytes, `a: u32`, `b: u32` |
+//! | 40 | 8 + 32 × `n_kernel` | program files only: the entry point as an index into the roots `u32`, `n_kernel: u32`, the kernel's procedure digests |
+//! | | 12 × `n_nodes` | node records: tag `u8`, three zero bytes, `a: u32`, `b: u32` |
 //! | | 32 × `n_nodes` | node digests (four canonical felts each) |
 //! | | 4 × `n_roots` | root node indices |
 //! | | `n_ops` | opcode bytes of all blocks, in node order, without padding `NOOP`s |
@@ -26,7 +27,9 @@
 //! Node record fields by tag: block (0) `a` = operation count, `b` = 0; join (1) and split (2)
 //! `a`, `b` = children; loop (3), call (4), syscall (5) `a` = child, `b` = 0; dyn (6),
 //! dyncall (7) and external (8) `a` = `b` = 0 (an external's digest is its stored digest).
-//! Children must precede their parent; the file must end exactly after the last field.
+//! Children must precede their parent; the file must end exactly after the last field. A file
+//! without the program flag holds a forest (files written before programs existed read as
+//! they did); see [`super::program`] for what a program section must satisfy.
 //!
 //! # Speed
 //! Loading means bytes to a [`MastForest`] ready to execute. [`read_sealed`] checks the MAC,
@@ -72,13 +75,17 @@
 //! block is batched (their conversion to Montgomery form was 10 %).
 
 use super::{
-    FormatError, RawNode, UntrustedMastForest, WriteError, check_writable,
+    checksum::checksum,
     cursor::{Cursor, felt_from_u64, le_u64},
-    limits, node_tag, put_word, raw_node,
+    error::{FormatError, WriteError, shift_offset},
+    program::{MastFile, RawEntry, RawProgram, entry_root_index},
+    raw::{RawNode, UntrustedMastForest, node_tag, raw_node},
+    writable::{check_writable, put_word},
 };
+use crate::limits;
 use std::sync::Arc;
 
-use crate::{MastForest, MastNode};
+use crate::{MastForest, MastNode, Program};
 use weft_core::{Felt, StarkField, Word};
 
 /// The magic bytes the format starts with.
@@ -91,6 +98,8 @@ pub const HEADER_LEN: usize = 40;
 pub const RECORD_LEN: usize = 12;
 /// Flag bit of a sealed file.
 pub const FLAG_SEALED: u32 = 1;
+/// Flag bit of a file that holds a program (a program section follows the header).
+pub const FLAG_PROGRAM: u32 = 2;
 /// Size of the seal (a keyed BLAKE3 hash).
 pub const SEAL_LEN: usize = 32;
 
@@ -99,7 +108,15 @@ pub const SEAL_LEN: usize = 32;
 /// # Errors
 /// [`WriteError`] if the forest carries decorators, has duplicate nodes or is too large.
 pub fn write(forest: &MastForest) -> Result<Vec<u8>, WriteError> {
-    encode(forest, 0)
+    encode(forest, 0, None)
+}
+
+/// Writes `program` in the fast format: its forest, entry point and kernel.
+///
+/// # Errors
+/// As [`write()`].
+pub fn write_program(program: &Program) -> Result<Vec<u8>, WriteError> {
+    encode(program.forest(), FLAG_PROGRAM, Some(program))
 }
 
 /// Writes `forest` in the fast format, sealed with a keyed BLAKE3 MAC under `key`, so that
@@ -108,14 +125,27 @@ pub fn write(forest: &MastForest) -> Result<Vec<u8>, WriteError> {
 /// # Errors
 /// As [`write()`].
 pub fn write_sealed(forest: &MastForest, key: &[u8; 32]) -> Result<Vec<u8>, WriteError> {
-    let mut out = encode(forest, FLAG_SEALED)?;
+    let mut out = encode(forest, FLAG_SEALED, None)?;
     let mac = blake3::keyed_hash(key, &out);
     out.extend_from_slice(mac.as_bytes());
     Ok(out)
 }
 
-fn encode(forest: &MastForest, flags: u32) -> Result<Vec<u8>, WriteError> {
+fn encode(
+    forest: &MastForest,
+    flags: u32,
+    program: Option<&Program>,
+) -> Result<Vec<u8>, WriteError> {
     check_writable(forest)?;
+    let mut program_section = Vec::new();
+    if let Some(program) = program {
+        program_section.extend_from_slice(&entry_root_index(program)?.to_le_bytes());
+        let kernel = program.kernel().proc_hashes();
+        program_section.extend_from_slice(&u32_of(kernel.len(), "kernel")?.to_le_bytes());
+        for digest in kernel {
+            put_word(&mut program_section, digest);
+        }
+    }
     let too_large = |what| WriteError::TooLarge { what };
     let mut ops: Vec<u8> = Vec::new();
     let mut imms: Vec<u8> = Vec::new();
@@ -125,7 +155,7 @@ fn encode(forest: &MastForest, flags: u32) -> Result<Vec<u8>, WriteError> {
         let (a, b) = match node {
             MastNode::Block(block) => {
                 let before = ops.len();
-                for op in block.raw_ops() {
+                for op in block.raw_ops()? {
                     ops.push(op.op_code_u8());
                     if let Some(imm) = op.immediate() {
                         imms.extend_from_slice(&imm.as_int().to_le_bytes());
@@ -165,6 +195,7 @@ fn encode(forest: &MastForest, flags: u32) -> Result<Vec<u8>, WriteError> {
 
     let mut out = Vec::with_capacity(
         HEADER_LEN
+            + program_section.len()
             + records.len()
             + digests.len()
             + ops.len()
@@ -188,6 +219,7 @@ fn encode(forest: &MastForest, flags: u32) -> Result<Vec<u8>, WriteError> {
     ] {
         out.extend_from_slice(&u32_of(n, "section")?.to_le_bytes());
     }
+    out.extend_from_slice(&program_section);
     out.extend_from_slice(&records);
     out.extend_from_slice(&digests);
     for root in forest.procedure_roots() {
@@ -200,7 +232,7 @@ fn encode(forest: &MastForest, flags: u32) -> Result<Vec<u8>, WriteError> {
     if out.len() > limits::MAX_INPUT_LEN - 8 - SEAL_LEN {
         return Err(too_large("file length"));
     }
-    let sum = super::checksum(&out);
+    let sum = checksum(&out);
     out.extend_from_slice(&sum.to_le_bytes());
     Ok(out)
 }
@@ -225,6 +257,15 @@ pub fn read(bytes: &[u8]) -> Result<UntrustedMastForest, FormatError> {
 /// [`FormatError::SealMismatch`] if the file is not sealed or not with this key; any structural
 /// error as [`read`] and [`UntrustedMastForest::validate`] report it.
 pub fn read_sealed(bytes: &[u8], key: &[u8; 32]) -> Result<MastForest, FormatError> {
+    read_sealed_file(bytes, key).map(MastFile::into_forest)
+}
+
+/// As [`read_sealed`], for a file that may hold a program: returns what the file holds, its
+/// program section validated (see [`super::program`]).
+///
+/// # Errors
+/// As [`read_sealed`].
+pub fn read_sealed_file(bytes: &[u8], key: &[u8; 32]) -> Result<MastFile, FormatError> {
     let flags = bytes
         .get(12..16)
         .map_or(0, |f| u32::from_le_bytes([f[0], f[1], f[2], f[3]]));
@@ -276,7 +317,7 @@ fn parse(
         });
     }
     let flags = cur.u32()?;
-    if flags & !FLAG_SEALED != 0 {
+    if flags & !(FLAG_SEALED | FLAG_PROGRAM) != 0 {
         return Err(FormatError::ReservedBits { offset: 12 });
     }
     let sealed = flags & FLAG_SEALED != 0;
@@ -291,7 +332,7 @@ fn parse(
     let sum_at = bytes.len() - trailer;
     let stored = le_u64(&bytes[sum_at..]);
     let computed = if verify_checksum {
-        super::checksum(&bytes[..sum_at])
+        checksum(&bytes[..sum_at])
     } else {
         stored
     };
@@ -311,7 +352,28 @@ fn parse(
     let n_imms = cur.count_u32("immediate count", limits::MAX_TOTAL_OPS, 8)?;
     let advice_len = cur.count_u32("advice section length", limits::MAX_INPUT_LEN, 1)?;
     let errors_len = cur.count_u32("error section length", limits::MAX_INPUT_LEN, 1)?;
+    let program = if flags & FLAG_PROGRAM != 0 {
+        let entry_offset = cur.offset() as u32;
+        let entry = RawEntry::Root(cur.u32()?);
+        let n_kernel = cur.count_u32("kernel procedure count", limits::MAX_KERNEL_PROCS, 32)?;
+        let mut kernel = Vec::with_capacity(n_kernel);
+        for _ in 0..n_kernel {
+            let at = cur.offset() as u32;
+            kernel.push((cur.word()?, at));
+        }
+        Some(RawProgram {
+            entry,
+            entry_offset,
+            kernel,
+        })
+    } else {
+        None
+    };
+    let program_len = program
+        .as_ref()
+        .map_or(0, |p| 8 + 32 * p.kernel.len() as u64);
     let expected = HEADER_LEN as u64
+        + program_len
         + (RECORD_LEN as u64 + 32) * n_nodes as u64
         + 4 * n_roots as u64
         + n_ops as u64
@@ -327,7 +389,7 @@ fn parse(
         });
     }
 
-    let records_at = HEADER_LEN;
+    let records_at = cur.offset();
     let records = cur.take(RECORD_LEN * n_nodes)?;
     let digests_at = cur.offset();
     let digest_bytes = cur.take(32 * n_nodes)?;
@@ -429,6 +491,7 @@ fn parse(
         root_digests: None,
         advice,
         errors,
+        program,
     };
     Ok((forest, sealed.then_some(sum_at + 8)))
 }
@@ -491,34 +554,4 @@ fn read_errors(bytes: &[u8], base: usize) -> Result<Vec<(u64, String, u32)>, For
         });
     }
     Ok(errors)
-}
-
-/// Moves an error's offset from a section-relative one to a file offset.
-pub(crate) fn shift_offset(mut e: FormatError, base: usize) -> FormatError {
-    use FormatError as E;
-    match &mut e {
-        E::UnexpectedEof { offset, .. }
-        | E::BadMagic { offset }
-        | E::UnsupportedVersion { offset, .. }
-        | E::ChecksumMismatch { offset, .. }
-        | E::SealMismatch { offset }
-        | E::LimitExceeded { offset, .. }
-        | E::LengthMismatch { offset, .. }
-        | E::ReservedBits { offset }
-        | E::InvalidNodeKind { offset, .. }
-        | E::NonCanonicalFelt { offset, .. }
-        | E::InvalidVarint { offset }
-        | E::InvalidUtf8 { offset }
-        | E::InvalidOperation { offset, .. }
-        | E::ChildNotBefore { offset, .. }
-        | E::IndexOutOfRange { offset, .. }
-        | E::InvalidNode { offset, .. }
-        | E::DuplicateNode { offset, .. }
-        | E::DigestMismatch { offset, .. }
-        | E::DuplicateRoot { offset, .. }
-        | E::UnorderedKey { offset, .. }
-        | E::ImplicitChildren { offset, .. }
-        | E::Syntax { offset, .. } => *offset += base,
-    }
-    e
 }

@@ -2,13 +2,15 @@
 //! `cargo test` runs, plus a generator of random valid forests driven by arbitrary bytes.
 //!
 //! Each body takes arbitrary bytes, must never panic on them, and checks the round-trip property
-//! on every input it accepts: a validated forest, written again and read back, is the same
-//! forest. A panic in a body is a bug found.
+//! on every input it accepts: a validated forest or program, written again and read back, is
+//! the same. A panic in a body is a bug found.
 
 use weft_core::{Felt, OpCode, Operation, Word, operations::ImmKind};
 
-use super::{FormatError, compact, fast, text};
-use crate::{MastForest, MastForestBuilder, MastNode, MastNodeId};
+use std::sync::Arc;
+
+use super::{checksum::checksum, compact, error::FormatError, fast, program::MastFile, text};
+use crate::{Kernel, MastForest, MastForestBuilder, MastNode, MastNodeId, Program};
 
 /// Reads `data` as a fast-format file, as it is and with its checksum fixed (so that a
 /// fuzzer's mutations reach the structural checks behind it); on success checks write → read
@@ -29,14 +31,41 @@ fn as_is_and_checksum_fixed(data: &[u8], body: fn(&[u8])) {
 }
 
 fn fuzz_fast_once(data: &[u8]) {
-    if let Ok(forest) = fast::read(data).and_then(|u| u.validate()) {
-        let bytes = fast::write(&forest).expect("a validated forest is writable");
+    if let Ok(file) = fast::read(data).and_then(|u| u.validate_file()) {
+        let bytes = write_fast(&file);
         let again = fast::read(&bytes)
-            .and_then(|u| u.validate())
-            .expect("a written forest reads back");
-        assert_eq!(again, forest, "fast round trip changed the forest");
+            .and_then(|u| u.validate_file())
+            .expect("a written file reads back");
+        assert_eq!(again, file, "fast round trip changed the file");
         assert_eq!(bytes.as_slice(), data, "fast encoding is canonical");
     }
+}
+
+/// Writes `file` in the fast format (a forest or a program).
+pub fn write_fast(file: &MastFile) -> Vec<u8> {
+    match file {
+        MastFile::Forest(forest) => fast::write(forest),
+        MastFile::Program(program) => fast::write_program(program),
+    }
+    .expect("a validated file is writable")
+}
+
+/// Writes `file` in the compact format (a forest or a program).
+pub fn write_compact(file: &MastFile) -> Vec<u8> {
+    match file {
+        MastFile::Forest(forest) => compact::write(forest),
+        MastFile::Program(program) => compact::write_program(program),
+    }
+    .expect("a validated file is writable")
+}
+
+/// Prints `file` in the text format (a forest or a program).
+pub fn print_text(file: &MastFile) -> String {
+    match file {
+        MastFile::Forest(forest) => text::print(forest),
+        MastFile::Program(program) => text::print_program(program),
+    }
+    .expect("a validated file is printable")
 }
 
 /// The key [`fuzz_sealed`] seals its inputs with.
@@ -57,16 +86,19 @@ pub fn fuzz_sealed(data: &[u8]) {
         let mac = blake3::keyed_hash(&FUZZ_KEY, &bytes[..n]);
         bytes[n..].copy_from_slice(mac.as_bytes());
     }
-    let Ok(forest) = fast::read_sealed(&bytes, &FUZZ_KEY) else {
+    let Ok(file) = fast::read_sealed_file(&bytes, &FUZZ_KEY) else {
         return;
     };
-    for node in forest.nodes() {
+    for node in file.forest().nodes() {
         if let MastNode::Block(block) = node {
-            assert!(block.num_ops() > 0, "a sealed block batched to nothing");
+            let n_ops = block
+                .num_ops()
+                .expect("a sealed block the reader accepted batches");
+            assert!(n_ops > 0, "a sealed block batched to nothing");
         }
     }
-    match fast::read(&bytes).and_then(|u| u.validate()) {
-        Ok(validated) => assert_eq!(validated, forest, "sealed and validated forests differ"),
+    match fast::read(&bytes).and_then(|u| u.validate_file()) {
+        Ok(validated) => assert_eq!(validated, file, "sealed and validated files differ"),
         Err(FormatError::DigestMismatch { .. } | FormatError::DuplicateNode { .. }) => {}
         Err(e) => panic!("read_sealed accepted a file that validate rejects: {e}"),
     }
@@ -80,16 +112,30 @@ pub fn fuzz_compact(data: &[u8]) {
 }
 
 fn fuzz_compact_once(data: &[u8]) {
-    if let Ok(forest) = compact::read(data).and_then(|u| u.validate()) {
-        let bytes = compact::write(&forest).expect("a validated forest is writable");
+    if let Ok(file) = compact::read(data).and_then(|u| u.validate_file()) {
+        let bytes = write_compact(&file);
         let again = compact::read(&bytes)
-            .and_then(|u| u.validate())
-            .expect("a written forest reads back");
+            .and_then(|u| u.validate_file())
+            .expect("a written file reads back");
         // The input need not be in the writer's canonical order (a node may be marked shared
         // without need), so the written forest may be renumbered: same shape, and a fixed point.
-        assert_same_shape(&forest, &again);
-        let bytes2 = compact::write(&again).expect("a validated forest is writable");
+        assert_same_file_shape(&file, &again);
+        let bytes2 = write_compact(&again);
         assert_eq!(bytes2, bytes, "compact encoding is a fixed point");
+    }
+}
+
+/// Asserts that two files hold the same forest up to renumbering and, for programs, entry
+/// points of the same digest and the same kernel.
+pub fn assert_same_file_shape(a: &MastFile, b: &MastFile) {
+    assert_same_shape(a.forest(), b.forest());
+    match (a.program(), b.program()) {
+        (None, None) => {}
+        (Some(a), Some(b)) => {
+            assert_eq!(a.hash(), b.hash(), "entry points differ");
+            assert_eq!(a.kernel(), b.kernel(), "kernels differ");
+        }
+        _ => panic!("one file holds a program, the other a forest"),
     }
 }
 
@@ -98,10 +144,10 @@ pub fn fuzz_text(data: &[u8]) {
     let Ok(source) = std::str::from_utf8(data) else {
         return;
     };
-    if let Ok(forest) = text::parse(source) {
-        let printed = text::print(&forest).expect("a validated forest is printable");
-        let again = text::parse(&printed).expect("a printed forest parses back");
-        assert_eq!(again, forest, "text round trip changed the forest");
+    if let Ok(file) = text::parse_file(source) {
+        let printed = print_text(&file);
+        let again = text::parse_file(&printed).expect("a printed file parses back");
+        assert_eq!(again, file, "text round trip changed the file");
     }
 }
 
@@ -110,6 +156,61 @@ pub fn fuzz_text(data: &[u8]) {
 pub fn fuzz_roundtrip(data: &[u8]) {
     let forest = forest_from_bytes(data);
     check_roundtrips(&forest);
+    check_program_roundtrips(&program_from_bytes(data));
+}
+
+/// Checks that `program` survives all three formats, and that each file also reads as its
+/// forest alone.
+pub fn check_program_roundtrips(program: &Program) {
+    let file = MastFile::Program(program.clone());
+    let bytes = write_fast(&file);
+    let back = fast::read(&bytes).and_then(|u| u.validate_program());
+    assert_eq!(back.as_ref(), Ok(program), "fast program round trip");
+    let forest = fast::read(&bytes).and_then(|u| u.validate());
+    assert_eq!(
+        forest.as_ref(),
+        Ok(&**program.forest()),
+        "fast program as a forest"
+    );
+
+    let printed = print_text(&file);
+    let back = text::parse_file(&printed).expect("text parses back");
+    assert_eq!(back, file, "text program round trip");
+
+    let bytes = write_compact(&file);
+    let back = compact::read(&bytes)
+        .and_then(|u| u.validate_file())
+        .expect("compact reads back");
+    assert_same_file_shape(&file, &back);
+    assert_eq!(
+        write_compact(&back),
+        bytes,
+        "compact encoding is a fixed point"
+    );
+}
+
+/// Builds a valid program from arbitrary bytes: the forest of [`forest_from_bytes`], an entry
+/// point among its roots and a kernel of distinct digests (some of them the forest's roots',
+/// some made up), as many as the bytes choose (at most 8).
+pub fn program_from_bytes(data: &[u8]) -> Program {
+    let forest = forest_from_bytes(data);
+    let mut c = Choices { data, pos: 0 };
+    let roots = forest.procedure_roots();
+    let entry = roots[usize::from(c.byte()) % roots.len()];
+    let mut kernel: Vec<Word> = Vec::new();
+    for _ in 0..c.byte() % 9 {
+        let digest = if c.byte().is_multiple_of(2) {
+            forest[roots[usize::from(c.byte()) % roots.len()]].digest()
+        } else {
+            let k = c.u64() % (1 << 40);
+            Word::new([Felt::new(k), Felt::new(k + 1), Felt::new(7), Felt::new(9)])
+        };
+        if !kernel.contains(&digest) {
+            kernel.push(digest);
+        }
+    }
+    let kernel = Kernel::new(&kernel).expect("at most 8 distinct digests");
+    Program::new(Arc::new(forest), entry, kernel).expect("the entry is a root")
 }
 
 /// Checks that `forest` survives all three formats.
@@ -384,7 +485,7 @@ pub fn mutate(bytes: &[u8], rng: &mut SplitMix64) -> Vec<u8> {
 pub fn fix_checksum(bytes: &mut [u8]) {
     if bytes.len() >= 8 {
         let at = bytes.len() - 8;
-        let sum = super::checksum(&bytes[..at]);
+        let sum = checksum(&bytes[..at]);
         bytes[at..].copy_from_slice(&sum.to_le_bytes());
     }
 }

@@ -17,7 +17,7 @@ use weft_miden::ProgramInputs;
 
 use super::{
     CliError, Command, Engine, OutputFormat, TraceArgs,
-    load::{self, LoadedFile, canonical_forest},
+    load::{self, LoadedFile, canonical_forest, canonical_program},
     progress::Progress,
     report::{self, cycles_per_s, digest_hex, seconds, si, stack_json, stack_text},
 };
@@ -102,7 +102,7 @@ fn describe_row(row: RowAt, forests: &[Arc<MastForest>]) -> String {
     match row {
         RowAt::Op { block, batch, op } => node_of(forests, block)
             .and_then(MastNode::as_block)
-            .and_then(|b| b.batches().get(batch as usize))
+            .and_then(|b| b.batches().ok()?.get(batch as usize))
             .and_then(|b| b.ops().get(op as usize))
             .map_or_else(
                 || "an operation".to_string(),
@@ -539,7 +539,7 @@ fn trace(args: &TraceArgs) -> Result<(), CliError> {
 fn inspect(path: &Path, json: bool) -> Result<(), CliError> {
     let file = load::load(path)?;
     let entry = file.program.as_ref().map(Program::entrypoint);
-    let (forest, map) = canonical_forest(&file.forest, entry);
+    let (forest, map) = canonical_forest(path, &file.forest, entry)?;
     let digest = file.program.as_ref().map(|p| digest_hex(&p.hash()));
     let text_form = text::print(&forest).map_err(|source| CliError::Convert {
         path: "the text form".to_string(),
@@ -650,12 +650,31 @@ fn convert(input: &Path, output: &Path, format: OutputFormat, strip: bool) -> Re
     if !strip && has_decorators(&file.forest) {
         return Err(convert_error(WriteError::HasDecorators));
     }
-    let entry = file.program.as_ref().map(Program::entrypoint);
-    let (forest, _) = canonical_forest(&file.forest, entry);
-    let bytes = match format {
-        OutputFormat::Fast => fast::write(&forest),
-        OutputFormat::Compact => compact::write(&forest),
-        OutputFormat::Text => text::print(&forest).map(String::into_bytes),
+    // A program is written with its entry point and kernel (and the kernel's code, when the
+    // input came with it); a library as a forest.
+    let program = match &file.program {
+        Some(program) => Some(canonical_program(
+            input,
+            program,
+            file.kernel_forest.as_ref(),
+        )?),
+        None => None,
+    };
+    let library;
+    let forest: &MastForest = match &program {
+        Some(program) => program.forest(),
+        None => {
+            library = canonical_forest(input, &file.forest, None)?.0;
+            &library
+        }
+    };
+    let bytes = match (format, &program) {
+        (OutputFormat::Fast, Some(p)) => fast::write_program(p),
+        (OutputFormat::Fast, None) => fast::write(forest),
+        (OutputFormat::Compact, Some(p)) => compact::write_program(p),
+        (OutputFormat::Compact, None) => compact::write(forest),
+        (OutputFormat::Text, Some(p)) => text::print_program(p).map(String::into_bytes),
+        (OutputFormat::Text, None) => text::print(forest).map(String::into_bytes),
     }
     .map_err(convert_error)?;
     std::fs::write(output, &bytes).map_err(|source| CliError::Write {
@@ -670,7 +689,15 @@ fn convert(input: &Path, output: &Path, format: OutputFormat, strip: bool) -> Re
         forest.procedure_roots().len(),
         file.program
             .as_ref()
-            .map(|p| format!(", entry {}", digest_hex(&p.hash())))
+            .map(|p| {
+                let n_kernel = p.kernel().proc_hashes().len();
+                let kernel = if n_kernel > 0 {
+                    format!(", kernel of {n_kernel} procedures")
+                } else {
+                    String::new()
+                };
+                format!(", entry {}{kernel}", digest_hex(&p.hash()))
+            })
             .unwrap_or_default(),
     ))
 }

@@ -141,6 +141,14 @@ pub enum CliError {
         /// The engine's value.
         found: String,
     },
+    /// The forest could not be rebuilt without its decorators.
+    #[error("{path}: cannot strip the forest: {source}")]
+    Strip {
+        /// The input file.
+        path: String,
+        /// Why.
+        source: weft_mast::MastError,
+    },
     /// The forest cannot be written in the chosen format.
     #[error("cannot write {path} as {format}: {source}{}", strip_hint(.source))]
     Convert {

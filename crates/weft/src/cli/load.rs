@@ -8,7 +8,7 @@ use std::{
 use weft_host::{DefaultHost, ExecutionOptions};
 use weft_mast::{
     Kernel, MastForest, MastNodeId, Program,
-    format::{compact, fast, text},
+    format::{MastFile, compact, fast, text},
 };
 use weft_miden::{LoadError, ProgramInputs, artifacts};
 
@@ -153,12 +153,21 @@ pub fn load(path: &Path) -> Result<LoadedFile, CliError> {
         FileKind::Masb => {
             probe(path, ProbeKind::Program, &bytes)?;
             let program = artifacts::read_program(&bytes).map_err(artifact)?;
+            // The file names its kernel's procedures by digest only; their code comes from the
+            // `kernel.masm` beside it, as for a MASM program, when there is one.
+            let kernel_forest = if program.kernel().proc_hashes().is_empty()
+                || !path.with_file_name("kernel.masm").is_file()
+            {
+                None
+            } else {
+                Some(weft_miden::load_kernel_beside(path).map_err(CliError::Masm)?)
+            };
             Ok(LoadedFile {
                 kind,
                 forest: Arc::clone(program.forest()),
                 program: Some(program),
                 names: Vec::new(),
-                kernel_forest: None,
+                kernel_forest,
                 options: ExecutionOptions::default(),
             })
         }
@@ -179,25 +188,25 @@ pub fn load(path: &Path) -> Result<LoadedFile, CliError> {
             })
         }
         FileKind::Fast => {
-            let forest = fast::read(&bytes)
-                .and_then(|f| f.validate())
+            let file = fast::read(&bytes)
+                .and_then(|f| f.validate_file())
                 .map_err(|e| format("fast", e))?;
-            Ok(from_forest(kind, forest))
+            Ok(from_file(kind, file))
         }
         FileKind::Compact => {
-            let forest = compact::read(&bytes)
-                .and_then(|f| f.validate())
+            let file = compact::read(&bytes)
+                .and_then(|f| f.validate_file())
                 .map_err(|e| format("compact", e))?;
-            Ok(from_forest(kind, forest))
+            Ok(from_file(kind, file))
         }
         FileKind::Text => {
             // `detect` only returns `Text` for UTF-8.
             let source = String::from_utf8_lossy(&bytes);
-            let forest = text::parse(&source).map_err(|source| CliError::Text {
+            let file = text::parse_file(&source).map_err(|source| CliError::Text {
                 path: display(path),
                 source,
             })?;
-            Ok(from_forest(kind, forest))
+            Ok(from_file(kind, file))
         }
     }
 }
@@ -271,7 +280,26 @@ pub fn probe_child(kind: ProbeKind) -> Result<(), CliError> {
     })
 }
 
-/// A forest read from one of weft's formats: its first root is the entry point, no kernel.
+/// A file of one of weft's formats: a program file gives its program, whose kernel's
+/// procedures (which `convert` stores as roots of the same forest) the host is given by loading
+/// the file's forest; a forest file is read as [`from_forest`] reads it.
+fn from_file(kind: FileKind, file: MastFile) -> LoadedFile {
+    match file {
+        MastFile::Forest(forest) => from_forest(kind, forest),
+        MastFile::Program(program) => LoadedFile {
+            kind,
+            forest: Arc::clone(program.forest()),
+            kernel_forest: (!program.kernel().proc_hashes().is_empty())
+                .then(|| MastForest::clone(program.forest())),
+            program: Some(program),
+            names: Vec::new(),
+            options: ExecutionOptions::default(),
+        },
+    }
+}
+
+/// A forest read from one of weft's formats without a program section (files written before
+/// programs existed, or libraries): its first root is the entry point, no kernel.
 fn from_forest(kind: FileKind, forest: MastForest) -> LoadedFile {
     let forest = Arc::new(forest);
     let program = forest
@@ -307,14 +335,38 @@ pub fn inputs(program_path: &Path, explicit: Option<&Path>) -> Result<ProgramInp
     })
 }
 
-/// Rebuilds `forest` without decorators, with `entry` (if any) as its first procedure root, so
-/// that weft's formats, which store no entry point, keep it. Also returns, for each node of
+/// Rebuilds `forest` without decorators, with `entry` (if any) as its first procedure root (where
+/// a reader that knows no program section looks for it). Also returns, for each node of
 /// `forest`, its id in the rebuilt forest (nodes that differed only by decorators merge).
+///
+/// # Errors
+/// [`CliError::Strip`] (naming `path`) if the forest cannot be rebuilt.
 pub fn canonical_forest(
+    path: &Path,
     forest: &MastForest,
     entry: Option<MastNodeId>,
-) -> (MastForest, Vec<MastNodeId>) {
-    weft_mast::format::strip_with_entry(forest, entry)
+) -> Result<(MastForest, Vec<MastNodeId>), CliError> {
+    weft_mast::format::strip_with_entry(forest, entry).map_err(|source| CliError::Strip {
+        path: display(path),
+        source,
+    })
+}
+
+/// Rebuilds `program` without decorators for writing, with its kernel's procedures (from
+/// `kernel_forest`, if the file came with one) as roots, so that the written file alone runs its
+/// syscalls.
+///
+/// # Errors
+/// [`CliError::Strip`] (naming `path`) if the forest cannot be rebuilt.
+pub fn canonical_program(
+    path: &Path,
+    program: &Program,
+    kernel_forest: Option<&MastForest>,
+) -> Result<Program, CliError> {
+    weft_mast::format::strip_program(program, kernel_forest).map_err(|source| CliError::Strip {
+        path: display(path),
+        source,
+    })
 }
 
 #[cfg(test)]

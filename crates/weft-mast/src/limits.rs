@@ -1,4 +1,6 @@
-//! Limits applied while reading untrusted bytes, each with the reason for its value.
+//! Limits on a forest's size and on what readers accept from untrusted bytes, each with the
+//! reason for its value. The forest and the formats both depend on this module (it depends on
+//! nothing); it is also reachable as `format::limits`.
 //!
 //! Every count read from an input is checked twice before anything is allocated for it: against
 //! the limit below, and against the number of bytes left in the input (each element takes at
@@ -9,9 +11,12 @@
 /// fast format's section lengths are `u32`.
 pub const MAX_INPUT_LEN: usize = u32::MAX as usize;
 
-/// The largest number of nodes: upstream's limit (children are 30-bit ids in its layout), which
-/// is also the forest's own [`MAX_NODES`](crate::forest::MAX_NODES).
-pub const MAX_NODES: usize = crate::forest::MAX_NODES;
+/// The largest number of nodes a forest may hold, and readers accept: upstream's limit (children
+/// are 30-bit ids in its serialized layout).
+pub const MAX_NODES: usize = (1 << 30) - 1;
+
+/// The largest number of decorators a forest may hold: decorator ids are `u32`.
+pub const MAX_DECORATORS: usize = u32::MAX as usize;
 
 /// The largest number of procedure roots: every root is a distinct node.
 pub const MAX_ROOTS: usize = MAX_NODES;
@@ -39,3 +44,8 @@ pub const MAX_ERROR_MESSAGES: usize = 1 << 20;
 
 /// The longest error message, in bytes: 64 KiB (messages are single human-readable lines).
 pub const MAX_ERROR_MESSAGE_LEN: usize = 1 << 16;
+
+/// The largest number of procedures a program's kernel may export: 255, upstream's
+/// `Kernel::MAX_NUM_PROCEDURES` (a kernel procedure is named by a one-byte index in upstream's
+/// kernel ROM trace), and also [`Kernel::MAX_NUM_PROCEDURES`](crate::Kernel::MAX_NUM_PROCEDURES).
+pub const MAX_KERNEL_PROCS: usize = u8::MAX as usize;

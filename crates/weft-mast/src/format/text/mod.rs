@@ -13,6 +13,8 @@
 //! node 7 dyncall
 //! node 8 external 0x<64 hex digits>
 //! root 4
+//! entry 4                                ; program files only: the entry node, a root
+//! kernel 0x<64 hex digits>               ; program files only: one line per kernel procedure
 //! advice 0x<64 hex digits> [1 2 3]
 //! error 17 "message with \"escapes\"\n"
 //! ```
@@ -24,16 +26,30 @@
 //! Rust's escapes (`\"`, `\\`, `\n`, `\r`, `\t`, `\0`, `\'`, `\u{…}`). Digests are printed as
 //! comments and recomputed on reading. Every error carries its line and column (1-based, column
 //! counted in characters).
+//!
+//! A file with an `entry` line holds a program (see [`super::program`]); `kernel` lines need
+//! one. A file without holds a forest, as every file written before programs existed.
+
+mod lex;
 
 use std::{collections::HashMap, fmt::Write};
 
-use weft_core::{Felt, OpCode, Word};
+use weft_core::{OpCode, Word};
+
+use lex::{
+    Lexer, Token, expect_token, expect_word, number, operation, parse_u64, unescape, word,
+    word_literal,
+};
 
 use super::{
-    FormatError, RawNode, UntrustedMastForest, WriteError, check_writable, cursor::felt_from_u64,
-    limits,
+    cursor::felt_from_u64,
+    error::{FormatError, WriteError},
+    program::{MastFile, RawEntry, RawProgram},
+    raw::{RawNode, UntrustedMastForest},
+    writable::check_writable,
 };
-use crate::{MastForest, MastNode};
+use crate::limits;
+use crate::{MastForest, MastNode, Program};
 
 /// The version line this module writes and reads (`mast 1`).
 pub const VERSION: u32 = 1;
@@ -77,6 +93,18 @@ impl TextError {
 /// # Errors
 /// [`WriteError`] if the forest carries decorators or has duplicate nodes.
 pub fn print(forest: &MastForest) -> Result<String, WriteError> {
+    print_file(forest, None)
+}
+
+/// Prints `program` in the text format: its forest, entry point and kernel.
+///
+/// # Errors
+/// As [`print`].
+pub fn print_program(program: &Program) -> Result<String, WriteError> {
+    print_file(program.forest(), Some(program))
+}
+
+fn print_file(forest: &MastForest, program: Option<&Program>) -> Result<String, WriteError> {
     check_writable(forest)?;
     let mut out = String::new();
     out.push_str("; weft MAST text format\nmast 1\n");
@@ -86,7 +114,7 @@ pub fn print(forest: &MastForest) -> Result<String, WriteError> {
         match node {
             MastNode::Block(block) => {
                 out.push_str("block [");
-                for (k, op) in block.raw_ops().enumerate() {
+                for (k, op) in block.raw_ops()?.enumerate() {
                     if k > 0 {
                         out.push(if k % 16 == 0 { '\n' } else { ' ' });
                         if k % 16 == 0 {
@@ -124,6 +152,14 @@ pub fn print(forest: &MastForest) -> Result<String, WriteError> {
     }
     for root in forest.procedure_roots() {
         let _ = writeln!(out, "root {}", root.as_u32());
+    }
+    if let Some(program) = program {
+        let _ = writeln!(out, "entry {}", program.entrypoint().as_u32());
+        for digest in program.kernel().proc_hashes() {
+            out.push_str("kernel ");
+            put_word(&mut out, digest);
+            out.push('\n');
+        }
     }
     for (key, values) in forest.advice_map().iter() {
         out.push_str("advice ");
@@ -165,6 +201,16 @@ pub fn parse(text: &str) -> Result<MastForest, TextError> {
         .map_err(|error| TextError::at(text, error))
 }
 
+/// Parses and validates text that may hold a program (see [`super::program`]).
+///
+/// # Errors
+/// A [`TextError`] at the line and column of the first problem.
+pub fn parse_file(text: &str) -> Result<MastFile, TextError> {
+    read(text)?
+        .validate_file()
+        .map_err(|error| TextError::at(text, error))
+}
+
 /// Parses text into an untrusted forest (byte offsets in it are offsets in `text`).
 ///
 /// # Errors
@@ -187,6 +233,8 @@ fn read_inner(text: &str) -> Result<UntrustedMastForest, FormatError> {
     let mut lex = Lexer { text, pos: 0 };
     let mut forest = UntrustedMastForest::default();
     let (mut opcodes, mut imms) = (Vec::new(), Vec::new());
+    let mut program: Option<(u32, u32)> = None;
+    let mut kernel: Vec<(Word, u32)> = Vec::new();
 
     expect_word(&mut lex, "mast", "`mast`")?;
     let (at, version) = number(&mut lex, "the format version")?;
@@ -296,6 +344,34 @@ fn read_inner(text: &str) -> Result<UntrustedMastForest, FormatError> {
                 })?;
                 forest.roots.push((root, r_at as u32));
             }
+            Token::Word("entry") => {
+                let (e_at, e) = number(&mut lex, "an entry node index")?;
+                if program.is_some() {
+                    return Err(FormatError::Syntax {
+                        offset: at,
+                        expected: "one `entry` line",
+                    });
+                }
+                let entry = u32::try_from(e).map_err(|_| FormatError::IndexOutOfRange {
+                    offset: e_at,
+                    what: "entry node",
+                    index: e,
+                    bound: forest.nodes.len(),
+                })?;
+                program = Some((entry, e_at as u32));
+            }
+            Token::Word("kernel") => {
+                let digest = word_literal(&mut lex)?;
+                if kernel.len() >= limits::MAX_KERNEL_PROCS {
+                    return Err(FormatError::LimitExceeded {
+                        offset: at,
+                        what: "kernel procedure count",
+                        value: kernel.len() as u64 + 1,
+                        limit: limits::MAX_KERNEL_PROCS as u64,
+                    });
+                }
+                kernel.push((digest, at as u32));
+            }
             Token::Word("advice") => {
                 let key = word_literal(&mut lex)?;
                 expect_token(&mut lex, Token::Open, "`[`")?;
@@ -349,254 +425,26 @@ fn read_inner(text: &str) -> Result<UntrustedMastForest, FormatError> {
             _ => {
                 return Err(FormatError::Syntax {
                     offset: at,
-                    expected: "`node`, `root`, `advice` or `error`",
+                    expected: "`node`, `root`, `entry`, `kernel`, `advice` or `error`",
                 });
             }
         }
     }
+    forest.program = match (program, kernel.first()) {
+        (Some((entry, entry_offset)), _) => Some(RawProgram {
+            entry: RawEntry::Node(entry),
+            entry_offset,
+            kernel,
+        }),
+        (None, Some(&(_, at))) => {
+            return Err(FormatError::Syntax {
+                offset: at as usize,
+                expected: "an `entry` line before a kernel (a kernel belongs to a program)",
+            });
+        }
+        (None, None) => None,
+    };
     forest.opcodes = opcodes.into();
     forest.imms = imms.into();
     Ok(forest)
-}
-
-/// Parses `mnemonic` or `mnemonic(imm)`.
-fn operation(
-    mnemonics: &HashMap<&'static str, OpCode>,
-    token: &str,
-    at: usize,
-) -> Result<(OpCode, Option<Felt>), FormatError> {
-    let (name, imm) = match token.split_once('(') {
-        Some((name, rest)) => {
-            let digits = rest.strip_suffix(')').ok_or(FormatError::Syntax {
-                offset: at + token.len(),
-                expected: "`)`",
-            })?;
-            let imm_at = at + name.len() + 1;
-            let value = parse_u64(digits, imm_at)?;
-            (name, Some(felt_from_u64(value, imm_at)?))
-        }
-        None => (token, None),
-    };
-    let code = mnemonics.get(name).copied().ok_or(FormatError::Syntax {
-        offset: at,
-        expected: "an operation mnemonic",
-    })?;
-    let expects_imm = code.imm_kind() != weft_core::operations::ImmKind::None;
-    match (expects_imm, imm.is_some()) {
-        (true, false) => Err(FormatError::InvalidOperation {
-            offset: at,
-            source: weft_core::OpDecodeError::MissingImmediate { op: code },
-        }),
-        (false, true) => Err(FormatError::InvalidOperation {
-            offset: at,
-            source: weft_core::OpDecodeError::UnexpectedImmediate { op: code },
-        }),
-        _ => Ok((code, imm)),
-    }
-}
-
-fn parse_u64(digits: &str, at: usize) -> Result<u64, FormatError> {
-    // Only plain decimal digits: `u64::from_str` would also accept a leading `+`.
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(FormatError::Syntax {
-            offset: at,
-            expected: "a decimal number",
-        });
-    }
-    if digits.len() > 1 && digits.starts_with('0') {
-        return Err(FormatError::Syntax {
-            offset: at,
-            expected: "a decimal number without leading zeros",
-        });
-    }
-    digits.parse::<u64>().map_err(|_| FormatError::Syntax {
-        offset: at,
-        expected: "a number below 2^64",
-    })
-}
-
-fn word_literal(lex: &mut Lexer<'_>) -> Result<Word, FormatError> {
-    let (at, w) = word(lex, "a word (0x and 64 hex digits)")?;
-    let hex = w
-        .strip_prefix("0x")
-        .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
-        .ok_or(FormatError::Syntax {
-            offset: at,
-            expected: "a word (0x and 64 hex digits)",
-        })?;
-    let mut felts = [Felt::new(0); 4];
-    for (k, felt) in felts.iter_mut().enumerate() {
-        let mut bytes = [0u8; 8];
-        for (j, byte) in bytes.iter_mut().enumerate() {
-            let s = 16 * k + 2 * j;
-            *byte = u8::from_str_radix(&hex[s..s + 2], 16).map_err(|_| FormatError::Syntax {
-                offset: at + 2 + s,
-                expected: "a hex digit",
-            })?;
-        }
-        *felt = felt_from_u64(u64::from_le_bytes(bytes), at + 2 + 16 * k)?;
-    }
-    Ok(Word::new(felts))
-}
-
-fn unescape(raw: &str, at: usize) -> Result<String, FormatError> {
-    let bad = |offset| FormatError::Syntax {
-        offset,
-        expected: "a valid escape sequence",
-    };
-    let mut out = String::with_capacity(raw.len());
-    let mut chars = raw.char_indices();
-    while let Some((i, c)) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        let offset = at + 1 + i;
-        match chars.next().map(|(_, c)| c) {
-            Some('n') => out.push('\n'),
-            Some('r') => out.push('\r'),
-            Some('t') => out.push('\t'),
-            Some('0') => out.push('\0'),
-            Some('\\') => out.push('\\'),
-            Some('"') => out.push('"'),
-            Some('\'') => out.push('\''),
-            Some('u') => {
-                if chars.next().map(|(_, c)| c) != Some('{') {
-                    return Err(bad(offset));
-                }
-                let mut value: u32 = 0;
-                let mut n_digits = 0;
-                loop {
-                    match chars.next().map(|(_, c)| c) {
-                        Some('}') if n_digits > 0 => break,
-                        Some(d) if d.is_ascii_hexdigit() && n_digits < 6 => {
-                            value = value * 16 + d.to_digit(16).unwrap_or(0);
-                            n_digits += 1;
-                        }
-                        _ => return Err(bad(offset)),
-                    }
-                }
-                out.push(char::from_u32(value).ok_or(bad(offset))?);
-            }
-            _ => return Err(bad(offset)),
-        }
-    }
-    Ok(out)
-}
-
-// LEXER
-// ================================================================================================
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Token<'a> {
-    Word(&'a str),
-    /// A string literal's raw contents, between the quotes.
-    Str(&'a str),
-    Open,
-    Close,
-}
-
-struct Lexer<'a> {
-    text: &'a str,
-    pos: usize,
-}
-
-impl<'a> Lexer<'a> {
-    fn next(&mut self) -> Result<Option<(usize, Token<'a>)>, FormatError> {
-        let bytes = self.text.as_bytes();
-        loop {
-            match bytes.get(self.pos) {
-                None => return Ok(None),
-                Some(b) if b.is_ascii_whitespace() => self.pos += 1,
-                Some(b';') => {
-                    self.pos = self.text[self.pos..]
-                        .find('\n')
-                        .map_or(self.text.len(), |i| self.pos + i);
-                }
-                Some(_) => break,
-            }
-        }
-        let start = self.pos;
-        match bytes[start] {
-            b'[' => {
-                self.pos += 1;
-                Ok(Some((start, Token::Open)))
-            }
-            b']' => {
-                self.pos += 1;
-                Ok(Some((start, Token::Close)))
-            }
-            b'"' => {
-                let mut i = start + 1;
-                loop {
-                    match bytes.get(i) {
-                        None => {
-                            return Err(FormatError::Syntax {
-                                offset: start,
-                                expected: "a closing `\"`",
-                            });
-                        }
-                        Some(b'\\') => i += 2,
-                        Some(b'"') => break,
-                        Some(_) => i += 1,
-                    }
-                }
-                self.pos = i + 1;
-                // Both ends are ASCII quotes, so the slice is on char boundaries.
-                Ok(Some((start, Token::Str(&self.text[start + 1..i]))))
-            }
-            _ => {
-                let len = self.text[start..]
-                    .find(|c: char| c.is_ascii_whitespace() || matches!(c, '[' | ']' | '"' | ';'))
-                    .unwrap_or(self.text.len() - start);
-                self.pos = start + len;
-                Ok(Some((start, Token::Word(&self.text[start..start + len]))))
-            }
-        }
-    }
-}
-
-fn word<'a>(lex: &mut Lexer<'a>, expected: &'static str) -> Result<(usize, &'a str), FormatError> {
-    match lex.next()? {
-        Some((at, Token::Word(w))) => Ok((at, w)),
-        other => Err(FormatError::Syntax {
-            offset: other.map_or(lex.text.len(), |(a, _)| a),
-            expected,
-        }),
-    }
-}
-
-fn number(lex: &mut Lexer<'_>, expected: &'static str) -> Result<(usize, u64), FormatError> {
-    let (at, w) = word(lex, expected)?;
-    Ok((at, parse_u64(w, at)?))
-}
-
-fn expect_word(
-    lex: &mut Lexer<'_>,
-    keyword: &str,
-    expected: &'static str,
-) -> Result<(), FormatError> {
-    let (at, w) = word(lex, expected)?;
-    if w == keyword {
-        Ok(())
-    } else {
-        Err(FormatError::Syntax {
-            offset: at,
-            expected,
-        })
-    }
-}
-
-fn expect_token(
-    lex: &mut Lexer<'_>,
-    token: Token<'_>,
-    expected: &'static str,
-) -> Result<(), FormatError> {
-    match lex.next()? {
-        Some((_, t)) if t == token => Ok(()),
-        other => Err(FormatError::Syntax {
-            offset: other.map_or(lex.text.len(), |(a, _)| a),
-            expected,
-        }),
-    }
 }
