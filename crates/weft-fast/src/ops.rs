@@ -162,7 +162,7 @@ fn set_two_words<M: Machine>(m: &mut M, a: &Word, b: &Word) {
 /// operations are not user operations and fail with
 /// [`ExecutionError::FailedToExecuteProgram`].
 #[inline(always)]
-pub fn execute_op<M: Machine>(m: &mut M, op: &Operation) -> Result<(), ExecutionError> {
+pub fn execute_op<M: Machine>(m: &mut M, op: &Operation) -> Result<(), M::Error> {
     match *op {
         Operation::Noop => {}
         Operation::Push(value) => m.push(value),
@@ -239,7 +239,7 @@ pub fn execute_op<M: Machine>(m: &mut M, op: &Operation) -> Result<(), Execution
                 return Err(ExecutionError::DivideByZero {
                     clk: m.clk(),
                     op: OpCode::Inv,
-                });
+                }.into());
             }
             m.set(0, a.inv());
         }
@@ -296,7 +296,7 @@ pub fn execute_op<M: Machine>(m: &mut M, op: &Operation) -> Result<(), Execution
                     clk: m.clk(),
                     err_code: err_code.as_int(),
                     err_msg: m.error_message(err_code),
-                });
+                }.into());
             }
             m.pop();
         }
@@ -374,7 +374,7 @@ pub fn execute_op<M: Machine>(m: &mut M, op: &Operation) -> Result<(), Execution
                 return Err(ExecutionError::DivideByZero {
                     clk: m.clk(),
                     op: OpCode::U32div,
-                });
+                }.into());
             }
             let (q, r) = (a / b, a % b);
             helpers(m, || limbs(a - q, b - r - 1, false));
@@ -441,7 +441,7 @@ pub fn execute_op<M: Machine>(m: &mut M, op: &Operation) -> Result<(), Execution
         // Cryptographic operations.
         Operation::HPerm => {
             let mut state: [Felt; 12] = core::array::from_fn(|i| m.get(11 - i));
-            let addr = m.permute(&mut state);
+            let addr = m.permute(&mut state)?;
             helpers(m, || [addr, ZERO, ZERO, ZERO, ZERO, ZERO]);
             for (i, v) in state.iter().enumerate() {
                 m.set(11 - i, *v);
@@ -470,7 +470,7 @@ pub fn execute_op<M: Machine>(m: &mut M, op: &Operation) -> Result<(), Execution
             for i in 0..8 {
                 state[4 + i] = m.get(7 - i);
             }
-            let addr = m.permute(&mut state);
+            let addr = m.permute(&mut state)?;
             helpers(m, || [addr, cap[0], cap[1], cap[2], cap[3], ZERO]);
             m.set_pc_transcript([state[0], state[1], state[2], state[3]].into());
             for (i, v) in state.iter().enumerate() {
@@ -496,7 +496,7 @@ pub fn execute_op<M: Machine>(m: &mut M, op: &Operation) -> Result<(), Execution
         | Operation::Halt => {
             return Err(ExecutionError::FailedToExecuteProgram(
                 "control-flow operation inside a basic block",
-            ));
+            ).into());
         }
     }
     Ok(())
@@ -505,7 +505,7 @@ pub fn execute_op<M: Machine>(m: &mut M, op: &Operation) -> Result<(), Execution
 // MEMORY STREAMS
 // ------------------------------------------------------------------------------------------------
 
-fn crypto_stream<M: Machine>(m: &mut M) -> Result<(), ExecutionError> {
+fn crypto_stream<M: Machine>(m: &mut M) -> Result<(), M::Error> {
     let clk = m.clk();
     let (src, dst) = (m.get(12), m.get(13));
     let span = |addr: Felt| -> Result<(u64, u64), ExecutionError> {
@@ -518,7 +518,7 @@ fn crypto_stream<M: Machine>(m: &mut M) -> Result<(), ExecutionError> {
     let (src_start, src_end) = span(src)?;
     let (dst_start, dst_end) = span(dst)?;
     if src_start < dst_end && dst_start < src_end {
-        return Err(ExecutionError::OverlappingMemoryRanges { clk });
+        return Err(ExecutionError::OverlappingMemoryRanges { clk }.into());
     }
     let plain_a = m.mem_read_word(src)?;
     let plain_b = m.mem_read_word(src + felt(4))?;
@@ -541,7 +541,7 @@ fn fold2(a: QuadFelt, b: QuadFelt, ep: QuadFelt) -> QuadFelt {
     (a + b + (a - b) * ep) * half
 }
 
-fn fri_fold4<M: Machine>(m: &mut M) -> Result<(), ExecutionError> {
+fn fri_fold4<M: Machine>(m: &mut M) -> Result<(), M::Error> {
     let clk = m.clk();
     let q = |hi: usize, lo: usize| QuadFelt::new(m.get(hi), m.get(lo));
     let values = [q(7, 6), q(5, 4), q(3, 2), q(1, 0)];
@@ -549,11 +549,11 @@ fn fri_fold4<M: Machine>(m: &mut M) -> Result<(), ExecutionError> {
     let alpha = q(14, 13);
     let (f_pos, segment, poe, layer_ptr) = (m.get(8), m.get(9).as_int(), m.get(10), m.get(15));
     if segment > 3 {
-        return Err(ExecutionError::InvalidFriDomainSegment { clk, segment });
+        return Err(ExecutionError::InvalidFriDomainSegment { clk, segment }.into());
     }
     let d = segment as usize;
     if values[d] != prev {
-        return Err(ExecutionError::InvalidFriLayerFolding { clk });
+        return Err(ExecutionError::InvalidFriLayerFolding { clk }.into());
     }
     // The inverses of the fourth roots of unity 1, tau, tau^2, tau^3, where tau^-1 = -2^48.
     let two48 = felt(1 << 48);
@@ -602,7 +602,7 @@ fn fri_fold4<M: Machine>(m: &mut M) -> Result<(), ExecutionError> {
 // HORNER EVALUATION
 // ------------------------------------------------------------------------------------------------
 
-fn horner_base<M: Machine>(m: &mut M) -> Result<(), ExecutionError> {
+fn horner_base<M: Machine>(m: &mut M) -> Result<(), M::Error> {
     let addr = m.get(13);
     let a0 = m.mem_read(addr)?;
     let a1 = m.mem_read(addr + ONE)?;
@@ -623,7 +623,7 @@ fn horner_base<M: Machine>(m: &mut M) -> Result<(), ExecutionError> {
     Ok(())
 }
 
-fn horner_ext<M: Machine>(m: &mut M) -> Result<(), ExecutionError> {
+fn horner_ext<M: Machine>(m: &mut M) -> Result<(), M::Error> {
     let w = m.mem_read_word(m.get(13))?;
     let q = |hi: usize, lo: usize| QuadFelt::new(m.get(hi), m.get(lo));
     let coef = [q(1, 0), q(3, 2), q(5, 4), q(7, 6)];
@@ -651,19 +651,19 @@ const WIRE_ID_MASK: u64 = (1 << WIRE_ID_BITS) - 1;
 /// `EVALCIRCUIT` with `[ptr, n_read, n_eval]` on top: `n_read / 2` input words (two extension
 /// values each) then `n_eval` packed instructions; wire `k` (0-based, in creation order) has id
 /// `n_read + n_eval - 1 - k`; the last wire must be zero.
-fn eval_circuit<M: Machine>(m: &mut M) -> Result<(), ExecutionError> {
+fn eval_circuit<M: Machine>(m: &mut M) -> Result<(), M::Error> {
     let clk = m.clk();
     let fail = |source| ExecutionError::Ace { clk, source };
     let (ptr, n_read, n_eval) = (m.get(0), m.get(1).as_int(), m.get(2).as_int());
     let n_wires = n_read.saturating_add(n_eval);
     if n_wires > WIRE_ID_MASK {
-        return Err(fail(AceError::TooManyWires(n_wires)));
+        return Err(fail(AceError::TooManyWires(n_wires)).into());
     }
     if n_read == 0 || n_read % 2 != 0 {
-        return Err(fail(AceError::NumVarIsNotWordAlignedOrIsEmpty(n_read)));
+        return Err(fail(AceError::NumVarIsNotWordAlignedOrIsEmpty(n_read)).into());
     }
     if n_eval == 0 || n_eval % 4 != 0 {
-        return Err(fail(AceError::NumEvalIsNotWordAlignedOrIsEmpty(n_eval)));
+        return Err(fail(AceError::NumEvalIsNotWordAlignedOrIsEmpty(n_eval)).into());
     }
     let mut wires: Vec<QuadFelt> = Vec::with_capacity(n_wires as usize);
     let mut addr = ptr;
@@ -684,7 +684,7 @@ fn eval_circuit<M: Machine>(m: &mut M) -> Result<(), ExecutionError> {
         };
         let kind = instr >> (2 * WIRE_ID_BITS);
         if kind > 2 {
-            return Err(fail(AceError::FailedDecodeInstruction));
+            return Err(fail(AceError::FailedDecodeInstruction).into());
         }
         let left = wire(instr & WIRE_ID_MASK)?;
         let right = wire((instr >> WIRE_ID_BITS) & WIRE_ID_MASK)?;
@@ -695,7 +695,7 @@ fn eval_circuit<M: Machine>(m: &mut M) -> Result<(), ExecutionError> {
         });
     }
     if wires.last() != Some(&QuadFelt::ZERO) {
-        return Err(fail(AceError::CircuitNotEvaluateZero));
+        return Err(fail(AceError::CircuitNotEvaluateZero).into());
     }
     Ok(())
 }
