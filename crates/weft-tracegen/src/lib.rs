@@ -158,7 +158,7 @@ pub enum FragmentError {
     Inconsistent(&'static str),
     /// A replay log holds fewer entries than the rows consume.
     #[error("the {0} replay log ran out")]
-    ReplayExhausted(&'static str),
+    ReplayExhausted(ReplayLog),
     /// An operation failed while its row was rebuilt (the contexts are not of a successful
     /// execution of these forests).
     #[error("an operation failed: {0}")]
@@ -166,6 +166,45 @@ pub enum FragmentError {
     /// Rows were left after the execution ended.
     #[error("the execution ended with rows of the fragment left")]
     EndedEarly,
+}
+
+impl From<ExecutionError> for FragmentError {
+    fn from(error: ExecutionError) -> Self {
+        Self::Execution(error)
+    }
+}
+
+/// A replay log of a fragment context.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReplayLog {
+    /// Advice stack pops.
+    Advice,
+    /// Memory element reads.
+    MemoryElement,
+    /// Memory word reads (callee hashes of `DYN`/`DYNCALL` included).
+    MemoryWord,
+    /// Hasher addresses of started blocks.
+    BlockAddress,
+    /// `HPERM`/`LOGPRECOMPILE` permutations.
+    Permutation,
+    /// `MPVERIFY`/`MRUPDATE` roots.
+    MerkleRoot,
+    /// Resolutions through the host.
+    Resolution,
+}
+
+impl std::fmt::Display for ReplayLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Advice => "advice",
+            Self::MemoryElement => "memory element",
+            Self::MemoryWord => "memory word",
+            Self::BlockAddress => "block address",
+            Self::Permutation => "hasher permutation",
+            Self::MerkleRoot => "Merkle root",
+            Self::Resolution => "external resolution",
+        })
+    }
 }
 
 /// Builds the core trace (49 columns, padded to a power of two with `HALT` rows) from the

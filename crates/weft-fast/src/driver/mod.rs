@@ -189,6 +189,11 @@ where
         &self.tracer
     }
 
+    /// The tracer, to change.
+    pub fn tracer_mut(&mut self) -> &mut T {
+        &mut self.tracer
+    }
+
     /// The tracer and the state the next row would show, together.
     pub fn tracer_and_state(&mut self) -> (&mut T, RowState<'_>) {
         let state = RowState {
