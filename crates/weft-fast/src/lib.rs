@@ -33,8 +33,8 @@ pub use machine::Machine;
 pub use processor::{ExecutionOutput, FastProcessor};
 pub use stack::{SavedOverflow, Stack};
 pub use tracer::{
-    BatchAt, BlockKind, CallFrame, Checkpoint, Continuation, Never, NodeRef, NodeStart,
-    NoopTracer, RowAt, RowState, Tracer,
+    BatchAt, BlockKind, CallFrame, Checkpoint, Continuation, Never, NodeRef, NodeStart, NoopTracer,
+    RowAt, RowState, Tracer,
 };
 
 #[cfg(test)]

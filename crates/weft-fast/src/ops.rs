@@ -239,7 +239,8 @@ pub fn execute_op<M: Machine>(m: &mut M, op: &Operation) -> Result<(), M::Error>
                 return Err(ExecutionError::DivideByZero {
                     clk: m.clk(),
                     op: OpCode::Inv,
-                }.into());
+                }
+                .into());
             }
             m.set(0, a.inv());
         }
@@ -296,7 +297,8 @@ pub fn execute_op<M: Machine>(m: &mut M, op: &Operation) -> Result<(), M::Error>
                     clk: m.clk(),
                     err_code: err_code.as_int(),
                     err_msg: m.error_message(err_code),
-                }.into());
+                }
+                .into());
             }
             m.pop();
         }
@@ -374,7 +376,8 @@ pub fn execute_op<M: Machine>(m: &mut M, op: &Operation) -> Result<(), M::Error>
                 return Err(ExecutionError::DivideByZero {
                     clk: m.clk(),
                     op: OpCode::U32div,
-                }.into());
+                }
+                .into());
             }
             let (q, r) = (a / b, a % b);
             helpers(m, || limbs(a - q, b - r - 1, false));
@@ -496,7 +499,8 @@ pub fn execute_op<M: Machine>(m: &mut M, op: &Operation) -> Result<(), M::Error>
         | Operation::Halt => {
             return Err(ExecutionError::FailedToExecuteProgram(
                 "control-flow operation inside a basic block",
-            ).into());
+            )
+            .into());
         }
     }
     Ok(())

@@ -3,7 +3,8 @@
 
 use weft_core::{Felt, Word};
 use weft_fast::{
-    BatchAt, BlockKind, Checkpoint, ExecutionOutput, FastProcessor, Never, NodeRef, NodeStart, Tracer,
+    BatchAt, BlockKind, Checkpoint, ExecutionOutput, FastProcessor, Never, NodeRef, NodeStart,
+    Tracer,
 };
 use weft_host::{AdviceInputs, ExecutionError, ExecutionOptions, Host, StackInputs};
 use weft_mast::Program;

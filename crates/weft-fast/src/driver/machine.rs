@@ -164,9 +164,9 @@ where
         old_root: Word,
         new_node: Word,
     ) -> Result<(Felt, Word), B::Error> {
-        let outcome =
-            self.backend
-                .merkle_update(old_node, depth, index, old_root, new_node, self.clk)?;
+        let outcome = self
+            .backend
+            .merkle_update(old_node, depth, index, old_root, new_node, self.clk)?;
         self.tracer
             .merkle_root_computed(outcome.depth, true, outcome.root);
         Ok((outcome.addr, outcome.root))

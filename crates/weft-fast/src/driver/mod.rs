@@ -30,8 +30,7 @@ use crate::{
     backend::{Backend, ResolveKind},
     stack::{Stack, TOP},
     tracer::{
-        BlockKind, CallFrame, Checkpoint, Continuation, NodeRef, NodeStart, RowAt, RowState,
-        Tracer,
+        BlockKind, CallFrame, Checkpoint, Continuation, NodeRef, NodeStart, RowAt, RowState, Tracer,
     },
 };
 
@@ -455,7 +454,11 @@ where
             MastNode::Join(join) => {
                 self.begin_row(RowAt::Start(node))?;
                 self.tracer
-                    .control_enter(node, BlockKind::Join, &node_start(forest, mast_node, &self.stack))
+                    .control_enter(
+                        node,
+                        BlockKind::Join,
+                        &node_start(forest, mast_node, &self.stack),
+                    )
                     .map_err(tracer_error)?;
                 self.end_row()?;
                 self.conts.push(Continuation::FinishJoin(node));
@@ -467,7 +470,11 @@ where
                 let cond = self.stack.get(0);
                 self.stack.pop();
                 self.tracer
-                    .control_enter(node, BlockKind::Split, &node_start(forest, mast_node, &self.stack))
+                    .control_enter(
+                        node,
+                        BlockKind::Split,
+                        &node_start(forest, mast_node, &self.stack),
+                    )
                     .map_err(tracer_error)?;
                 self.end_row()?;
                 let branch = if cond == ONE {

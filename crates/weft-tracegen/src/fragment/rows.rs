@@ -285,7 +285,9 @@ impl<'a> RowTracer<'a> {
             Some(_) => Err(FragmentError::Inconsistent(
                 "a block row with another block open",
             )),
-            None => Err(FragmentError::Inconsistent("a block row with no open block")),
+            None => Err(FragmentError::Inconsistent(
+                "a block row with no open block",
+            )),
         }
     }
 
@@ -400,9 +402,10 @@ impl Tracer for RowTracer<'_> {
         start: &NodeStart<'_>,
     ) -> Result<(), FragmentError> {
         if let BlockKind::Basic { .. } = kind {
-            let first = start.batches.first().ok_or(FragmentError::Inconsistent(
-                "a basic block without batches",
-            ))?;
+            let first = start
+                .batches
+                .first()
+                .ok_or(FragmentError::Inconsistent("a basic block without batches"))?;
             let n_groups = start
                 .batches
                 .iter()
@@ -480,9 +483,12 @@ impl Tracer for RowTracer<'_> {
         op_idx: usize,
         op: &Operation,
     ) -> Result<(), FragmentError> {
-        let (ops_left, group_count, idx_in_group) =
-            self.cursor
-                .step(at.batch(), op_idx, op.op_code_u8(), op.imm_value().is_some());
+        let (ops_left, group_count, idx_in_group) = self.cursor.step(
+            at.batch(),
+            op_idx,
+            op.op_code_u8(),
+            op.imm_value().is_some(),
+        );
         let (addr, parent_addr) = self.op_addrs;
         let mut h = [ZERO; 8];
         h[0] = Felt::new(ops_left);
