@@ -69,7 +69,7 @@ where
                 self.begin_row(RowAt::Start(node))?;
                 let start = NodeStart {
                     batches,
-                    ..super::node_start(forest, &forest[id], &self.stack)
+                    ..super::control::node_start(forest, &forest[id], &self.stack)
                 };
                 let kind = BlockKind::Basic {
                     n_batches: batches.len() as u32,
