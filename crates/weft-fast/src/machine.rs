@@ -1,15 +1,16 @@
 //! The [`Machine`] interface that the operation semantics in [`crate::ops`] are written against.
 //!
-//! The fast processor implements it with a real memory, advice provider and hasher and a helper
-//! register sink that drops everything. Trace generation implements it with replay-backed memory
-//! reads, advice pops and hasher results and a sink that keeps the helper registers, so the
-//! semantics of every user operation exist exactly once.
+//! The one execution driver ([`crate::driver::Driver`]) implements it, once
+//! (`driver/machine.rs`): the stack and system state are the driver's, memory addresses are
+//! checked there, and every other service comes from the driver's [`crate::Backend`]: a real
+//! memory, advice provider and hasher for the fast processor, replay-backed memory reads,
+//! advice pops and hasher results for trace generation. Helper registers go to the driver's
+//! tracer, which keeps them only when it writes trace rows. So the semantics of every user
+//! operation exist exactly once.
 //!
-//! Both are the one execution driver ([`crate::driver::Driver`]) over different backends, so
-//! the implementation of this trait is written once too (`driver/machine.rs`); what differs is
-//! the driver's [`crate::Backend`]. Every fallible operation returns the machine's own
-//! [`Machine::Error`], into which every [`ExecutionError`] converts: a replay-backed machine
-//! reports a replay log that runs out as an error of its own kind, not as an execution error.
+//! Every fallible operation returns the machine's own [`Machine::Error`], into which every
+//! [`ExecutionError`] converts: a replay-backed machine reports a replay log that runs out as an
+//! error of its own kind, not as an execution error.
 
 use weft_core::{Felt, Word};
 use weft_host::ExecutionError;

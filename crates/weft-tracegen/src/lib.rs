@@ -5,10 +5,12 @@
 //! # How
 //! [`build_trace`] allocates the whole column buffer once (49 columns of the padded length,
 //! untouched) and runs one rayon task per fragment (with the default `concurrent` feature;
-//! without it the same code runs the fragments one after the other on the calling thread). Each task restores its fragment's state and
-//! continues the execution from it with the fast processor's operation semantics
-//! ([`weft_fast::ops`]), reading memory, advice, hasher results and host resolutions from the
-//! fragment's replay logs only: no host, no shared mutable state. It writes its rows straight
+//! without it the same code runs the fragments one after the other on the calling thread). Each
+//! task restores its fragment's state and runs the fast processor's own execution driver
+//! ([`weft_fast::Driver`]: the same continuation stack, row order and operation semantics) from
+//! the row the context names, with two parts of its own: a backend that reads memory, advice,
+//! hasher results and host resolutions from the fragment's replay logs only (no host, no shared
+//! mutable state), and a tracer that writes one trace row per row. It writes its rows straight
 //! into its own row range of the buffer (fragment `i` owns rows `i * fragment_size ..`), so
 //! nothing is merged afterwards. Two things cross a fragment boundary and are settled once
 //! every task is done:
@@ -65,7 +67,9 @@
 //! # Untrusted contexts
 //! Contexts may come from elsewhere (they serialize). Every inconsistency (a node outside its
 //! forest, a replay log that runs out, a fragment that does not start where it should, a
-//! condition that is not binary) is a [`TraceGenError`], never a panic. The buffer is sized
+//! condition that is not binary) is a [`TraceGenError`], never a panic. A log that runs out is
+//! [`FragmentError::ReplayExhausted`] naming the [`ReplayLog`], carried out of the operation
+//! that needed the entry as the driver's own error type, never replaced by a made-up value. The buffer is sized
 //! from `n_cycles`, which is bounded by [`weft_host::MAX_CYCLES`].
 
 mod columns;
