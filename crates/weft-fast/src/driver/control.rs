@@ -281,11 +281,18 @@ where
     pub(super) fn after_exit(&mut self, node: NodeRef) -> Step<B::Error> {
         if self.backend.run_decorators() {
             let forest = self.forest_of(node)?;
-            let id = node_id::<B>(&forest, node.node)?;
-            if let Some(d) = forest.node_decorators(id) {
-                let ids = d.after_exit.clone();
-                self.run_decorator_list(&forest, &ids)?;
-            }
+            let result = match node_id::<B>(&forest, node.node) {
+                Ok(id) => match forest.node_decorators(id) {
+                    Some(d) => {
+                        let ids = d.after_exit.clone();
+                        self.run_decorator_list(&forest, &ids)
+                    }
+                    None => Ok(()),
+                },
+                Err(e) => Err(Interrupt::Error(e)),
+            };
+            self.forest_cache = Some((node.forest, forest));
+            return result;
         }
         Ok(())
     }
