@@ -9,7 +9,8 @@ use weft_host::ExecutionError;
 use weft_mast::{MastForest, MastNode, MastNodeId};
 
 use super::{
-    Driver, FMP_ADDR, FMP_INIT_VALUE, Interrupt, Step, execution_error, node_id, tracer_error,
+    Driver, FMP_ADDR, FMP_INIT_VALUE, Interrupt, Step, block::BlockPos, execution_error, node_id,
+    tracer_error,
 };
 use crate::{
     backend::{Backend, ResolveKind},
@@ -17,14 +18,13 @@ use crate::{
     tracer::{BlockKind, CallFrame, Continuation, NodeRef, NodeStart, RowAt, Tracer},
 };
 
-use super::block::BlockPos;
-
 impl<B, T> Driver<B, T>
 where
     B: Backend,
     T: Tracer,
     B::Error: From<T::Error>,
 {
+    /// A call-like node returns with at most 16 elements in its context.
     pub(super) fn check_return_depth(&self) -> Step<B::Error> {
         let depth = self.stack.depth();
         if depth > TOP {
