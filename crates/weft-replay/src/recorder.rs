@@ -9,7 +9,7 @@ use weft_fast::{
 use weft_host::{AdviceInputs, ExecutionError, ExecutionOptions, Host, StackInputs};
 use weft_mast::Program;
 
-use crate::{
+use crate::context::{
     AdviceReplay, BlockEntry, ExternalReplay, ForestOrigin, FragmentContext, FragmentState,
     FrameState, HasherReplay, MemoryReplay, Resolution, TraceContexts, word_to_u64s,
 };

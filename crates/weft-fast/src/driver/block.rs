@@ -6,33 +6,12 @@ use std::sync::Arc;
 
 use weft_mast::{DecoratorId, MastForest, MastNode, MastNodeId, OpBatch};
 
-use super::{Driver, Interrupt, Step, node_id, tracer_error};
+use super::{BlockPos, Driver, Interrupt, Step, node_id, node_start, tracer_error};
 use crate::{
     backend::Backend,
     ops::execute_op,
     tracer::{BatchAt, BlockKind, NodeRef, NodeStart, RowAt, Tracer},
 };
-
-/// Where a basic block is entered.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum BlockPos {
-    /// At its `SPAN` row.
-    Start,
-    /// At operation `op` of batch `batch`.
-    Op {
-        /// Batch index.
-        batch: usize,
-        /// Operation index within the batch.
-        op: usize,
-    },
-    /// At the `RESPAN` row before batch `batch` (at least 1).
-    Respan {
-        /// Batch index.
-        batch: usize,
-    },
-    /// At its `END` row.
-    End,
-}
 
 impl<B, T> Driver<B, T>
 where
@@ -69,7 +48,7 @@ where
                 self.begin_row(RowAt::Start(node))?;
                 let start = NodeStart {
                     batches,
-                    ..super::control::node_start(forest, &forest[id], &self.stack)
+                    ..node_start(forest, &forest[id], &self.stack)
                 };
                 let kind = BlockKind::Basic {
                     n_batches: batches.len() as u32,

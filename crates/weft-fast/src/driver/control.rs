@@ -9,12 +9,12 @@ use weft_host::ExecutionError;
 use weft_mast::{MastForest, MastNode, MastNodeId};
 
 use super::{
-    Driver, FMP_ADDR, FMP_INIT_VALUE, Interrupt, Step, block::BlockPos, execution_error, node_id,
-    tracer_error,
+    BlockPos, Driver, FMP_ADDR, FMP_INIT_VALUE, Interrupt, Step, execution_error, node_id,
+    node_start, tracer_error,
 };
 use crate::{
     backend::{Backend, ResolveKind},
-    stack::{Stack, TOP},
+    stack::TOP,
     tracer::{BlockKind, CallFrame, Continuation, NodeRef, NodeStart, RowAt, Tracer},
 };
 
@@ -295,21 +295,5 @@ where
             return result;
         }
         Ok(())
-    }
-}
-
-/// A start row's [`NodeStart`] with no batches and no callee.
-#[inline(always)]
-pub(super) fn node_start<'a>(
-    forest: &'a MastForest,
-    node: &'a MastNode,
-    stack: &'a Stack,
-) -> NodeStart<'a> {
-    NodeStart {
-        forest,
-        node,
-        batches: &[],
-        callee: Word::default(),
-        stack,
     }
 }

@@ -30,10 +30,8 @@ use weft_mast::{DecoratorId, MastForest, MastNode, MastNodeId};
 use crate::{
     backend::Backend,
     stack::Stack,
-    tracer::{CallFrame, Checkpoint, Continuation, NodeRef, RowAt, RowState, Tracer},
+    tracer::{CallFrame, Checkpoint, Continuation, NodeRef, NodeStart, RowAt, RowState, Tracer},
 };
-
-use self::block::BlockPos;
 
 /// The address where `CALL`/`DYNCALL` initialise the new context's frame pointer.
 const FMP_ADDR: u32 = u32::MAX - 1;
@@ -386,6 +384,39 @@ where
                 .decorator(decorator, self.clk, self.ctx, &self.stack)?;
         }
         Ok(())
+    }
+}
+
+/// Where a basic block is entered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum BlockPos {
+    /// At its `SPAN` row.
+    Start,
+    /// At operation `op` of batch `batch`.
+    Op {
+        /// Batch index.
+        batch: usize,
+        /// Operation index within the batch.
+        op: usize,
+    },
+    /// At the `RESPAN` row before batch `batch` (at least 1).
+    Respan {
+        /// Batch index.
+        batch: usize,
+    },
+    /// At its `END` row.
+    End,
+}
+
+/// A start row's [`NodeStart`] with no batches and no callee.
+#[inline(always)]
+fn node_start<'a>(forest: &'a MastForest, node: &'a MastNode, stack: &'a Stack) -> NodeStart<'a> {
+    NodeStart {
+        forest,
+        node,
+        batches: &[],
+        callee: Word::default(),
+        stack,
     }
 }
 

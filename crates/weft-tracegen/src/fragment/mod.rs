@@ -23,7 +23,7 @@ use weft_mast::MastForest;
 use weft_replay::{FragmentContext, u64s_to_word};
 
 use self::{replay::ReplayBackend, rows::RowTracer};
-use crate::{FragmentError, columns::RowWriter};
+use crate::{columns::RowWriter, error::FragmentError};
 
 /// Visible stack elements.
 const TOP: usize = weft_fast::stack::TOP;

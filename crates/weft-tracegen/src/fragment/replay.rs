@@ -13,7 +13,7 @@ use weft_fast::{Backend, MerkleOutcome, NodeRef, ResolveKind, Resolved, Stack};
 use weft_mast::{Decorator, MastForest};
 use weft_replay::{FragmentContext, u64s_to_word, word_to_u64s};
 
-use crate::{FragmentError, ReplayLog};
+use crate::error::{FragmentError, ReplayLog};
 
 /// The next entries to read from each log.
 #[derive(Debug, Default)]

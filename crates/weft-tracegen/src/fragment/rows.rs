@@ -20,7 +20,10 @@ use weft_fast::{BatchAt, BlockKind, NodeRef, NodeStart, RowState, Tracer};
 use weft_mast::{MastForest, MastNode, MastNodeId, OpBatch};
 use weft_replay::BlockEntry;
 
-use crate::{FragmentError, ReplayLog, columns::RowWriter};
+use crate::{
+    columns::RowWriter,
+    error::{FragmentError, ReplayLog},
+};
 
 /// Hasher chiplet rows per permutation: a `RESPAN` moves the block address by this much.
 const HASH_CYCLE_LEN: u32 = 8;
