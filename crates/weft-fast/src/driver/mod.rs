@@ -145,16 +145,6 @@ where
         }
     }
 
-    /// The state the next row would show.
-    pub fn row_state(&self) -> RowState<'_> {
-        RowState {
-            clk: self.clk,
-            ctx: self.ctx,
-            fn_hash: self.fn_hash,
-            stack: &self.stack,
-        }
-    }
-
     /// The clock cycle of the next row.
     pub fn clk(&self) -> u32 {
         self.clk
@@ -173,11 +163,6 @@ where
     /// Whether callers' frames are still open.
     pub fn has_frames(&self) -> bool {
         !self.frames.is_empty()
-    }
-
-    /// Whether continuations are left.
-    pub fn has_continuations(&self) -> bool {
-        !self.conts.is_empty()
     }
 
     /// The tracer.
