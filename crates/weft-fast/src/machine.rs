@@ -1,9 +1,16 @@
 //! The [`Machine`] interface that the operation semantics in [`crate::ops`] are written against.
 //!
-//! The fast processor implements it with a real memory, advice provider and hasher and a helper
-//! register sink that drops everything. Trace generation implements it with replay-backed memory
-//! reads, advice pops and hasher results and a sink that keeps the helper registers, so the
-//! semantics of every user operation exist exactly once.
+//! The one execution driver ([`crate::driver::Driver`]) implements it, once
+//! (`driver/machine.rs`): the stack and system state are the driver's, memory addresses are
+//! checked there, and every other service comes from the driver's [`crate::Backend`]: a real
+//! memory, advice provider and hasher for the fast processor, replay-backed memory reads,
+//! advice pops and hasher results for trace generation. Helper registers go to the driver's
+//! tracer, which keeps them only when it writes trace rows. So the semantics of every user
+//! operation exist exactly once.
+//!
+//! Every fallible operation returns the machine's own [`Machine::Error`], into which every
+//! [`ExecutionError`] converts: a replay-backed machine reports a replay log that runs out as an
+//! error of its own kind, not as an execution error.
 
 use weft_core::{Felt, Word};
 use weft_host::ExecutionError;
@@ -13,6 +20,10 @@ use weft_host::ExecutionError;
 /// Stack positions count from the top (0 = top) and are always below 16; the machine keeps at
 /// least 16 elements visible, reading zeros below the bottom of the stack.
 pub trait Machine {
+    /// Why an operation failed: an [`ExecutionError`] of the program, or for a machine whose
+    /// services can run out (replay logs), an error of its own.
+    type Error: From<ExecutionError>;
+
     /// Whether [`Machine::set_helpers`] keeps its argument. When false, operations skip
     /// computing helper values (inversions, limbs) altogether.
     const RECORD_HELPERS: bool;
@@ -39,42 +50,45 @@ pub trait Machine {
     ///
     /// # Errors
     /// [`ExecutionError::MemoryAddressOutOfBounds`] if `addr` is not a u32.
-    fn mem_read(&mut self, addr: Felt) -> Result<Felt, ExecutionError>;
+    fn mem_read(&mut self, addr: Felt) -> Result<Felt, Self::Error>;
     /// Reads the word at the word-aligned `addr` of the current context (element `addr` first).
     ///
     /// # Errors
     /// Out-of-bounds or unaligned address.
-    fn mem_read_word(&mut self, addr: Felt) -> Result<Word, ExecutionError>;
+    fn mem_read_word(&mut self, addr: Felt) -> Result<Word, Self::Error>;
     /// Writes one element.
     ///
     /// # Errors
     /// Out-of-bounds address.
-    fn mem_write(&mut self, addr: Felt, value: Felt) -> Result<(), ExecutionError>;
+    fn mem_write(&mut self, addr: Felt, value: Felt) -> Result<(), Self::Error>;
     /// Writes one word at a word-aligned address.
     ///
     /// # Errors
     /// Out-of-bounds or unaligned address.
-    fn mem_write_word(&mut self, addr: Felt, word: Word) -> Result<(), ExecutionError>;
+    fn mem_write_word(&mut self, addr: Felt, word: Word) -> Result<(), Self::Error>;
 
     /// Pops one element from the advice stack.
     ///
     /// # Errors
     /// An empty advice stack.
-    fn advice_pop(&mut self) -> Result<Felt, ExecutionError>;
+    fn advice_pop(&mut self) -> Result<Felt, Self::Error>;
     /// Pops one word from the advice stack (the top element first).
     ///
     /// # Errors
     /// Fewer than four elements.
-    fn advice_pop_word(&mut self) -> Result<Word, ExecutionError>;
+    fn advice_pop_word(&mut self) -> Result<Word, Self::Error>;
     /// Pops two words from the advice stack.
     ///
     /// # Errors
     /// Fewer than eight elements.
-    fn advice_pop_dword(&mut self) -> Result<[Word; 2], ExecutionError>;
+    fn advice_pop_dword(&mut self) -> Result<[Word; 2], Self::Error>;
 
     /// Applies the RPO permutation to `state` in place; returns the hasher chiplet address of
     /// the permutation.
-    fn permute(&mut self, state: &mut [Felt; 12]) -> Felt;
+    ///
+    /// # Errors
+    /// A machine whose hasher results come from a log fails when the log runs out.
+    fn permute(&mut self, state: &mut [Felt; 12]) -> Result<Felt, Self::Error>;
     /// Verifies that `node` sits at `index` of depth `depth` under `root` (path from the advice
     /// Merkle store); returns the hasher chiplet address.
     ///
@@ -87,7 +101,7 @@ pub trait Machine {
         index: Felt,
         root: Word,
         err_code: Felt,
-    ) -> Result<Felt, ExecutionError>;
+    ) -> Result<Felt, Self::Error>;
     /// Replaces `old_node` at `index` of depth `depth` under `old_root` with `new_node` in the
     /// advice Merkle store; returns the hasher chiplet address and the new root.
     ///
@@ -100,7 +114,7 @@ pub trait Machine {
         index: Felt,
         old_root: Word,
         new_node: Word,
-    ) -> Result<(Felt, Word), ExecutionError>;
+    ) -> Result<(Felt, Word), Self::Error>;
 
     /// The precompile transcript's state.
     fn pc_transcript(&self) -> Word;
@@ -111,7 +125,7 @@ pub trait Machine {
     ///
     /// # Errors
     /// A failing system event or host handler.
-    fn emit(&mut self) -> Result<(), ExecutionError>;
+    fn emit(&mut self) -> Result<(), Self::Error>;
 
     /// The message the running forest has for an assertion error code.
     fn error_message(&self, err_code: Felt) -> Option<String>;

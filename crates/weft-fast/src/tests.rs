@@ -301,3 +301,67 @@ fn deep_stack_and_calls_match_reference() {
         Err(weft_host::ExecutionError::OutputStackOverflow { depth: 26 })
     ));
 }
+
+/// A tracer that fails at the first `END` row, or stops the run before clock cycle `stop`.
+struct FailingTracer {
+    stop: Option<u32>,
+    n_rows: u32,
+}
+
+impl crate::Tracer for FailingTracer {
+    type Error = weft_host::ExecutionError;
+
+    fn stop_before(&self, clk: u32) -> bool {
+        self.stop == Some(clk)
+    }
+
+    fn row_started(&mut self, _state: crate::RowState<'_>) {
+        self.n_rows += 1;
+    }
+
+    fn control_exit(&mut self, _node: crate::NodeRef) -> Result<(), Self::Error> {
+        Err(weft_host::ExecutionError::FailedToExecuteProgram(
+            "the tracer failed",
+        ))
+    }
+}
+
+/// A tracer's failure ends the run with that failure, and a tracer that stops a plain
+/// execution makes it an error, not a result of a partial run.
+#[test]
+fn a_failing_or_stopping_tracer_ends_the_execution_with_an_error() {
+    use weft_host::ExecutionError;
+    let program = program_of(&Tree::Block(vec![(0, 5), (0, 7)]));
+    let run = |stop| {
+        let mut tracer = FailingTracer { stop, n_rows: 0 };
+        let result = FastProcessor::new(
+            StackInputs::default(),
+            AdviceInputs::default(),
+            ExecutionOptions::default(),
+        )
+        .execute_with_tracer(&program, &mut DefaultHost::new(), &mut tracer);
+        (result.map(|o| o.n_cycles), tracer.n_rows)
+    };
+    let (result, n_rows) = run(None);
+    assert!(
+        matches!(
+            result,
+            Err(ExecutionError::FailedToExecuteProgram("the tracer failed"))
+        ),
+        "{result:?}"
+    );
+    // The outer join's start row, the block's SPAN row, its operations (two pushes and padding)
+    // and its END row, where the tracer fails.
+    assert!(n_rows >= 4, "{n_rows} rows");
+    let (result, n_rows) = run(Some(2));
+    assert!(
+        matches!(
+            result,
+            Err(ExecutionError::FailedToExecuteProgram(
+                "the tracer stopped the execution before its end"
+            ))
+        ),
+        "{result:?}"
+    );
+    assert_eq!(n_rows, 2, "rows started before the stop");
+}

@@ -1,4 +1,11 @@
-//! The [`Tracer`] contract: how the fast processor reports what trace generation needs.
+//! The [`Tracer`] contract: what one execution driver ([`crate::driver::Driver`]) reports, row
+//! by row, to whatever observes or rebuilds the execution.
+//!
+//! The same driver runs plain execution ([`NoopTracer`]), the recording execution of
+//! `weft_replay::execute_for_trace` (a tracer that cuts fragments and keeps replay logs) and the
+//! trace builder of `weft_tracegen` (a tracer that writes one trace row per row, over a
+//! replay-backed [`crate::Backend`]). The hooks are the only thing that differs, so the three
+//! agree on every row by construction.
 //!
 //! # Rows and cycles
 //! A *row* is one clock cycle, exactly as the reference processor emits trace rows: the start
@@ -9,43 +16,59 @@
 //!
 //! # Order of hooks within a row
 //! For every row, in this order:
-//! 1. [`Tracer::start_clock_cycle`] with the row's clock cycle, before anything of the row has
-//!    happened (except for operation rows the tracer declared quiet with
-//!    [`Tracer::quiet_rows`]). If it returns `true`, [`Tracer::checkpoint`] follows at once with the full state
+//! 1. [`Tracer::stop_before`] with the row's clock cycle: if it returns `true`, the driver stops
+//!    before the row, with the state before it (the run ends as stopped, not as finished).
+//! 2. [`Tracer::start_clock_cycle`] with the row's clock cycle, before anything of the row has
+//!    happened. If it returns `true`, [`Tracer::checkpoint`] follows at once with the full state
 //!    *before* the row (the state a trace row shows in its system and stack columns).
-//! 2. For a start row, [`Tracer::control_enter`]; for a `RESPAN` row, [`Tracer::respan`]; for an
-//!    `END` row, [`Tracer::control_exit`]. For a `DYN`/`DYNCALL` start row, the memory read of
-//!    the callee hash is reported (step 3) *before* `control_enter`.
-//! 3. The non-deterministic inputs the row consumes, in the order the operation consumes them:
+//! 3. [`Tracer::row_started`] with that same state (clock, context, caller hash, stack).
+//! 4. The non-deterministic inputs the row consumes, in the order the operation consumes them:
 //!    [`Tracer::advice_popped`], [`Tracer::memory_read_element`],
 //!    [`Tracer::memory_read_word`], [`Tracer::hasher_permuted`],
-//!    [`Tracer::merkle_root_computed`]. Only successful reads are reported.
+//!    [`Tracer::merkle_root_computed`]. Only successful reads are reported. For a
+//!    `DYN`/`DYNCALL` start row this is the memory read of the callee hash.
+//! 5. Exactly one hook that says what the row was: for a start row [`Tracer::control_enter`]
+//!    (after the row's own pop of a condition or callee address, before a call's new context
+//!    starts); for an operation row [`Tracer::op_executed`] (after the operation, with the
+//!    helper registers already given to [`Tracer::helpers`]); for a `RESPAN` row
+//!    [`Tracer::respan`]; for a `REPEAT` row [`Tracer::repeat`]; for an `END` row
+//!    [`Tracer::control_exit`].
+//!
+//! Steps 1 to 3 may be skipped for operation rows the tracer declared quiet with
+//! [`Tracer::quiet_rows`]; steps 4 and 5 never are. Before the first operation row of each
+//! batch the driver executes (after its `SPAN` or `RESPAN` row, or where a run resumes inside a
+//! batch), [`Tracer::batch_started`] names the batch and the first operation to run.
 //!
 //! After a `DYN`/`DYNCALL` row (the clock already advanced) and whenever an external node is
 //! reached, a resolution through the host is reported by [`Tracer::forest_resolved`]; it comes
-//! before the `start_clock_cycle` of the resolved node's start row, so it belongs to the row
-//! before.
+//! before the hooks of the resolved node's start row, so it belongs to the row before.
 //!
 //! Memory writes, events and decorators are not reported: the core trace does not need them
 //! (writes are only read back through reported reads).
+//!
+//! # Errors
+//! The row hooks of step 5 and [`Tracer::batch_started`] may fail with the tracer's
+//! [`Tracer::Error`] (a trace writer whose context contradicts itself); the driver stops at
+//! once with that error. Tracers that cannot fail use [`Never`].
 //!
 //! # Hasher addresses
 //! The hasher chiplet's row counter is deterministic: it starts at 1 and advances by 8 for each
 //! control node started, 8 per batch for a basic block started, 8 for `HPERM` and
 //! `LOGPRECOMPILE` and 8 per level (16 per level for `MRUPDATE`) for Merkle operations. A tracer
-//! that needs addresses keeps the counter from the hooks above; the processor does not.
+//! that needs addresses keeps the counter from the hooks above; the driver does not.
 //!
 //! # Cost
-//! Every hook has an empty default, and the processor is generic over the tracer, so
+//! Every hook has an empty default, and the driver is generic over the tracer, so
 //! [`NoopTracer`] compiles to nothing.
 
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use weft_core::{Felt, Word};
-use weft_mast::MastForest;
+use weft_core::{Felt, Operation, Word};
+use weft_host::ExecutionError;
+use weft_mast::{MastForest, MastNode, OpBatch};
 
-use crate::stack::SavedOverflow;
+use crate::stack::{SavedOverflow, Stack};
 
 /// A node of a forest of the processor's forest table: index 0 is the program's forest, the
 /// others were resolved through the host in the order they were first needed.
@@ -172,19 +195,94 @@ pub struct Checkpoint<'a> {
     pub forests: &'a [Arc<MastForest>],
 }
 
-/// Observer of a fast execution. See the module documentation for when each hook fires.
+/// The state a row shows in its system and stack columns: the state before the row.
+#[derive(Clone, Copy, Debug)]
+pub struct RowState<'a> {
+    /// The row's clock cycle.
+    pub clk: u32,
+    /// The execution context.
+    pub ctx: u32,
+    /// The caller's procedure hash.
+    pub fn_hash: Word,
+    /// The stack.
+    pub stack: &'a Stack,
+}
+
+/// What a start row knows besides its node and kind, for tracers that write rows.
+#[derive(Clone, Copy, Debug)]
+pub struct NodeStart<'a> {
+    /// The forest of the node.
+    pub forest: &'a MastForest,
+    /// The node.
+    pub node: &'a MastNode,
+    /// A basic block's batches (empty for other nodes).
+    pub batches: &'a [OpBatch],
+    /// The callee hash a `DYN`/`DYNCALL` row read from memory (zero for other nodes).
+    pub callee: Word,
+    /// The stack after the row's own pop (`SPLIT`, `LOOP`, `DYN`, `DYNCALL`) and before a
+    /// call's new context starts (`CALL`, `SYSCALL`, `DYNCALL`).
+    pub stack: &'a Stack,
+}
+
+/// A batch of a basic block, as the block-stepping hooks name it.
+#[derive(Clone, Copy, Debug)]
+pub struct BatchAt<'a> {
+    /// The basic block.
+    pub block: NodeRef,
+    /// All batches of the block.
+    pub batches: &'a [OpBatch],
+    /// The batch's index (below `batches.len()`).
+    pub idx: usize,
+}
+
+impl<'a> BatchAt<'a> {
+    /// The batch itself.
+    ///
+    /// # Panics
+    /// If `idx` is out of range, which the driver never passes.
+    #[inline(always)]
+    pub fn batch(&self) -> &'a OpBatch {
+        &self.batches[self.idx]
+    }
+}
+
+/// The error type of tracers that cannot fail: it has no value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Never {}
+
+impl From<Never> for ExecutionError {
+    fn from(never: Never) -> Self {
+        match never {}
+    }
+}
+
+/// Observer of an execution. See the module documentation for when each hook fires.
 #[allow(unused_variables, reason = "hooks have empty default bodies")]
 pub trait Tracer {
+    /// Why a row hook failed ([`Never`] for tracers that cannot fail).
+    type Error;
+
+    /// Whether [`Tracer::helpers`] keeps its argument. When false, operations skip computing
+    /// helper values (inversions, limbs) altogether.
+    const RECORD_HELPERS: bool = false;
+
+    /// Whether the run ends before the row at `clk` (see the module documentation).
+    #[inline(always)]
+    fn stop_before(&self, clk: u32) -> bool {
+        false
+    }
+
     /// A row is about to execute at `clk`. Return `true` to receive a [`Tracer::checkpoint`].
     #[inline(always)]
     fn start_clock_cycle(&mut self, clk: u32) -> bool {
         false
     }
 
-    /// How many rows, starting at `clk`, certainly need no checkpoint: `start_clock_cycle`
-    /// would return `false` for each of them. The processor may then skip calling
-    /// `start_clock_cycle` for those rows (it does so for whole batches of a basic block), so a
-    /// tracer that wants to see every row must keep the default of 0.
+    /// How many rows, starting at `clk`, certainly need neither a stop nor a checkpoint nor
+    /// their state: `stop_before` and `start_clock_cycle` would return `false` for each of
+    /// them and `row_started` would do nothing. The driver may then skip those three hooks for
+    /// those rows (it does so for whole batches of a basic block), so a tracer that wants to see
+    /// every row must keep the default of 0.
     #[inline(always)]
     fn quiet_rows(&self, clk: u32) -> u32 {
         0
@@ -194,17 +292,79 @@ pub trait Tracer {
     #[inline(always)]
     fn checkpoint(&mut self, checkpoint: Checkpoint<'_>) {}
 
-    /// A start row opens a block of kind `kind` for `node`.
+    /// The state before the row (after `start_clock_cycle` and any checkpoint).
     #[inline(always)]
-    fn control_enter(&mut self, node: NodeRef, kind: BlockKind) {}
+    fn row_started(&mut self, state: RowState<'_>) {}
 
-    /// A `RESPAN` row inside the innermost basic block.
+    /// A start row opens a block of kind `kind` for `node`.
+    ///
+    /// # Errors
+    /// The tracer's own failure.
     #[inline(always)]
-    fn respan(&mut self) {}
+    fn control_enter(
+        &mut self,
+        node: NodeRef,
+        kind: BlockKind,
+        start: &NodeStart<'_>,
+    ) -> Result<(), Self::Error> {
+        Ok(())
+    }
+
+    /// The `RESPAN` row before batch `at` (at least the second) of the innermost basic block.
+    ///
+    /// # Errors
+    /// The tracer's own failure.
+    #[inline(always)]
+    fn respan(&mut self, at: &BatchAt<'_>) -> Result<(), Self::Error> {
+        Ok(())
+    }
+
+    /// The operations of batch `at` run from operation `first_op` on (0 except where a run
+    /// resumes inside the batch).
+    ///
+    /// # Errors
+    /// The tracer's own failure.
+    #[inline(always)]
+    fn batch_started(&mut self, at: &BatchAt<'_>, first_op: usize) -> Result<(), Self::Error> {
+        Ok(())
+    }
+
+    /// The helper registers of the operation being executed. Only called when
+    /// [`Tracer::RECORD_HELPERS`] is true, and only by operations that have helpers.
+    #[inline(always)]
+    fn helpers(&mut self, helpers: [Felt; 6]) {}
+
+    /// Operation `op_idx` (`op`) of batch `at` was executed.
+    ///
+    /// # Errors
+    /// The tracer's own failure.
+    #[inline(always)]
+    fn op_executed(
+        &mut self,
+        at: &BatchAt<'_>,
+        op_idx: usize,
+        op: &Operation,
+    ) -> Result<(), Self::Error> {
+        Ok(())
+    }
+
+    /// A `REPEAT` row of the loop `node` starts another iteration.
+    ///
+    /// # Errors
+    /// The tracer's own failure.
+    #[inline(always)]
+    fn repeat(&mut self, node: NodeRef) -> Result<(), Self::Error> {
+        Ok(())
+    }
 
     /// An `END` row closes the innermost block (`node`).
+    ///
+    /// # Errors
+    /// The tracer's own failure.
     #[inline(always)]
-    fn control_exit(&mut self, node: NodeRef) {}
+    fn control_exit(&mut self, node: NodeRef) -> Result<(), Self::Error> {
+        Ok(())
+    }
 
     /// Elements popped from the advice stack, in the order they were popped (1, 4 or 8).
     #[inline(always)]
@@ -239,8 +399,99 @@ pub trait Tracer {
 pub struct NoopTracer;
 
 impl Tracer for NoopTracer {
+    type Error = Never;
+
     #[inline(always)]
     fn quiet_rows(&self, _clk: u32) -> u32 {
         u32::MAX
+    }
+}
+
+/// A tracer borrowed for one run: every hook goes to the borrowed tracer.
+impl<T: Tracer + ?Sized> Tracer for &mut T {
+    type Error = T::Error;
+    const RECORD_HELPERS: bool = T::RECORD_HELPERS;
+
+    #[inline(always)]
+    fn stop_before(&self, clk: u32) -> bool {
+        (**self).stop_before(clk)
+    }
+    #[inline(always)]
+    fn start_clock_cycle(&mut self, clk: u32) -> bool {
+        (**self).start_clock_cycle(clk)
+    }
+    #[inline(always)]
+    fn quiet_rows(&self, clk: u32) -> u32 {
+        (**self).quiet_rows(clk)
+    }
+    #[inline(always)]
+    fn checkpoint(&mut self, checkpoint: Checkpoint<'_>) {
+        (**self).checkpoint(checkpoint);
+    }
+    #[inline(always)]
+    fn row_started(&mut self, state: RowState<'_>) {
+        (**self).row_started(state);
+    }
+    #[inline(always)]
+    fn control_enter(
+        &mut self,
+        node: NodeRef,
+        kind: BlockKind,
+        start: &NodeStart<'_>,
+    ) -> Result<(), Self::Error> {
+        (**self).control_enter(node, kind, start)
+    }
+    #[inline(always)]
+    fn respan(&mut self, at: &BatchAt<'_>) -> Result<(), Self::Error> {
+        (**self).respan(at)
+    }
+    #[inline(always)]
+    fn batch_started(&mut self, at: &BatchAt<'_>, first_op: usize) -> Result<(), Self::Error> {
+        (**self).batch_started(at, first_op)
+    }
+    #[inline(always)]
+    fn helpers(&mut self, helpers: [Felt; 6]) {
+        (**self).helpers(helpers);
+    }
+    #[inline(always)]
+    fn op_executed(
+        &mut self,
+        at: &BatchAt<'_>,
+        op_idx: usize,
+        op: &Operation,
+    ) -> Result<(), Self::Error> {
+        (**self).op_executed(at, op_idx, op)
+    }
+    #[inline(always)]
+    fn repeat(&mut self, node: NodeRef) -> Result<(), Self::Error> {
+        (**self).repeat(node)
+    }
+    #[inline(always)]
+    fn control_exit(&mut self, node: NodeRef) -> Result<(), Self::Error> {
+        (**self).control_exit(node)
+    }
+    #[inline(always)]
+    fn advice_popped(&mut self, values: &[Felt]) {
+        (**self).advice_popped(values);
+    }
+    #[inline(always)]
+    fn memory_read_element(&mut self, value: Felt, addr: u32, ctx: u32, clk: u32) {
+        (**self).memory_read_element(value, addr, ctx, clk);
+    }
+    #[inline(always)]
+    fn memory_read_word(&mut self, value: Word, addr: u32, ctx: u32, clk: u32) {
+        (**self).memory_read_word(value, addr, ctx, clk);
+    }
+    #[inline(always)]
+    fn hasher_permuted(&mut self, output: &[Felt; 12]) {
+        (**self).hasher_permuted(output);
+    }
+    #[inline(always)]
+    fn merkle_root_computed(&mut self, depth: u32, update: bool, root: Word) {
+        (**self).merkle_root_computed(depth, update, root);
+    }
+    #[inline(always)]
+    fn forest_resolved(&mut self, digest: Word, forest: u32, root: u32, is_new: bool) {
+        (**self).forest_resolved(digest, forest, root, is_new);
     }
 }

@@ -2,11 +2,14 @@
 //! contexts, and [`execute_for_trace`], which runs the fast processor with it.
 
 use weft_core::{Felt, Word};
-use weft_fast::{BlockKind, Checkpoint, ExecutionOutput, FastProcessor, NodeRef, Tracer};
+use weft_fast::{
+    BatchAt, BlockKind, Checkpoint, ExecutionOutput, FastProcessor, Never, NodeRef, NodeStart,
+    Tracer,
+};
 use weft_host::{AdviceInputs, ExecutionError, ExecutionOptions, Host, StackInputs};
 use weft_mast::Program;
 
-use crate::{
+use crate::context::{
     AdviceReplay, BlockEntry, ExternalReplay, ForestOrigin, FragmentContext, FragmentState,
     FrameState, HasherReplay, MemoryReplay, Resolution, TraceContexts, word_to_u64s,
 };
@@ -110,6 +113,8 @@ impl RecordingTracer {
 }
 
 impl Tracer for RecordingTracer {
+    type Error = Never;
+
     #[inline(always)]
     fn start_clock_cycle(&mut self, clk: u32) -> bool {
         clk == self.next_boundary
@@ -156,7 +161,12 @@ impl Tracer for RecordingTracer {
     }
 
     #[inline]
-    fn control_enter(&mut self, node: NodeRef, kind: BlockKind) {
+    fn control_enter(
+        &mut self,
+        node: NodeRef,
+        kind: BlockKind,
+        _start: &NodeStart<'_>,
+    ) -> Result<(), Never> {
         let n_rows = match kind {
             BlockKind::Basic { n_batches } => HASH_CYCLE_LEN * n_batches,
             _ => HASH_CYCLE_LEN,
@@ -178,20 +188,23 @@ impl Tracer for RecordingTracer {
             self.block_stack.push(entry);
         }
         self.hasher.block_addrs.push(addr);
+        Ok(())
     }
 
     #[inline]
-    fn respan(&mut self) {
+    fn respan(&mut self, _at: &BatchAt<'_>) -> Result<(), Never> {
         if let Some(top) = self.open_block.as_mut() {
             top.addr += HASH_CYCLE_LEN;
         }
+        Ok(())
     }
 
     #[inline]
-    fn control_exit(&mut self, _node: NodeRef) {
+    fn control_exit(&mut self, _node: NodeRef) -> Result<(), Never> {
         if self.open_block.take().is_none() {
             self.block_stack.pop();
         }
+        Ok(())
     }
 
     #[inline]

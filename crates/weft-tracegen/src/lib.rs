@@ -5,10 +5,12 @@
 //! # How
 //! [`build_trace`] allocates the whole column buffer once (49 columns of the padded length,
 //! untouched) and runs one rayon task per fragment (with the default `concurrent` feature;
-//! without it the same code runs the fragments one after the other on the calling thread). Each task restores its fragment's state and
-//! continues the execution from it with the fast processor's operation semantics
-//! ([`weft_fast::ops`]), reading memory, advice, hasher results and host resolutions from the
-//! fragment's replay logs only: no host, no shared mutable state. It writes its rows straight
+//! without it the same code runs the fragments one after the other on the calling thread). Each
+//! task restores its fragment's state and runs the fast processor's own execution driver
+//! ([`weft_fast::Driver`]: the same continuation stack, row order and operation semantics) from
+//! the row the context names, with two parts of its own: a backend that reads memory, advice,
+//! hasher results and host resolutions from the fragment's replay logs only (no host, no shared
+//! mutable state), and a tracer that writes one trace row per row. It writes its rows straight
 //! into its own row range of the buffer (fragment `i` owns rows `i * fragment_size ..`), so
 //! nothing is merged afterwards. Two things cross a fragment boundary and are settled once
 //! every task is done:
@@ -65,10 +67,13 @@
 //! # Untrusted contexts
 //! Contexts may come from elsewhere (they serialize). Every inconsistency (a node outside its
 //! forest, a replay log that runs out, a fragment that does not start where it should, a
-//! condition that is not binary) is a [`TraceGenError`], never a panic. The buffer is sized
+//! condition that is not binary) is a [`TraceGenError`], never a panic. A log that runs out is
+//! [`FragmentError::ReplayExhausted`] naming the [`ReplayLog`], carried out of the operation
+//! that needed the entry as the driver's own error type, never replaced by a made-up value. The buffer is sized
 //! from `n_cycles`, which is bounded by [`weft_host::MAX_CYCLES`].
 
 mod columns;
+mod error;
 mod fragment;
 
 use std::sync::Arc;
@@ -84,93 +89,11 @@ use weft_core::{
         padded_len,
     },
 };
-use weft_host::ExecutionError;
 use weft_mast::MastForest;
 use weft_replay::TraceContexts;
 
+pub use crate::error::{FragmentError, ReplayLog, TraceGenError};
 use crate::{columns::Columns, fragment::FragmentBuilder};
-
-/// Why a trace could not be built from a set of contexts.
-#[derive(Debug, thiserror::Error)]
-pub enum TraceGenError {
-    /// The forest table does not match the contexts.
-    #[error("the contexts name {expected} forests but {found} were given")]
-    ForestCount {
-        /// Forests the contexts name.
-        expected: usize,
-        /// Forests given.
-        found: usize,
-    },
-    /// A fragment size of zero.
-    #[error("the fragment size is zero")]
-    ZeroFragmentSize,
-    /// No executed row at all.
-    #[error("the contexts hold no executed row")]
-    Empty,
-    /// More cycles than any execution may run.
-    #[error("{n_cycles} cycles exceed the limit of {limit}")]
-    TooManyCycles {
-        /// The claimed cycle count.
-        n_cycles: u32,
-        /// The limit.
-        limit: u32,
-    },
-    /// The number of fragments does not match the cycle count and fragment size.
-    #[error(
-        "{n_cycles} cycles in fragments of {fragment_size} need {expected} fragments, found {found}"
-    )]
-    FragmentCount {
-        /// Executed rows.
-        n_cycles: u32,
-        /// Rows per fragment.
-        fragment_size: u32,
-        /// Fragments needed.
-        expected: usize,
-        /// Fragments found.
-        found: usize,
-    },
-    /// A fragment does not start at its row.
-    #[error("fragment {fragment} starts at clock cycle {found}, expected {expected}")]
-    FragmentStart {
-        /// The fragment's index.
-        fragment: usize,
-        /// Its first row.
-        expected: u64,
-        /// The clock cycle it records.
-        found: u32,
-    },
-    /// A fragment's rows could not be rebuilt.
-    #[error("fragment {fragment}: {source}")]
-    Fragment {
-        /// The fragment's index.
-        fragment: usize,
-        /// What went wrong.
-        #[source]
-        source: FragmentError,
-    },
-}
-
-/// Why one fragment's rows could not be rebuilt.
-#[derive(Debug, thiserror::Error)]
-pub enum FragmentError {
-    /// The context contradicts itself or the forests.
-    #[error("inconsistent context: {0}")]
-    Inconsistent(&'static str),
-    /// A replay log holds fewer entries than the rows consume.
-    #[error("the {0} replay log ran out")]
-    ReplayExhausted(&'static str),
-    /// An operation failed while its row was rebuilt (the contexts are not of a successful
-    /// execution of these forests).
-    #[error("an operation failed: {0}")]
-    Execution(ExecutionError),
-    /// A basic block whose batches could not be made (only a block of a sealed fast file whose
-    /// read-time checks were wrong; see `weft_mast::BasicBlockNode::batches`).
-    #[error("a basic block cannot be batched: {0}")]
-    BlockNotBatched(#[from] weft_mast::BatchError),
-    /// Rows were left after the execution ended.
-    #[error("the execution ended with rows of the fragment left")]
-    EndedEarly,
-}
 
 /// Builds the core trace (49 columns, padded to a power of two with `HALT` rows) from the
 /// contexts of one execution and its forest table (the [`weft_fast::ExecutionOutput::forests`]

@@ -12,7 +12,7 @@ use weft_host::{AdviceInputs, DefaultHost, ExecutionOptions, StackInputs};
 use weft_mast::{Kernel, MastForestBuilder, MastNodeId, Program};
 use weft_replay::{TraceContexts, execute_for_trace};
 
-use crate::{FragmentError, TraceGenError, build_trace};
+use crate::{FragmentError, ReplayLog, TraceGenError, build_trace};
 
 fn felt(v: u64) -> Felt {
     Felt::new(v)
@@ -290,4 +290,106 @@ fn corrupted_serialized_contexts_never_panic() {
     }
     assert!(decoded > 100, "only {decoded} corrupted contexts decoded");
     println!("{decoded} corrupted contexts decoded, {built} still built a trace");
+}
+
+/// A loop whose body writes and reads back a memory word, hashes and pops its next condition
+/// from the advice stack (run with the advice `1, 1, 1, 0`: three iterations).
+fn word_reading_program() -> Program {
+    use Operation as O;
+    let mut b = MastForestBuilder::new();
+    let cell = felt(8);
+    let mut ops = vec![
+        O::Push(felt(1)),
+        O::Push(felt(2)),
+        O::Push(felt(3)),
+        O::Push(felt(4)),
+    ];
+    ops.extend([O::Push(cell), O::MStoreW, O::Push(cell), O::MLoadW]);
+    ops.extend([O::Drop, O::Drop, O::Drop, O::Drop]);
+    ops.extend([O::Pad; 12]);
+    ops.push(O::HPerm);
+    ops.extend([O::Drop; 12]);
+    ops.push(O::AdvPop);
+    let body = b.add_block(&ops).expect("block");
+    let lp = b.add_loop(body).expect("loop");
+    let enter = b.add_block(&[O::AdvPop]).expect("block");
+    let root = b.add_join(enter, lp).expect("join");
+    let root = drain(&mut b, root);
+    b.make_root(root).expect("root");
+    Program::new(Arc::new(b.build()), root, Kernel::default()).expect("program")
+}
+
+/// Cuts the last entry off `log` of `fragment`; returns whether there was one.
+fn cut_log(fragment: &mut weft_replay::FragmentContext, log: ReplayLog) -> bool {
+    match log {
+        ReplayLog::Advice => fragment.advice.values.pop().is_some(),
+        ReplayLog::MemoryElement => fragment.memory.elements.pop().is_some(),
+        ReplayLog::MemoryWord => fragment.memory.words.pop().is_some(),
+        ReplayLog::BlockAddress => fragment.hasher.block_addrs.pop().is_some(),
+        ReplayLog::Permutation => fragment.hasher.permutations.pop().is_some(),
+        ReplayLog::MerkleRoot => fragment.hasher.merkle_roots.pop().is_some(),
+        ReplayLog::Resolution => fragment.external.resolutions.pop().is_some(),
+    }
+}
+
+/// A log cut short by one entry in any fragment is that log's typed replay error, from the
+/// fragment that needed the entry: no panic, no trace.
+#[rstest]
+#[case::sample(
+    sample_program(),
+    advice(),
+    &[ReplayLog::Advice, ReplayLog::MemoryElement, ReplayLog::BlockAddress, ReplayLog::Permutation]
+)]
+#[case::words(
+    word_reading_program(),
+    AdviceInputs::default().with_stack([1, 1, 1, 0].map(felt)),
+    &[ReplayLog::Advice, ReplayLog::MemoryWord, ReplayLog::BlockAddress, ReplayLog::Permutation]
+)]
+fn a_log_cut_short_is_a_replay_error_of_that_log(
+    #[case] program: Program,
+    #[case] advice: AdviceInputs,
+    #[case] logs: &[ReplayLog],
+) {
+    let inputs = |fragment_size| {
+        execute_for_trace(
+            &program,
+            StackInputs::try_from_ints([1, 2, 3]).expect("inputs"),
+            advice.clone(),
+            &mut DefaultHost::new(),
+            fragment_size,
+        )
+    };
+    for fragment_size in [5, 16, 1 << 20] {
+        let (output, good) = match inputs(fragment_size) {
+            Ok(run) => run,
+            Err(e) => panic!("the program runs: {e}"),
+        };
+        let forests = output.forests;
+        build_trace(&forests, &good).expect("the uncut contexts build");
+        for &log in logs {
+            let mut n_cut = 0;
+            for i in 0..good.fragments.len() {
+                let mut c = good.clone();
+                if !cut_log(&mut c.fragments[i], log) {
+                    continue;
+                }
+                n_cut += 1;
+                let result = build_trace(&forests, &c);
+                assert!(
+                    matches!(
+                        &result,
+                        Err(TraceGenError::Fragment {
+                            fragment,
+                            source: FragmentError::ReplayExhausted(found),
+                        }) if *fragment == i && *found == log
+                    ),
+                    "size {fragment_size}, fragment {i}, {log} log cut: {result:?}"
+                );
+            }
+            assert!(
+                n_cut > 0,
+                "size {fragment_size}: no fragment uses the {log} log"
+            );
+        }
+    }
 }

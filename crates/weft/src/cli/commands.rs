@@ -66,6 +66,8 @@ struct Locator {
 }
 
 impl Tracer for Locator {
+    type Error = weft_fast::Never;
+
     fn start_clock_cycle(&mut self, clk: u32) -> bool {
         let wanted = clk == self.target || clk.checked_add(1) == Some(self.target);
         self.pending = wanted.then_some(clk);
