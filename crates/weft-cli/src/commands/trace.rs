@@ -1,211 +1,24 @@
-//! The four commands: `run`, `trace`, `inspect` and `convert`.
+//! `weft trace`: build the 49-column core trace with the parallel engine (`execute_for_trace`,
+//! then `build_trace` on a rayon pool) or the reference processor, with per-phase timings, an
+//! optional check against the other engine, a memory limit checked before building, and a CSV
+//! dump.
 
-use std::{fmt::Write as _, io::Write as _, path::Path, sync::Arc, time::Instant};
+use std::{fmt::Write as _, time::Instant};
 
-use serde_json::{Value, json};
+use serde_json::json;
 use weft_core::trace::{CORE_TRACE_WIDTH, CoreTrace, first_difference, padded_len};
-use weft_fast::{
-    FastProcessor,
-    tracer::{Checkpoint, Continuation, RowAt, Tracer},
-};
-use weft_host::{ExecutionError, ExecutionOptions, StackOutputs};
-use weft_mast::{
-    MastForest, MastNode, MastNodeKind, Program,
-    format::{WriteError, compact, fast, text},
-};
-use weft_miden::ProgramInputs;
+use weft_fast::FastProcessor;
+use weft_host::{ExecutionOptions, StackOutputs};
+use weft_mast::Program;
+use weft_upstream::ProgramInputs;
 
-use super::{
-    CliError, Command, Engine, OutputFormat, TraceArgs,
-    load::{self, LoadedFile, canonical_forest},
+use super::{failure::execution_error, print, print_json};
+use crate::{
+    CliError, Engine, TraceArgs,
+    load::{self, LoadedFile},
     progress::Progress,
     report::{self, cycles_per_s, digest_hex, seconds, si, stack_json, stack_text},
 };
-
-/// Runs one command.
-pub fn dispatch(command: Command) -> Result<(), CliError> {
-    match command {
-        Command::Run {
-            file,
-            inputs,
-            max_cycles,
-            json,
-        } => run(&file, inputs.as_deref(), max_cycles, json),
-        Command::Trace(args) => trace(&args),
-        Command::Inspect { file, json } => inspect(&file, json),
-        Command::Convert {
-            input,
-            output,
-            format,
-            strip,
-        } => convert(&input, &output, format, strip),
-        Command::ProbeUpstream { kind } => load::probe_child(kind),
-    }
-}
-
-fn print(text: &str) -> Result<(), CliError> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .map_err(CliError::stdout)
-}
-
-fn print_json(value: &Value) -> Result<(), CliError> {
-    print(&format!("{value}\n"))
-}
-
-// EXECUTION ERRORS
-// ================================================================================================
-
-/// A tracer that describes the rows at one clock cycle and the one before it.
-struct Locator {
-    target: u32,
-    at_target: Option<String>,
-    before_target: Option<String>,
-    pending: Option<u32>,
-}
-
-impl Tracer for Locator {
-    fn start_clock_cycle(&mut self, clk: u32) -> bool {
-        let wanted = clk == self.target || clk.checked_add(1) == Some(self.target);
-        self.pending = wanted.then_some(clk);
-        wanted
-    }
-
-    fn checkpoint(&mut self, checkpoint: Checkpoint<'_>) {
-        let description = describe_row(checkpoint.row, checkpoint.forests);
-        if self.pending == Some(self.target) {
-            self.at_target = Some(description);
-        } else {
-            self.before_target = Some(description);
-        }
-    }
-}
-
-fn node_of(forests: &[Arc<MastForest>], node: weft_fast::tracer::NodeRef) -> Option<&MastNode> {
-    forests
-        .get(node.forest as usize)?
-        .nodes()
-        .get(node.node as usize)
-}
-
-fn kind_name(node: Option<&MastNode>) -> &'static str {
-    match node.map(MastNode::kind) {
-        Some(MastNodeKind::Block) => "basic block",
-        Some(kind) => kind.name(),
-        None => "unknown",
-    }
-}
-
-/// Describes the row about to execute: the operation, or which control row of which node.
-fn describe_row(row: RowAt, forests: &[Arc<MastForest>]) -> String {
-    match row {
-        RowAt::Op { block, batch, op } => node_of(forests, block)
-            .and_then(MastNode::as_block)
-            .and_then(|b| b.batches().get(batch as usize))
-            .and_then(|b| b.ops().get(op as usize))
-            .map_or_else(
-                || "an operation".to_string(),
-                |op| format!("operation `{op}`"),
-            ),
-        RowAt::Start(node) => format!("the start of a {} node", kind_name(node_of(forests, node))),
-        RowAt::Respan { .. } => "`respan`".to_string(),
-        RowAt::BlockEnd(_) => "the `end` of a basic block".to_string(),
-        RowAt::Finish(cont) => match cont {
-            Continuation::FinishLoop { .. } => "the `repeat`/`end` of a loop".to_string(),
-            Continuation::Start(node) => {
-                format!("the start of a {} node", kind_name(node_of(forests, node)))
-            }
-            Continuation::FinishJoin(node)
-            | Continuation::FinishSplit(node)
-            | Continuation::FinishCall(node)
-            | Continuation::FinishDyn(node) => {
-                format!("the `end` of a {} node", kind_name(node_of(forests, node)))
-            }
-        },
-    }
-}
-
-/// Turns an execution error into the command's error, locating the operation at its clock
-/// cycle by running the program again (deterministically) with a [`Locator`].
-fn execution_error(
-    source: ExecutionError,
-    file: &LoadedFile,
-    program: &Program,
-    inputs: &ProgramInputs,
-) -> CliError {
-    let clk = source.clk();
-    let op = clk.and_then(|target| {
-        let mut locator = Locator {
-            target,
-            at_target: None,
-            before_target: None,
-            pending: None,
-        };
-        let mut host = file.host();
-        // The run fails again, at the same cycle; only what the locator saw matters.
-        let _ = FastProcessor::new(
-            inputs.weft_stack_inputs(),
-            inputs.weft_advice_inputs(),
-            file.options,
-        )
-        .execute_with_tracer(program, &mut host, &mut locator);
-        locator.at_target.or(locator.before_target)
-    });
-    CliError::Execution { clk, op, source }
-}
-
-// RUN
-// ================================================================================================
-
-fn run(
-    path: &Path,
-    inputs_path: Option<&Path>,
-    max_cycles: Option<u32>,
-    json: bool,
-) -> Result<(), CliError> {
-    let start = Instant::now();
-    let mut file = load::load(path)?;
-    if let Some(max_cycles) = max_cycles {
-        file.options = ExecutionOptions::with_max_cycles(max_cycles);
-    }
-    let program = file.runnable(path)?;
-    let inputs = load::inputs(path, inputs_path)?;
-    let mut host = file.host();
-    let load_s = start.elapsed().as_secs_f64();
-    let start = Instant::now();
-    let output = FastProcessor::new(
-        inputs.weft_stack_inputs(),
-        inputs.weft_advice_inputs(),
-        file.options,
-    )
-    .execute(program, &mut host);
-    let execute_s = start.elapsed().as_secs_f64();
-    let output = output.map_err(|e| execution_error(e, &file, program, &inputs))?;
-    let cycles = u64::from(output.n_cycles);
-    let rate = cycles_per_s(cycles, execute_s);
-    if json {
-        return print_json(&json!({
-            "program_digest": digest_hex(&program.hash()),
-            "cycles": cycles,
-            "stack_outputs": stack_json(&output.stack_outputs),
-            "execute_s": execute_s,
-            "cycles_per_s": rate,
-            "load_s": load_s,
-        }));
-    }
-    print(&format!(
-        "program  {}\nstack    {}\ncycles   {cycles}\ntime     {} (loading {})\nspeed    {}cycles/s\n",
-        digest_hex(&program.hash()),
-        stack_text(&output.stack_outputs),
-        seconds(execute_s),
-        seconds(load_s),
-        si(rate),
-    ))
-}
-
-// TRACE
-// ================================================================================================
 
 /// A trace built by one engine.
 struct Built {
@@ -368,7 +181,8 @@ fn compare(reference: &Built, parallel: &Built) -> Result<(), CliError> {
     Ok(())
 }
 
-fn trace(args: &TraceArgs) -> Result<(), CliError> {
+/// Runs `weft trace`.
+pub(super) fn trace(args: &TraceArgs) -> Result<(), CliError> {
     let progress = Progress::start();
     progress.phase("loading");
     let start = Instant::now();
@@ -531,148 +345,6 @@ fn trace(args: &TraceArgs) -> Result<(), CliError> {
         Some((Err(err), _)) => Err(err),
         _ => Ok(()),
     }
-}
-
-// INSPECT
-// ================================================================================================
-
-fn inspect(path: &Path, json: bool) -> Result<(), CliError> {
-    let file = load::load(path)?;
-    let entry = file.program.as_ref().map(Program::entrypoint);
-    let (forest, map) = canonical_forest(&file.forest, entry);
-    let digest = file.program.as_ref().map(|p| digest_hex(&p.hash()));
-    let text_form = text::print(&forest).map_err(|source| CliError::Convert {
-        path: "the text form".to_string(),
-        format: "text",
-        source,
-    })?;
-    let mut counts = [0usize; MastNodeKind::ALL.len()];
-    for node in forest.nodes() {
-        if let Some(i) = MastNodeKind::ALL.iter().position(|&k| k == node.kind()) {
-            counts[i] += 1;
-        }
-    }
-    let name_of = |id| {
-        file.names
-            .iter()
-            .find(|(node, _)| map[node.as_usize()] == id)
-            .map(|(_, name)| name.clone())
-    };
-    let entry = entry.map(|id| map[id.as_usize()]);
-    let procedures: Vec<(u32, String, Option<String>, bool)> = forest
-        .procedure_roots()
-        .iter()
-        .map(|&id| {
-            (
-                id.as_u32(),
-                digest_hex(&forest[id].digest()),
-                name_of(id),
-                Some(id) == entry,
-            )
-        })
-        .collect();
-    if json {
-        let node_counts: serde_json::Map<String, Value> = MastNodeKind::ALL
-            .iter()
-            .zip(counts)
-            .map(|(kind, n)| (kind.name().to_string(), json!(n)))
-            .collect();
-        return print_json(&json!({
-            "kind": file.kind.name(),
-            "program_digest": digest,
-            "nodes": forest.num_nodes(),
-            "node_counts": node_counts,
-            "procedures": procedures.iter().map(|(node, digest, name, entry)| json!({
-                "node": node,
-                "digest": digest,
-                "name": name,
-                "entry": entry,
-            })).collect::<Vec<_>>(),
-            "text": text_form,
-        }));
-    }
-    let mut out = String::new();
-    let _ = writeln!(out, "file        {} ({})", path.display(), file.kind.name());
-    let _ = writeln!(
-        out,
-        "digest      {}",
-        digest.as_deref().unwrap_or("none (no entry point)")
-    );
-    let by_kind: Vec<String> = MastNodeKind::ALL
-        .iter()
-        .zip(counts)
-        .filter(|(_, n)| *n > 0)
-        .map(|(kind, n)| format!("{} {n}", kind.name()))
-        .collect();
-    let _ = writeln!(
-        out,
-        "nodes       {} ({})",
-        forest.num_nodes(),
-        by_kind.join(", ")
-    );
-    let _ = writeln!(out, "procedures  {}", procedures.len());
-    for (node, digest, name, is_entry) in &procedures {
-        let _ = writeln!(
-            out,
-            "  node {node:<6} {digest}{}{}",
-            if *is_entry { "  entry" } else { "" },
-            name.as_deref()
-                .map(|n| format!("  {n}"))
-                .unwrap_or_default()
-        );
-    }
-    let _ = writeln!(out, "\n{text_form}");
-    print(&out)
-}
-
-// CONVERT
-// ================================================================================================
-
-fn has_decorators(forest: &MastForest) -> bool {
-    !forest.decorators().is_empty()
-        || forest
-            .node_ids()
-            .any(|id| forest.node_decorators(id).is_some_and(|d| !d.is_empty()))
-}
-
-fn convert(input: &Path, output: &Path, format: OutputFormat, strip: bool) -> Result<(), CliError> {
-    let file = load::load(input)?;
-    let format_name = match format {
-        OutputFormat::Fast => "fast",
-        OutputFormat::Compact => "compact",
-        OutputFormat::Text => "text",
-    };
-    let convert_error = |source| CliError::Convert {
-        path: output.display().to_string(),
-        format: format_name,
-        source,
-    };
-    if !strip && has_decorators(&file.forest) {
-        return Err(convert_error(WriteError::HasDecorators));
-    }
-    let entry = file.program.as_ref().map(Program::entrypoint);
-    let (forest, _) = canonical_forest(&file.forest, entry);
-    let bytes = match format {
-        OutputFormat::Fast => fast::write(&forest),
-        OutputFormat::Compact => compact::write(&forest),
-        OutputFormat::Text => text::print(&forest).map(String::into_bytes),
-    }
-    .map_err(convert_error)?;
-    std::fs::write(output, &bytes).map_err(|source| CliError::Write {
-        path: output.display().to_string(),
-        source,
-    })?;
-    print(&format!(
-        "wrote {} ({format_name}, {} bytes, {} nodes, {} procedures{})\n",
-        output.display(),
-        bytes.len(),
-        forest.num_nodes(),
-        forest.procedure_roots().len(),
-        file.program
-            .as_ref()
-            .map(|p| format!(", entry {}", digest_hex(&p.hash())))
-            .unwrap_or_default(),
-    ))
 }
 
 #[cfg(test)]
