@@ -7,7 +7,6 @@ use weft_core::trace::{CoreTrace, TraceDiff, first_difference};
 use weft_host::{ErrorKind, ExecutionError};
 use weft_reference::ReferenceOutput;
 use weft_tracegen::TraceGenError;
-
 use weft_upstream::{LoadedProgram, host::weft_host};
 
 /// Why the two paths disagree, or could not be compared.
