@@ -17,7 +17,7 @@
 //! use weft_upstream::{ProgramInputs, assemble_upstream, convert_program, host::weft_host};
 //!
 //! // Assemble with upstream, convert to weft, run on weft's fast processor.
-//! let upstream = assemble_upstream("begin push.3 push.4 add end")?;
+//! let upstream = assemble_upstream("begin push.3 push.4 add swap drop end")?;
 //! let program = convert_program(&upstream)?;
 //! let inputs = ProgramInputs::default();
 //! let output = FastProcessor::new(

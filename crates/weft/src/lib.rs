@@ -25,7 +25,8 @@
 //! };
 //!
 //! // A program in weft's text format: its first procedure root is the entry point.
-//! let forest = Arc::new(text::parse("mast 1\nnode 0 block [push(3) push(4) add]\nroot 0\n")?);
+//! let source = "mast 1\nnode 0 block [push(3) push(4) add swap drop]\nroot 0\n";
+//! let forest = Arc::new(text::parse(source)?);
 //! let entry = forest.procedure_roots()[0];
 //! let program = Program::new(forest, entry, Kernel::default())?;
 //!
