@@ -51,12 +51,9 @@ pub fn workloads_dir() -> PathBuf {
 /// Where the shared corpus is when [`SHARED_CORPUS_ENV`] is not set: `shared/corpus` in the
 /// directory that holds the repository.
 pub fn default_shared_corpus_dir() -> PathBuf {
-    crate_dir()
-        .join("..")
-        .join("..")
-        .join("..")
-        .join("shared")
-        .join("corpus")
+    // This crate is `<repository>/crates/weft-miden`, an absolute path as Cargo gives it.
+    let beside_repository = crate_dir().ancestors().nth(3).unwrap_or(Path::new(".."));
+    beside_repository.join("shared").join("corpus")
 }
 
 /// Whether the shared corpus was found.

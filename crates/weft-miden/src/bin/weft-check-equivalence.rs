@@ -98,11 +98,12 @@ fn main() -> ExitCode {
         .join(",");
 
     let start = Instant::now();
+    let paths = programs(&args);
     println!("| program | rows | sizes | threads | result |");
     println!("|---|---:|---|---|---|");
     let (mut n_programs, mut n_rows, mut n_skipped, mut n_failing) =
         (0usize, 0usize, 0usize, 0usize);
-    for path in programs(&args) {
+    for path in paths {
         let name = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
