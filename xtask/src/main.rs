@@ -7,8 +7,8 @@
 //! - `check-equivalence [--dev] [ARGS...]`: reference vs parallel trace on every program, at
 //!   several fragment sizes and thread counts (`weft-check-equivalence` in weft-miden, release
 //!   mode, or the dev profile with `--dev`, as CI runs it after the tests). Both run the
-//!   repository's programs and, when present, the shared corpus (`WEFT_SHARED_CORPUS`, or
-//!   `shared/corpus` beside the repository), and say which.
+//!   repository's programs and, when present, the shared corpus (`WEFT_SHARED_CORPUS`, or the
+//!   default place `weft_miden::corpus` names), and say which.
 
 use std::process::{Command, ExitCode};
 
