@@ -1,11 +1,14 @@
 //! Repository tasks: `cargo xtask <task>`.
 //!
 //! - `ci`: what CI runs (the README's test command, then the repository rules).
-//! - `compare [ARGS...]`: upstream 0.20.6 vs weft speed table (`weft-compare` in weft-miden,
-//!   release mode; xtask itself never depends on upstream). Arguments are passed through.
+//! - `compare [ARGS...]`: upstream 0.20.6 vs weft speed table (`weft-compare` in weft-miden, the
+//!   conformance harness, release mode; xtask itself never depends on upstream). Arguments are
+//!   passed through (`--help` lists them).
 //! - `check-equivalence [--dev] [ARGS...]`: reference vs parallel trace on every program, at
 //!   several fragment sizes and thread counts (`weft-check-equivalence` in weft-miden, release
-//!   mode, or the dev profile with `--dev`, as CI runs it after the tests).
+//!   mode, or the dev profile with `--dev`, as CI runs it after the tests). Both run the
+//!   repository's programs and, when present, the shared corpus (`WEFT_SHARED_CORPUS`, or the
+//!   default place `weft_miden::corpus` names), and say which.
 
 use std::process::{Command, ExitCode};
 

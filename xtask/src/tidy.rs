@@ -1,7 +1,8 @@
 //! Repository rules, checked by `cargo xtask tidy` and by this crate's tests (so CI runs them):
 //! every Rust source file opens with a `//!` module doc; no `todo!`/`unimplemented!`; no ignored
-//! or should-panic tests; no library crate depends on an upstream `miden-*` crate other than
-//! `miden-crypto`.
+//! or should-panic tests; no crate but the upstream adapter (`weft-upstream`) and the
+//! conformance harness (`weft-miden`) depends on an upstream `miden-*` crate other than
+//! `miden-crypto`; the facade (`weft`) depends only on weft's library crates.
 
 use std::path::{Path, PathBuf};
 
@@ -29,6 +30,47 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
             out.push(path);
         }
     }
+}
+
+/// The crates that may depend on upstream: the adapter and the conformance harness.
+const UPSTREAM_CRATES: [&str; 2] = ["weft-upstream", "weft-miden"];
+
+/// The crates the facade re-exports, its only dependencies.
+const LIBRARY_CRATES: [&str; 7] = [
+    "weft-core",
+    "weft-mast",
+    "weft-host",
+    "weft-fast",
+    "weft-replay",
+    "weft-tracegen",
+    "weft-reference",
+];
+
+/// The facade's dependencies that are not weft library crates (its manifest's `[dependencies]`
+/// table, read line by line: `name = ...` or `name.workspace = true`).
+fn facade_problems(manifest: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut section = "";
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            section = line;
+            continue;
+        }
+        if !section.contains("dependencies") || line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let name = line
+            .split(['=', '.'])
+            .next()
+            .map(str::trim)
+            .unwrap_or_default();
+        if !LIBRARY_CRATES.contains(&name) {
+            problems.push(format!(
+                "crates/weft: the facade depends on `{name}`; it may only re-export weft's library crates"
+            ));
+        }
+    }
+    problems
 }
 
 /// Checks the repository rules; returns every problem found.
@@ -74,12 +116,15 @@ pub fn check_repository(root: &Path) -> Result<(), Vec<String>> {
     };
     for entry in crates.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if name == "weft-miden" || name == "weft" {
-            continue;
-        }
         let Ok(manifest) = std::fs::read_to_string(entry.path().join("Cargo.toml")) else {
             continue;
         };
+        if name == "weft" {
+            problems.extend(facade_problems(&manifest));
+        }
+        if UPSTREAM_CRATES.contains(&name.as_str()) {
+            continue;
+        }
         for line in manifest.lines() {
             let key = line.trim_start();
             if key.starts_with("miden-") && !key.starts_with("miden-crypto") {
@@ -125,5 +170,17 @@ mod tests {
             problems.iter().any(|p| p.contains("upstream")),
             "{problems:?}"
         );
+    }
+
+    #[test]
+    fn the_facade_may_only_depend_on_library_crates() {
+        let ok = "[package]\nname = \"weft\"\n\n[dependencies]\nweft-core.workspace = true\nweft-mast = { path = \"../weft-mast\" }\n";
+        assert_eq!(facade_problems(ok), Vec::<String>::new());
+        let bad =
+            format!("{ok}clap = \"4\"\n\n[dev-dependencies]\nweft-upstream.workspace = true\n");
+        let problems = facade_problems(&bad);
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].contains("`clap`"), "{problems:?}");
+        assert!(problems[1].contains("`weft-upstream`"), "{problems:?}");
     }
 }

@@ -1,5 +1,5 @@
 //! Sizes and load speeds of weft's three MAST formats on the upstream core library (converted
-//! through `weft_miden::convert_forest`, decorators stripped), against upstream's own
+//! through `weft_upstream::convert_forest`, decorators stripped), against upstream's own
 //! serialization of the stripped, compacted forest.
 //!
 //! Run with `cargo bench -p weft-miden --bench formats`; the size table is printed first.
@@ -10,7 +10,7 @@ use weft_mast::{
     MastNode,
     format::{compact, fast, strip, text},
 };
-use weft_miden::{convert_forest, upstream_core_lib_forest};
+use weft_upstream::{convert_forest, upstream_core_lib_forest};
 
 fn formats(c: &mut Criterion) {
     let upstream = upstream_core_lib_forest();

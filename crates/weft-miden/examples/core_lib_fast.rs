@@ -4,7 +4,7 @@
 //! `cargo run -p weft-miden --release --example core_lib_fast -- FILE`
 
 use weft_mast::format::{fast, strip};
-use weft_miden::{convert_forest, upstream_core_lib_forest};
+use weft_upstream::{convert_forest, upstream_core_lib_forest};
 
 fn main() {
     let Some(path) = std::env::args().nth(1) else {

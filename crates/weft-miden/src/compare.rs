@@ -4,7 +4,7 @@
 use miden_core::mast as up;
 use weft_mast::{MastForest, MastNode};
 
-use crate::ConvertedForest;
+use weft_upstream::{ConvertedForest, convert_operation};
 
 /// The first difference found between an upstream forest and its conversion.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -137,7 +137,7 @@ pub fn compare_with(
                     .zip(wbs.iter().flat_map(|b| b.ops()))
                     .enumerate()
                 {
-                    let converted = crate::convert_operation(uop)
+                    let converted = convert_operation(uop)
                         .map_err(|e| mismatch(idx, format!("op {i}"), uop, e.to_string()))?;
                     if converted != *wop {
                         return Err(mismatch(idx, format!("op {i}"), uop, wop));

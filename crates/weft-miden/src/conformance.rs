@@ -7,13 +7,12 @@
 //! with the same [`ErrorKind`] and, where weft's error carries a clock cycle, at the same clock
 //! cycle as upstream's processor stopped at.
 
-use std::sync::{Arc, OnceLock};
-
 use miden_processor::ExecutionError as UpstreamError;
 use weft_core::trace::{TraceDiff, first_difference_in_rows};
-use weft_host::{DefaultHost, ErrorKind, ExecutionOptions};
+use weft_host::{ErrorKind, ExecutionOptions};
+use weft_upstream::{LoadedProgram, host::weft_host};
 
-use crate::{LoadedProgram, UpstreamRun, convert_forest, run_upstream, upstream::UpstreamFailure};
+use crate::upstream::{UpstreamFailure, UpstreamRun, run_upstream};
 
 /// One way in which weft's run of a program differs from upstream's.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -159,34 +158,8 @@ pub struct ProgramComparison {
     pub mismatches: Vec<Mismatch>,
 }
 
-/// weft's conversion of upstream's core library, converted once per process.
-fn weft_core_library() -> Arc<weft_mast::MastForest> {
-    static FOREST: OnceLock<Arc<weft_mast::MastForest>> = OnceLock::new();
-    FOREST
-        .get_or_init(|| {
-            let upstream = crate::upstream::core_library_forest();
-            Arc::new(
-                convert_forest(&upstream)
-                    .expect("the core library converts")
-                    .forest,
-            )
-        })
-        .clone()
-}
-
-/// Returns weft's default host with the core library (converted from upstream's) and, if
-/// given, `kernel_forest` loaded, and weft's core-library event handlers registered.
-pub fn weft_host(kernel_forest: Option<&weft_mast::MastForest>) -> DefaultHost {
-    let mut host = DefaultHost::with_core_lib_handlers();
-    host.load_forest(weft_core_library());
-    if let Some(forest) = kernel_forest {
-        host.load_forest(Arc::new(forest.clone()));
-    }
-    host
-}
-
 /// Runs `program` on weft's reference processor with its inputs, default options and
-/// [`weft_host`].
+/// [`weft_host`] (the core library and the program's kernel loaded).
 ///
 /// # Errors
 /// Returns weft's execution error.

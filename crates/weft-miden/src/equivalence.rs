@@ -7,8 +7,7 @@ use weft_core::trace::{CoreTrace, TraceDiff, first_difference};
 use weft_host::{ErrorKind, ExecutionError};
 use weft_reference::ReferenceOutput;
 use weft_tracegen::TraceGenError;
-
-use crate::{LoadedProgram, conformance};
+use weft_upstream::{LoadedProgram, host::weft_host};
 
 /// Why the two paths disagree, or could not be compared.
 #[derive(Debug, thiserror::Error)]
@@ -64,7 +63,7 @@ pub fn parallel_trace(
     program: &LoadedProgram,
     fragment_size: u32,
 ) -> Result<(weft_fast::ExecutionOutput, CoreTrace), EquivalenceError> {
-    let mut host = conformance::weft_host(program.weft_kernel_forest.as_ref());
+    let mut host = weft_host(program.weft_kernel_forest.as_ref());
     let (output, contexts) = weft_replay::execute_for_trace(
         &program.weft,
         program.inputs.weft_stack_inputs(),

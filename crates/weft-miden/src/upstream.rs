@@ -6,10 +6,9 @@
 //! core columns of the main trace, the stack outputs, and on failure the error and the clock cycle
 //! the processor had reached.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use miden_core::{Felt, Program, mast::MastForest};
-use miden_core_lib::CoreLibrary;
 use miden_processor::{DefaultHost, ExecutionError, ExecutionOptions, ExecutionTrace, Process};
 use weft_core::trace::{
     CORE_TRACE_WIDTH, CoreTrace, DECODER_TRACE_OFFSET,
@@ -17,13 +16,7 @@ use weft_core::trace::{
 };
 use winter_prover::Trace;
 
-use crate::ProgramInputs;
-
-/// The core library, deserialised once per process.
-fn core_library() -> &'static CoreLibrary {
-    static CORE_LIBRARY: OnceLock<CoreLibrary> = OnceLock::new();
-    CORE_LIBRARY.get_or_init(CoreLibrary::default)
-}
+use weft_upstream::{ProgramInputs, host::core_library};
 
 /// Returns upstream's `DefaultHost` with the core library's forest and event handlers loaded.
 ///
@@ -127,11 +120,6 @@ pub fn run_upstream(
         stack_outputs: stack_outputs.iter().copied().collect(),
         n_cycles,
     })
-}
-
-/// Returns an `Arc` of upstream's core-library forest (shared with [`upstream_host`]).
-pub fn core_library_forest() -> Arc<MastForest> {
-    core_library().mast_forest().clone()
 }
 
 /// Returns the name of an upstream error's variant.

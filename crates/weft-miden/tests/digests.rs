@@ -5,9 +5,9 @@ mod common;
 
 use weft_core::Operation;
 use weft_mast::{MastForestBuilder, MastNode};
-use weft_miden::{
-    assemble_upstream_with_kernel, compare::compare_forests, convert_forest, convert_program,
-    upstream_core_lib_forest,
+use weft_miden::compare::compare_forests;
+use weft_upstream::{
+    assemble_upstream_with_kernel, convert_forest, convert_program, upstream_core_lib_forest,
 };
 
 #[test]
@@ -15,7 +15,7 @@ fn every_program_node_matches_upstream() {
     let programs = common::all_programs();
     assert!(
         programs.len() >= 35,
-        "expected the corpus plus at least 30 own programs"
+        "expected the workloads plus at least 30 own programs"
     );
     let mut n_nodes = 0;
     for program in &programs {

@@ -1,12 +1,12 @@
 //! Differential tests of weft's fast processor against weft's reference processor and upstream
-//! 0.20.6, on every program of `programs/` and `../shared/corpus`: the same stack outputs and
+//! 0.20.6, on every program of `programs/` and `workloads/` (and the shared corpus when present): the same stack outputs and
 //! cycle counts on success, the same error kind and clock cycle on failure.
 
 mod common;
 
 use weft_fast::FastProcessor;
 use weft_host::{ExecutionError, ExecutionOptions};
-use weft_miden::{LoadedProgram, load_program};
+use weft_upstream::{LoadedProgram, host::weft_host, load_program};
 
 /// The outcome of one run, reduced to what the processors are compared on.
 #[derive(Debug, PartialEq, Eq)]
@@ -29,7 +29,7 @@ fn reduce_err(e: &ExecutionError) -> Outcome {
 }
 
 fn run_fast(program: &LoadedProgram, options: ExecutionOptions) -> Outcome {
-    let mut host = weft_miden::conformance::weft_host(program.weft_kernel_forest.as_ref());
+    let mut host = weft_host(program.weft_kernel_forest.as_ref());
     let processor = FastProcessor::new(
         program.inputs.weft_stack_inputs(),
         program.inputs.weft_advice_inputs(),
@@ -45,7 +45,7 @@ fn run_fast(program: &LoadedProgram, options: ExecutionOptions) -> Outcome {
 }
 
 fn run_reference(program: &LoadedProgram, options: ExecutionOptions) -> Outcome {
-    let mut host = weft_miden::conformance::weft_host(program.weft_kernel_forest.as_ref());
+    let mut host = weft_host(program.weft_kernel_forest.as_ref());
     match weft_reference::execute(
         &program.weft,
         program.inputs.weft_stack_inputs(),
@@ -142,7 +142,7 @@ fn execute_for_trace_fragments_round_trip_on_every_program() {
         };
         let mut concatenated = Vec::new();
         for size in [5u32, 64, 4096] {
-            let mut host = weft_miden::conformance::weft_host(program.weft_kernel_forest.as_ref());
+            let mut host = weft_host(program.weft_kernel_forest.as_ref());
             let (out, contexts) = weft_replay::execute_for_trace(
                 &program.weft,
                 program.inputs.weft_stack_inputs(),

@@ -9,7 +9,7 @@ use weft_mast::{
     MastForest,
     format::{compact, fast, fuzz::assert_same_shape, strip, text},
 };
-use weft_miden::{assemble_upstream_with_kernel, convert_forest, upstream_core_lib_forest};
+use weft_upstream::{assemble_upstream_with_kernel, convert_forest, upstream_core_lib_forest};
 
 /// Round-trips `forest` through all three formats, checking digests and structure; returns the
 /// encoded sizes (fast, compact, text).

@@ -7,7 +7,8 @@ use miden_core::{
     Felt, Word,
     crypto::merkle::{MerkleStore, MerkleTree},
 };
-use weft_miden::{LoadedProgram, ProgramInputs, compare_program};
+use weft_miden::compare_program;
+use weft_upstream::{LoadedProgram, ProgramInputs};
 
 fn felts(values: &[u64]) -> Vec<Felt> {
     values.iter().copied().map(Felt::new).collect()
@@ -26,9 +27,9 @@ fn stack_top_first(values: &[u64]) -> ProgramInputs {
 /// Assembles `source`, runs it on both processors and returns the comparison's problems, plus
 /// whether upstream succeeded.
 fn check(name: &str, source: &str, inputs: ProgramInputs) -> (bool, Vec<String>) {
-    let upstream = weft_miden::assemble_upstream(source)
+    let upstream = weft_upstream::assemble_upstream(source)
         .unwrap_or_else(|e| panic!("{name} does not assemble: {e}"));
-    let weft = weft_miden::convert_program(&upstream).expect("converts");
+    let weft = weft_upstream::convert_program(&upstream).expect("converts");
     let loaded = LoadedProgram {
         upstream,
         weft,

@@ -1,4 +1,5 @@
-//! Trace conformance: every program of the corpus and of `programs/` runs on upstream's processor
+//! Trace conformance: every program of `programs/`, `workloads/` and the shared corpus (when
+//! present) runs on upstream's processor
 //! and on weft's reference processor; the 49 core columns must be equal on every row before
 //! upstream's final random row, the stack outputs must be equal, and a failing program must fail
 //! with the same error kind at the same clock cycle.
@@ -19,9 +20,9 @@ use weft_core::{
 };
 use weft_host::ErrorKind;
 use weft_miden::{
-    Mismatch, UpstreamRun, compare_program, compare_runs, conformance::run_reference, load_program,
-    run_upstream,
+    Mismatch, UpstreamRun, compare_program, compare_runs, conformance::run_reference, run_upstream,
 };
+use weft_upstream::load_program;
 
 /// The fewest own programs the suite must hold (issue 3 asks for at least 150).
 const MIN_OWN_PROGRAMS: usize = 150;
@@ -188,7 +189,7 @@ fn traces_match_upstream() {
     );
 }
 
-fn own_program(name: &str) -> weft_miden::LoadedProgram {
+fn own_program(name: &str) -> weft_upstream::LoadedProgram {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("programs")
         .join(format!("{name}.masm"));

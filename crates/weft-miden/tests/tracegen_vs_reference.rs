@@ -1,6 +1,6 @@
 //! The parallel trace (fast `execute_for_trace` + `weft_tracegen::build_trace`) against weft's
 //! reference trace (itself equal to upstream's, see `trace_conformance`), on every program of
-//! `programs/` and `../shared/corpus`, with fragment boundaries placed at every kind of
+//! `programs/` and `workloads/` (and the shared corpus when present), with fragment boundaries placed at every kind of
 //! position. The first difference is reported as (program, row, column name, expected, found).
 
 mod common;
@@ -10,7 +10,8 @@ use std::collections::BTreeSet;
 use rstest::rstest;
 use weft_core::OpCode;
 use weft_core::trace::{CoreTrace, DECODER_TRACE_OFFSET, decoder};
-use weft_miden::{LoadedProgram, equivalence::check_against_reference, load_program};
+use weft_miden::equivalence::check_against_reference;
+use weft_upstream::{LoadedProgram, host::weft_host, load_program};
 
 fn load(name: &str) -> LoadedProgram {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -151,7 +152,7 @@ fn boundary_right_after_an_external_node_resolves() {
         weft_miden::conformance::run_reference(&program).unwrap_or_else(|e| panic!("{name}: {e}"));
     // Find the rows where execution runs in another forest than the program's: the first row
     // of such a stretch is the resolved node's start row.
-    let mut host = weft_miden::conformance::weft_host(program.weft_kernel_forest.as_ref());
+    let mut host = weft_host(program.weft_kernel_forest.as_ref());
     let (output, contexts) = weft_replay::execute_for_trace(
         &program.weft,
         program.inputs.weft_stack_inputs(),

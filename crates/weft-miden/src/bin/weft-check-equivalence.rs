@@ -5,34 +5,39 @@
 //! expected, found). `cargo xtask check-equivalence` runs it in release mode.
 //!
 //! Usage: `weft-check-equivalence [DIR_OR_FILE...] [--sizes 1,7,61,4096] [--threads 1,0]`
-//! (thread count 0 = all cores). By default the programs of `../shared/corpus` and of
-//! `crates/weft-miden/programs`. With the `CI` environment variable set, traces above 2^21
+//! (thread count 0 = all cores). By default the programs of `crates/weft-miden/workloads` and
+//! `crates/weft-miden/programs`, and those of the shared corpus when present (see
+//! `weft_miden::corpus`: `WEFT_SHARED_CORPUS`, or `shared/corpus` beside the repository); the
+//! first lines say which. With the `CI` environment variable set, traces above 2^21
 //! rows are skipped (CI's memory is bounded); a local run checks them all.
 
-use std::{
-    path::{Path, PathBuf},
-    process::ExitCode,
-    time::Instant,
-};
+use std::{path::PathBuf, process::ExitCode, time::Instant};
 
-use weft_miden::{equivalence::check_against_reference, load_program};
+use weft_miden::{corpus, equivalence::check_against_reference};
+use weft_upstream::load_program;
 
 /// Traces above this many rows are skipped in CI.
 const CI_MAX_ROWS: usize = 1 << 21;
 /// Fragment size 1 makes one context per row: used only on traces up to this many rows.
 const SIZE_ONE_MAX_ROWS: usize = 1 << 16;
 
+const USAGE: &str =
+    "usage: weft-check-equivalence [DIR_OR_FILE...] [--sizes 1,7,61,4096] [--threads 1,0]
+  DIR_OR_FILE  MASM programs (default: workloads/ and programs/ of weft-miden, and the shared
+               corpus when present: $WEFT_SHARED_CORPUS, or shared/corpus beside the repository)
+  --sizes      fragment sizes to check
+  --threads    worker-thread counts (0: all cores)
+With CI set, traces above 2^21 rows are skipped.";
+
 fn programs(args: &[String]) -> Vec<PathBuf> {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     let roots: Vec<PathBuf> = if args.is_empty() {
-        vec![
-            manifest.join("../../../shared/corpus"),
-            manifest.join("programs"),
-        ]
+        let (roots, line) = corpus::default_roots(true);
+        println!("{line}\n");
+        roots
     } else {
         args.iter().map(PathBuf::from).collect()
     };
-    weft_miden::program_files(&roots)
+    corpus::program_files(&roots)
 }
 
 fn parse_list(args: &mut Vec<String>, flag: &str, default: &[usize]) -> Result<Vec<usize>, String> {
@@ -56,6 +61,10 @@ fn parse_list(args: &mut Vec<String>, flag: &str, default: &[usize]) -> Result<V
 
 fn main() -> ExitCode {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
     let parsed = parse_list(&mut args, "--sizes", &[1, 7, 61, 4096])
         .and_then(|s| parse_list(&mut args, "--threads", &[1, 0]).map(|t| (s, t)));
     let (sizes, threads) = match parsed {
@@ -89,11 +98,12 @@ fn main() -> ExitCode {
         .join(",");
 
     let start = Instant::now();
+    let paths = programs(&args);
     println!("| program | rows | sizes | threads | result |");
     println!("|---|---:|---|---|---|");
     let (mut n_programs, mut n_rows, mut n_skipped, mut n_failing) =
         (0usize, 0usize, 0usize, 0usize);
-    for path in programs(&args) {
+    for path in paths {
         let name = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())

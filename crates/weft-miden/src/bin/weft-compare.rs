@@ -4,18 +4,22 @@
 //! parallel `build_trace`, upstream's against weft's (on every core).
 //!
 //! Usage: `weft-compare [DIR_OR_FILE...] [--fragment-size N] [--min-time-ms T]`; by default the
-//! programs of `../shared/corpus`. Each figure is the best of repeated runs lasting at least
+//! programs of `crates/weft-miden/workloads` and, when present, of the shared corpus (see
+//! `weft_miden::corpus`: `WEFT_SHARED_CORPUS`, or `shared/corpus` beside the repository); the
+//! first lines say which. Each figure is the best of repeated runs lasting at least
 //! `T` milliseconds in total (default 300).
 
 use std::{
     future::Future,
-    path::{Path, PathBuf},
+    path::PathBuf,
     pin::pin,
+    process::ExitCode,
     task::{Context, Poll, Waker},
     time::{Duration, Instant},
 };
 
-use weft_miden::{LoadedProgram, load_program};
+use weft_miden::corpus;
+use weft_upstream::{LoadedProgram, host::weft_host, load_program};
 
 /// Polls a future that never waits on anything external (upstream's async API with a host that
 /// answers at once) to completion on this thread.
@@ -164,13 +168,21 @@ fn weft_pipeline(p: &LoadedProgram, host: &mut weft_host::DefaultHost, fragment:
     weft_tracegen::build_trace(&output.forests, &contexts).map_or(0, |t| t.num_rows())
 }
 
+const USAGE: &str = "usage: weft-compare [DIR_OR_FILE...] [--fragment-size N] [--min-time-ms T]
+  DIR_OR_FILE      MASM programs (default: workloads/ of weft-miden, and the shared corpus when
+                   present: $WEFT_SHARED_CORPUS, or shared/corpus beside the repository)
+  --fragment-size  rows per fragment of the trace pipelines (default 4096)
+  --min-time-ms    each figure is the best of runs lasting at least this long (default 300)";
+
 fn programs(args: &[String]) -> Vec<PathBuf> {
     let roots: Vec<PathBuf> = if args.is_empty() {
-        vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")]
+        let (roots, line) = corpus::default_roots(false);
+        println!("{line}\n");
+        roots
     } else {
         args.iter().map(PathBuf::from).collect()
     };
-    weft_miden::program_files(&roots)
+    corpus::program_files(&roots)
 }
 
 fn ms(d: Duration) -> f64 {
@@ -182,23 +194,39 @@ fn geomean(values: impl Iterator<Item = f64>) -> f64 {
     (sum / n.max(1) as f64).exp()
 }
 
-fn main() {
+/// Removes `flag` and its value from `args`; `default` if the flag is absent.
+fn take(args: &mut Vec<String>, flag: &str, default: u64) -> Result<u64, String> {
+    let Some(i) = args.iter().position(|a| a == flag) else {
+        return Ok(default);
+    };
+    let value = args
+        .get(i + 1)
+        .ok_or_else(|| format!("{flag} needs a value"))?
+        .parse::<u64>()
+        .map_err(|e| format!("{flag}: {e}"))?;
+    args.drain(i..i + 2);
+    Ok(value)
+}
+
+fn main() -> ExitCode {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
-    let mut take = |flag: &str, default: u64| -> u64 {
-        match args.iter().position(|a| a == flag) {
-            Some(i) => {
-                let v = args
-                    .get(i + 1)
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(default);
-                args.drain(i..(i + 2).min(args.len()));
-                v
-            }
-            None => default,
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
+    let parsed = take(&mut args, "--fragment-size", 4096)
+        .and_then(|f| take(&mut args, "--min-time-ms", 300).map(|t| (f, t)));
+    let (fragment, min_time) = match parsed {
+        Ok((f, _)) if f == 0 || f > u64::from(u32::MAX) => {
+            eprintln!("weft-compare: --fragment-size must be between 1 and 2^32 - 1\n{USAGE}");
+            return ExitCode::from(2);
+        }
+        Ok((f, t)) => (f, Duration::from_millis(t)),
+        Err(e) => {
+            eprintln!("weft-compare: {e}\n{USAGE}");
+            return ExitCode::from(2);
         }
     };
-    let fragment = take("--fragment-size", 4096);
-    let min_time = Duration::from_millis(take("--min-time-ms", 300));
     let mut rows = Vec::new();
     for path in programs(&args) {
         let name = path
@@ -213,7 +241,7 @@ fn main() {
             }
         };
         let mut up_host = upstream_host(&p);
-        let mut weft_host = weft_miden::conformance::weft_host(p.weft_kernel_forest.as_ref());
+        let mut weft_host = weft_host(p.weft_kernel_forest.as_ref());
         let (weft_top, n_cycles) = weft_exec(&p, &mut weft_host, None);
         let up_top = upstream_exec(&p, &mut up_host, None);
         if weft_top != up_top || n_cycles == 0 {
@@ -301,4 +329,5 @@ fn main() {
         "geomean: trace pipeline speedup {:.2}x",
         g(&|r| r.up_pipeline.as_secs_f64() / r.weft_pipeline.as_secs_f64()),
     );
+    ExitCode::SUCCESS
 }

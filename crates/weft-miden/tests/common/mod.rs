@@ -1,8 +1,11 @@
-//! Test programs shared by the conformance tests: the shared corpus and this crate's own.
+//! Test programs shared by the conformance tests: this crate's own (`programs/` and
+//! `workloads/`) and, when present, the shared corpus (see `weft_miden::corpus`).
 
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
 use std::path::{Path, PathBuf};
+
+use weft_miden::corpus;
 
 /// A MASM program to assemble.
 pub struct TestProgram {
@@ -14,10 +17,6 @@ pub struct TestProgram {
     pub kernel: Option<String>,
     /// The program file.
     pub path: PathBuf,
-}
-
-fn manifest_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 fn read_dir_masm(dir: &Path, prefix: &str, kernel: Option<&str>) -> Vec<TestProgram> {
@@ -46,22 +45,32 @@ fn read_dir_masm(dir: &Path, prefix: &str, kernel: Option<&str>) -> Vec<TestProg
         .collect()
 }
 
-/// The programs of `../shared/corpus` (the directory must exist: CI places it beside the clone).
+/// The programs of the shared corpus, or none if it is absent; says on stdout which.
 pub fn corpus_programs() -> Vec<TestProgram> {
-    let dir = manifest_dir().join("../../../shared/corpus");
-    read_dir_masm(&dir, "corpus", None)
+    let shared = corpus::shared_corpus();
+    println!("{}", shared.describe());
+    match shared.dir() {
+        Some(dir) => read_dir_masm(dir, "corpus", None),
+        None => Vec::new(),
+    }
+}
+
+/// This crate's longer programs of the corpus's kinds (`workloads/*.masm`).
+pub fn workload_programs() -> Vec<TestProgram> {
+    read_dir_masm(&corpus::workloads_dir(), "workload", None)
 }
 
 /// This crate's own programs (`programs/*.masm`, with `programs/kernel.masm` as their kernel).
 pub fn own_programs() -> Vec<TestProgram> {
-    let dir = manifest_dir().join("programs");
+    let dir = corpus::programs_dir();
     let kernel = std::fs::read_to_string(dir.join("kernel.masm")).expect("kernel.masm");
     read_dir_masm(&dir, "own", Some(&kernel))
 }
 
-/// Every test program.
+/// Every test program: the workloads, the shared corpus when present, and the own programs.
 pub fn all_programs() -> Vec<TestProgram> {
-    let mut all = corpus_programs();
+    let mut all = workload_programs();
+    all.extend(corpus_programs());
     all.extend(own_programs());
     all
 }

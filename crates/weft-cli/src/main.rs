@@ -1,6 +1,6 @@
 //! The `weft` command line: `weft run`, `weft trace`, `weft inspect` and `weft convert` (see
-//! [`weft::cli`]).
+//! [`weft_cli`]).
 
 fn main() -> std::process::ExitCode {
-    weft::cli::main()
+    weft_cli::main()
 }

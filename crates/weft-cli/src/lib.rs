@@ -1,4 +1,12 @@
-//! The `weft` command line.
+//! The `weft` command line: runs Miden VM 0.20.6 programs with weft's fast processor, builds
+//! their execution trace in parallel (and checks it against the reference processor), and
+//! inspects and converts programs. This crate is the binary `weft` and the library behind it
+//! ([`main`]); programs written by upstream (MASM, `.masb`, `.masl`) are read through
+//! `weft-upstream`, the only upstream dependency.
+//!
+//! ```text
+//! $ cargo run --release -p weft-cli -- trace examples/fib.masm --check
+//! ```
 //!
 //! ```text
 //! weft run FILE [--inputs F] [--max-cycles N] [--json]
@@ -19,7 +27,7 @@
 //! against `kernel.masm` beside it and runs with that kernel; other files carry no kernel code,
 //! so their syscalls fail.
 //!
-//! Inputs are upstream's JSON inputs (see [`weft_miden::inputs`]): `--inputs F`, or else the
+//! Inputs are upstream's JSON inputs (see [`weft_upstream::inputs`]): `--inputs F`, or else the
 //! `.inputs` file with the program's stem beside it (`fib.masm` reads `fib.inputs`), or none.
 //!
 //! # Limits

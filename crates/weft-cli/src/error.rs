@@ -3,8 +3,8 @@
 use weft_core::trace::TraceDiff;
 use weft_host::ExecutionError;
 use weft_mast::format::{FormatError, WriteError, text::TextError};
-use weft_miden::{InputsError, LoadError, artifacts::ArtifactError};
 use weft_tracegen::TraceGenError;
+use weft_upstream::{InputsError, LoadError, artifacts::ArtifactError};
 
 /// Why a `weft` command failed.
 #[derive(Debug, thiserror::Error)]

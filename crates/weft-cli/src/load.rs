@@ -10,7 +10,7 @@ use weft_mast::{
     Kernel, MastForest, MastNodeId, Program,
     format::{MastFile, compact, fast, text},
 };
-use weft_miden::{LoadError, ProgramInputs, artifacts};
+use weft_upstream::{LoadError, ProgramInputs, artifacts};
 
 use super::{CliError, ProbeKind};
 
@@ -79,7 +79,7 @@ impl LoadedFile {
 
     /// Returns a host with the core library and the file's kernel (if any) loaded.
     pub fn host(&self) -> DefaultHost {
-        weft_miden::conformance::weft_host(self.kernel_forest.as_ref())
+        weft_upstream::host::weft_host(self.kernel_forest.as_ref())
     }
 }
 
@@ -134,7 +134,7 @@ pub fn load(path: &Path) -> Result<LoadedFile, CliError> {
     };
     match kind {
         FileKind::Masm => {
-            let loaded = weft_miden::load_program(path).map_err(|err| match err {
+            let loaded = weft_upstream::load_program(path).map_err(|err| match err {
                 LoadError::Inputs(source) => CliError::Inputs {
                     path: display(&path.with_extension("inputs")),
                     source,
@@ -160,7 +160,7 @@ pub fn load(path: &Path) -> Result<LoadedFile, CliError> {
             {
                 None
             } else {
-                Some(weft_miden::load_kernel_beside(path).map_err(CliError::Masm)?)
+                Some(weft_upstream::load_kernel_beside(path).map_err(CliError::Masm)?)
             };
             Ok(LoadedFile {
                 kind,

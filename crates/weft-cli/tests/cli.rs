@@ -9,7 +9,7 @@ use std::{
 
 use assert_cmd::Command;
 use serde_json::Value;
-use weft::weft_core::trace::CORE_COLUMN_NAMES;
+use weft_core::trace::CORE_COLUMN_NAMES;
 
 // HELPERS
 // ================================================================================================
@@ -393,7 +393,7 @@ fn programs_with_a_kernel_run_from_every_format() {
     let kernel_source = std::fs::read_to_string(&kernel).expect("kernel source");
     let masb = write(
         &dir.join("sys.masb"),
-        weft::weft_miden::artifacts::program_bytes_with_kernel(source, &kernel_source)
+        weft_upstream::artifacts::program_bytes_with_kernel(source, &kernel_source)
             .expect("assembles"),
     );
     let from_masb = ok_json(&["run", path(&masb), "--json"]);
@@ -422,7 +422,7 @@ fn upstream_program_and_library_files() {
     let masm = write(&dir.join("p.masm"), source);
     let masb = write(
         &dir.join("p.masb"),
-        weft::weft_miden::artifacts::program_bytes(source).expect("assembles"),
+        weft_upstream::artifacts::program_bytes(source).expect("assembles"),
     );
     let from_masm = ok_json(&["run", path(&masm), "--json"]);
     let from_masb = ok_json(&["run", path(&masb), "--json"]);
@@ -435,7 +435,7 @@ fn upstream_program_and_library_files() {
         "pub proc double\n    dup add\nend\n\npub proc triple\n    dup dup add add\nend\n";
     let masl = write(
         &dir.join("math.masl"),
-        weft::weft_miden::artifacts::library_bytes("demo::math", library).expect("assembles"),
+        weft_upstream::artifacts::library_bytes("demo::math", library).expect("assembles"),
     );
     let report = ok_json(&["inspect", path(&masl), "--json"]);
     assert_eq!(report["kind"], "masl");
@@ -514,13 +514,13 @@ fn unreadable_or_malformed_programs_fail_cleanly() {
 #[test]
 fn mutated_upstream_files_never_crash() {
     let dir = scratch("mutated_upstream");
-    let program = weft::weft_miden::artifacts::program_bytes(
+    let program = weft_upstream::artifacts::program_bytes(
         "proc helper\n  push.3 mul\nend\nbegin push.1 exec.helper if.true push.2 else push.3 \
          end repeat.3 dup add end call.helper drop end",
     )
     .expect("assembles");
     let library =
-        weft::weft_miden::artifacts::library_bytes("demo::m", "pub proc f\n  dup add\nend\n")
+        weft_upstream::artifacts::library_bytes("demo::m", "pub proc f\n  dup add\nend\n")
             .expect("assembles");
     let mut state = 0x9e37_79b9_7f4a_7c15_u64;
     let mut next = move || {

@@ -1,0 +1,61 @@
+//! `weft run`: execute a program with the fast processor and print its stack outputs, cycles
+//! and speed.
+
+use std::{path::Path, time::Instant};
+
+use serde_json::json;
+use weft_fast::FastProcessor;
+use weft_host::ExecutionOptions;
+
+use super::{failure::execution_error, print, print_json};
+use crate::{
+    CliError, load,
+    report::{cycles_per_s, digest_hex, seconds, si, stack_json, stack_text},
+};
+
+/// Runs `weft run`.
+pub(super) fn run(
+    path: &Path,
+    inputs_path: Option<&Path>,
+    max_cycles: Option<u32>,
+    json: bool,
+) -> Result<(), CliError> {
+    let start = Instant::now();
+    let mut file = load::load(path)?;
+    if let Some(max_cycles) = max_cycles {
+        file.options = ExecutionOptions::with_max_cycles(max_cycles);
+    }
+    let program = file.runnable(path)?;
+    let inputs = load::inputs(path, inputs_path)?;
+    let mut host = file.host();
+    let load_s = start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    let output = FastProcessor::new(
+        inputs.weft_stack_inputs(),
+        inputs.weft_advice_inputs(),
+        file.options,
+    )
+    .execute(program, &mut host);
+    let execute_s = start.elapsed().as_secs_f64();
+    let output = output.map_err(|e| execution_error(e, &file, program, &inputs))?;
+    let cycles = u64::from(output.n_cycles);
+    let rate = cycles_per_s(cycles, execute_s);
+    if json {
+        return print_json(&json!({
+            "program_digest": digest_hex(&program.hash()),
+            "cycles": cycles,
+            "stack_outputs": stack_json(&output.stack_outputs),
+            "execute_s": execute_s,
+            "cycles_per_s": rate,
+            "load_s": load_s,
+        }));
+    }
+    print(&format!(
+        "program  {}\nstack    {}\ncycles   {cycles}\ntime     {} (loading {})\nspeed    {}cycles/s\n",
+        digest_hex(&program.hash()),
+        stack_text(&output.stack_outputs),
+        seconds(execute_s),
+        seconds(load_s),
+        si(rate),
+    ))
+}
