@@ -1,6 +1,10 @@
 //! Repository tasks: `cargo xtask <task>`.
 //!
-//! - `ci`: what CI runs (the README's test command, then the repository rules).
+//! - `ci [--no-lints]`: what CI runs (`.ci/run` is `cargo xtask ci --no-lints`; the list of
+//!   steps is in `ci.rs`), with `cargo fmt --check` and clippy (`-D warnings`) first unless
+//!   `--no-lints`.
+//! - `package`: `cargo package` of every published crate (all but weft-miden and xtask), each
+//!   built as packaged (several minutes: not part of `ci`).
 //! - `compare [ARGS...]`: upstream 0.20.6 vs weft speed table (`weft-compare` in weft-miden, the
 //!   conformance harness, release mode; xtask itself never depends on upstream). Arguments are
 //!   passed through (`--help` lists them).
@@ -12,12 +16,14 @@
 
 use std::process::{Command, ExitCode};
 
+mod ci;
 mod tidy;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
-        Some("ci") => run_ci(),
+        Some("ci") => ci::run(&args[1..]),
+        Some("package") => ci::package(),
         Some("compare") => run_bin("weft-compare", &args[1..]),
         Some("check-equivalence") => run_bin("weft-check-equivalence", &args[1..]),
         Some("tidy") => match tidy::check_repository(&tidy::workspace_root()) {
@@ -33,7 +39,9 @@ fn main() -> ExitCode {
             }
         },
         _ => {
-            eprintln!("usage: cargo xtask <ci|tidy|compare [ARGS...]|check-equivalence [ARGS...]>");
+            eprintln!(
+                "usage: cargo xtask <ci [--no-lints]|package|tidy|compare [ARGS...]|check-equivalence [ARGS...]>"
+            );
             ExitCode::from(2)
         }
     }
@@ -79,21 +87,6 @@ fn run_bin(bin: &str, args: &[String]) -> ExitCode {
         Ok(_) => ExitCode::FAILURE,
         Err(err) => {
             eprintln!("xtask: cannot run {bin}: {err}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-fn run_ci() -> ExitCode {
-    let status = Command::new(env!("CARGO"))
-        .args(["test", "--workspace", "--all-targets"])
-        .current_dir(tidy::workspace_root())
-        .status();
-    match status {
-        Ok(s) if s.success() => ExitCode::SUCCESS,
-        Ok(_) => ExitCode::FAILURE,
-        Err(err) => {
-            eprintln!("xtask: cannot run cargo: {err}");
             ExitCode::FAILURE
         }
     }

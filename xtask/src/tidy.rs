@@ -73,6 +73,24 @@ fn facade_problems(manifest: &str) -> Vec<String> {
     problems
 }
 
+/// The most lines a source file under a crate's `src/` may have. Past that a file mixes
+/// concerns and is split along them. Test modules (`tests.rs`, `tests/`) are exempt: a table of
+/// cases reads well long.
+pub const MAX_SOURCE_LINES: usize = 600;
+
+/// Whether `file` (relative to the workspace root) is source that [`MAX_SOURCE_LINES`]
+/// applies to.
+fn is_sized_source(file: &Path) -> bool {
+    let parts: Vec<_> = file
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect();
+    parts.iter().any(|p| p == "src")
+        && !parts
+            .iter()
+            .any(|p| p == "tests" || p == "tests.rs" || p == "fuzz")
+}
+
 /// Checks the repository rules; returns every problem found.
 ///
 /// # Errors
@@ -97,6 +115,13 @@ pub fn check_repository(root: &Path) -> Result<(), Vec<String>> {
         if !text.trim_start().starts_with("//!") {
             problems.push(format!(
                 "{}: does not open with a `//!` doc comment",
+                file.display()
+            ));
+        }
+        let n_lines = text.lines().count();
+        if n_lines > MAX_SOURCE_LINES && is_sized_source(file.strip_prefix(root).unwrap_or(file)) {
+            problems.push(format!(
+                "{}: {n_lines} lines (at most {MAX_SOURCE_LINES}); split it along its concerns",
                 file.display()
             ));
         }
@@ -158,6 +183,9 @@ mod tests {
         let src = dir.join("crates/demo/src");
         std::fs::create_dir_all(&src).expect("temp dir");
         std::fs::write(src.join("lib.rs"), "fn main() {}\n").expect("write");
+        let long = format!("//! Long.\n{}", "fn f() {}\n".repeat(MAX_SOURCE_LINES));
+        std::fs::write(src.join("long.rs"), &long).expect("write");
+        std::fs::write(src.join("tests.rs"), &long).expect("write");
         std::fs::write(
             dir.join("crates/demo/Cargo.toml"),
             "[dependencies]\nmiden-core = \"1\"\n",
@@ -170,6 +198,12 @@ mod tests {
             problems.iter().any(|p| p.contains("upstream")),
             "{problems:?}"
         );
+        let too_long: Vec<_> = problems
+            .iter()
+            .filter(|p| p.contains("lines (at most"))
+            .collect();
+        assert_eq!(too_long.len(), 1, "{problems:?}");
+        assert!(too_long[0].contains("long.rs"), "{problems:?}");
     }
 
     #[test]

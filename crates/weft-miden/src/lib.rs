@@ -29,6 +29,7 @@ pub mod compare;
 pub mod conformance;
 pub mod corpus;
 pub mod equivalence;
+pub mod formats;
 pub mod upstream;
 
 pub use conformance::{Mismatch, ProgramComparison, compare_program, compare_runs};

@@ -25,7 +25,7 @@
 //! (`columns.rs` says why).
 //!
 //! # Performance
-//! Measured with `cargo run --release -p weft-tracegen --example trace_figures` (a loop mixing
+//! Measured with `cargo run --release -p weft-benches --example trace_figures` (a loop mixing
 //! arithmetic, u32 operations, hashing, memory, advice and a call; fragments of 4096 rows) on
 //! the 2-core development VM, best of 15 builds with one and two threads alternating, at a
 //! moment when no other process used the second core:
@@ -38,7 +38,7 @@
 //! | same | reused | 86 ms, 8.5 M rows/s | 46 ms, 16.0 M rows/s | 1.88x |
 //!
 //! With the second core busy (other builds) the two-thread figures fall to 1.0-1.3x: the
-//! scaling needs an idle core, not less work. `cargo bench -p weft-tracegen --bench build_trace`
+//! scaling needs an idle core, not less work. `cargo bench -p weft-benches --bench build_trace`
 //! gives the same comparison through criterion (730k rows).
 //!
 //! - Peak resident set of the 2^21-row build: 795.5 MiB for 784 MiB of trace, **1.015x** (the

@@ -40,7 +40,7 @@
 //! immediate arrays the blocks share. [`read`] + [`UntrustedMastForest::validate`] batches and
 //! hashes every block, in parallel runs.
 //!
-//! Measured with `cargo bench -p weft-miden --bench formats` on the upstream core library
+//! Measured with `cargo bench -p weft-benches --bench formats` on the upstream core library
 //! (converted, decorators stripped; 694 nodes, 414 blocks, 93,789 operations) on a 2-vCPU
 //! Intel Xeon (Sapphire Rapids, 2.3 GHz) virtual machine shared with other tenants, so
 //! ±10–15 % from run to run; MB/s are file bytes per second (10^6):

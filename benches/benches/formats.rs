@@ -2,10 +2,9 @@
 //! through `weft_upstream::convert_forest`, decorators stripped), against upstream's own
 //! serialization of the stripped, compacted forest.
 //!
-//! Run with `cargo bench -p weft-miden --bench formats`; the size table is printed first.
+//! Run with `cargo bench -p weft-benches --bench formats`; the size table is printed first.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use miden_core::utils::{Deserializable, Serializable};
 use weft_mast::{
     MastNode,
     format::{compact, fast, strip, text},
@@ -14,10 +13,7 @@ use weft_upstream::{convert_forest, upstream_core_lib_forest};
 
 fn formats(c: &mut Criterion) {
     let upstream = upstream_core_lib_forest();
-    let mut stripped_up = (*upstream).clone();
-    stripped_up.strip_decorators();
-    stripped_up.compact();
-    let up_bytes = stripped_up.to_bytes();
+    let up_bytes = weft_miden::formats::stripped_upstream_bytes(&upstream);
 
     let forest = strip(&convert_forest(&upstream).expect("converts").forest).expect("strips");
     let key = [0x5a; 32];
@@ -52,7 +48,7 @@ fn formats(c: &mut Criterion) {
     group.measurement_time(std::time::Duration::from_secs(3));
     group.throughput(Throughput::Bytes(up_bytes.len() as u64));
     group.bench_function("upstream_read_from_bytes", |b| {
-        b.iter(|| miden_core::mast::MastForest::read_from_bytes(&up_bytes).expect("reads"))
+        b.iter(|| weft_miden::formats::read_upstream_forest(&up_bytes).expect("reads"))
     });
     group.throughput(Throughput::Bytes(fast_bytes.len() as u64));
     group.bench_function("fast_read_validate", |b| {

@@ -1,9 +1,8 @@
 //! `build_trace_into` gives the same trace as `build_trace` whatever the trace it reuses: a
-//! longer one, a shorter one, an empty one; and leaves it empty on error.
+//! longer one, a shorter one, an empty one; and leaves it empty on error. It lives beside the
+//! benchmarks because it builds the traces of their program (`weft_benches`), at small sizes.
 
-#[path = "../benches/support/mod.rs"]
-mod support;
-
+use weft_benches as support;
 use weft_core::trace::{CoreTrace, first_difference};
 use weft_tracegen::{build_trace, build_trace_into};
 

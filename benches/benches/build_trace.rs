@@ -1,15 +1,14 @@
 //! `build_trace` throughput in rows per second, on one thread and on two, over a program of
 //! about 730 000 rows (see `support`).
 //!
-//! `cargo bench -p weft-tracegen --bench build_trace`. The contexts are recorded once, outside
+//! `cargo bench -p weft-benches --bench build_trace`. The contexts are recorded once, outside
 //! the measurement; each iteration builds the whole padded trace, into a fresh allocation
 //! (`build_trace`: page faults included) or into the previous trace's (`build_trace_into`).
-
-mod support;
 
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use weft_benches as support;
 use weft_tracegen::{build_trace, build_trace_into};
 
 /// Loop iterations of the measured program (about 730 000 rows).

@@ -1,4 +1,5 @@
-//! The program the benchmark and the `trace_figures` example measure: a counting loop whose
+//! Shared by weft's criterion benchmarks (`benches/`: `build_trace`, `formats`) and the
+//! `trace_figures` example. The program `build_trace` and `trace_figures` measure: a counting loop whose
 //! body mixes arithmetic, u32 operations, hashing, memory and advice pops across several op
 //! groups, with a call every iteration (56 rows per iteration).
 

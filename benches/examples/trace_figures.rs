@@ -3,17 +3,15 @@
 //! second, scaling), into a fresh buffer (`build_trace`, page faults included) and into a reused
 //! one (`build_trace_into`).
 //!
-//! `cargo run --release -p weft-tracegen --example trace_figures [ROWS] [BUILDS]`: a program of
+//! `cargo run --release -p weft-benches --example trace_figures [ROWS] [BUILDS]`: a program of
 //! about `ROWS` executed rows (default just under 2^21, so the trace is 2^21 rows), recorded in
 //! fragments of 4096 rows; the timings are the best of `BUILDS` builds (default 5), the four
 //! configurations alternating. The peak resident set (`VmHWM`, Linux only) is read after the
 //! first build, before any timing run.
 
-#[path = "../benches/support/mod.rs"]
-mod support;
-
 use std::time::{Duration, Instant};
 
+use weft_benches as support;
 use weft_core::trace::{CORE_TRACE_WIDTH, CoreTrace};
 use weft_tracegen::{build_trace, build_trace_into};
 
