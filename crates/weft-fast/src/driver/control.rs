@@ -37,6 +37,7 @@ where
     }
 
     /// The `END` row of a join, split, dyn or a loop that was not entered.
+    #[inline(always)]
     pub(super) fn end_control(&mut self, node: NodeRef, cont: Continuation) -> Step<B::Error> {
         self.begin_row(RowAt::Finish(cont))?;
         self.tracer.control_exit(node).map_err(tracer_error)?;
@@ -59,6 +60,7 @@ where
         self.after_exit(node)
     }
 
+    #[inline(always)]
     pub(super) fn finish_loop(&mut self, node: NodeRef, entered: bool) -> Step<B::Error> {
         let cont = Continuation::FinishLoop { node, entered };
         if !entered {
@@ -97,6 +99,7 @@ where
         }
     }
 
+    #[inline(always)]
     pub(super) fn start_node(&mut self, node: NodeRef) -> Step<B::Error> {
         let forest = self.forest_of(node)?;
         let result = self.start_node_in(&forest, node);
@@ -104,6 +107,7 @@ where
         result
     }
 
+    #[inline(always)]
     fn start_node_in(&mut self, forest: &Arc<MastForest>, node: NodeRef) -> Step<B::Error> {
         let id = node_id::<B>(forest, node.node)?;
         self.cur_forest = node.forest;

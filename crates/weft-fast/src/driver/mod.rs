@@ -257,8 +257,10 @@ where
     // --------------------------------------------------------------------------------------------
 
     fn drive(&mut self, first: RowAt) -> Step<B::Error> {
+        // A first row that a continuation names goes through the stack, so that the loop below
+        // holds the only inlined copy of the continuation steps.
         match first {
-            RowAt::Start(node) => self.start_node(node)?,
+            RowAt::Start(node) => self.conts.push(Continuation::Start(node)),
             RowAt::Op { block, batch, op } => self.resume_block(
                 block,
                 BlockPos::Op {
@@ -273,7 +275,7 @@ where
                 },
             )?,
             RowAt::BlockEnd(block) => self.resume_block(block, BlockPos::End)?,
-            RowAt::Finish(cont) => self.step(cont)?,
+            RowAt::Finish(cont) => self.conts.push(cont),
         }
         while let Some(cont) = self.conts.pop() {
             self.step(cont)?;
