@@ -318,3 +318,20 @@ pub(crate) fn shift_offset(mut e: FormatError, base: usize) -> FormatError {
     }
     e
 }
+
+/// Checks a whole input's length against [`crate::limits::MAX_INPUT_LEN`], before any reader
+/// looks at its contents (every format's first check).
+///
+/// # Errors
+/// [`FormatError::LimitExceeded`] at offset 0.
+pub(crate) fn check_input_len(len: usize) -> Result<(), FormatError> {
+    if len > crate::limits::MAX_INPUT_LEN {
+        return Err(FormatError::LimitExceeded {
+            offset: 0,
+            what: "input length",
+            value: len as u64,
+            limit: crate::limits::MAX_INPUT_LEN as u64,
+        });
+    }
+    Ok(())
+}

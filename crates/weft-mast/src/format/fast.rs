@@ -82,6 +82,7 @@ use super::{
     raw::{RawNode, UntrustedMastForest, node_tag, raw_node},
     writable::{check_writable, put_word},
 };
+use crate::format::error::check_input_len;
 use crate::limits;
 use std::sync::Arc;
 
@@ -296,14 +297,7 @@ fn parse(
     bytes: &[u8],
     verify_checksum: bool,
 ) -> Result<(UntrustedMastForest, Option<usize>), FormatError> {
-    if bytes.len() > limits::MAX_INPUT_LEN {
-        return Err(FormatError::LimitExceeded {
-            offset: 0,
-            what: "input length",
-            value: bytes.len() as u64,
-            limit: limits::MAX_INPUT_LEN as u64,
-        });
-    }
+    check_input_len(bytes.len())?;
     let mut cur = Cursor::new(bytes);
     if cur.take(8)? != MAGIC {
         return Err(FormatError::BadMagic { offset: 0 });

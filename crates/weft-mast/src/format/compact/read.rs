@@ -3,6 +3,7 @@
 use weft_core::{OpCode, Word, operations::ImmKind};
 
 use super::encoding::{EXPLICIT_0, EXPLICIT_1, FLAG_PROGRAM, MAGIC, SHARED, VERSION, unzigzag};
+use crate::format::error::check_input_len;
 use crate::{
     format::{
         checksum::checksum,
@@ -22,14 +23,7 @@ use crate::{
 /// # Errors
 /// A [`FormatError`] at the offset of the first malformed item.
 pub fn read(bytes: &[u8]) -> Result<UntrustedMastForest, FormatError> {
-    if bytes.len() > limits::MAX_INPUT_LEN {
-        return Err(FormatError::LimitExceeded {
-            offset: 0,
-            what: "input length",
-            value: bytes.len() as u64,
-            limit: limits::MAX_INPUT_LEN as u64,
-        });
-    }
+    check_input_len(bytes.len())?;
     let mut cur = Cursor::new(bytes);
     if cur.take(8)? != MAGIC {
         return Err(FormatError::BadMagic { offset: 0 });

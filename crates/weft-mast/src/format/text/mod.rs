@@ -48,6 +48,7 @@ use super::{
     raw::{RawNode, UntrustedMastForest},
     writable::check_writable,
 };
+use crate::format::error::check_input_len;
 use crate::limits;
 use crate::{MastForest, MastNode, Program};
 
@@ -220,14 +221,7 @@ pub fn read(text: &str) -> Result<UntrustedMastForest, TextError> {
 }
 
 fn read_inner(text: &str) -> Result<UntrustedMastForest, FormatError> {
-    if text.len() > limits::MAX_INPUT_LEN {
-        return Err(FormatError::LimitExceeded {
-            offset: 0,
-            what: "input length",
-            value: text.len() as u64,
-            limit: limits::MAX_INPUT_LEN as u64,
-        });
-    }
+    check_input_len(text.len())?;
     let mnemonics: HashMap<&'static str, OpCode> =
         OpCode::ALL.iter().map(|&op| (op.mnemonic(), op)).collect();
     let mut lex = Lexer { text, pos: 0 };
