@@ -1,10 +1,12 @@
 //! Core types shared by every weft crate: the field, words and the RPO-256 hash (re-exported from
 //! `miden-crypto` at the version upstream miden-vm 0.20.6 uses), the 93 VM operations with their
-//! exact opcodes, and the column layout of the core execution trace.
+//! exact opcodes, the column layout of the core execution trace ([`trace`]) and of the whole
+//! 71-column main trace ([`main_trace`]).
 //!
 //! This is the lowest crate of the workspace: it knows nothing of programs, processors or traces
 //! beyond their shared vocabulary.
 
+pub mod main_trace;
 pub mod operations;
 pub mod trace;
 

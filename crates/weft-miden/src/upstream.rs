@@ -2,17 +2,20 @@
 //!
 //! [`run_upstream`] executes a program with upstream's legacy `Process` (what
 //! `miden_processor::execute` and upstream's prover use in 0.20.6) and a `DefaultHost` that has the
-//! core library's forest and event handlers loaded, then keeps what weft is compared on: the 49
-//! core columns of the main trace, the stack outputs, and on failure the error and the clock cycle
-//! the processor had reached.
+//! core library's forest and event handlers loaded, then keeps what weft is compared on: the whole
+//! 71-column main trace (and its 49 core columns apart), the row counts of its parts, the stack
+//! outputs, and on failure the error and the clock cycle the processor had reached.
 
 use std::sync::Arc;
 
 use miden_core::{Felt, Program, mast::MastForest};
 use miden_processor::{DefaultHost, ExecutionError, ExecutionOptions, ExecutionTrace, Process};
-use weft_core::trace::{
-    CORE_TRACE_WIDTH, CoreTrace, DECODER_TRACE_OFFSET,
-    decoder::{NUM_OP_BITS, OP_BITS_OFFSET},
+use weft_core::{
+    main_trace::{CHIPLETS_OFFSET, MainTrace, Region, TRACE_WIDTH, TraceLenSummary},
+    trace::{
+        CORE_TRACE_WIDTH, CoreTrace, DECODER_TRACE_OFFSET,
+        decoder::{NUM_OP_BITS, OP_BITS_OFFSET},
+    },
 };
 use winter_prover::Trace;
 
@@ -34,6 +37,11 @@ pub struct UpstreamRun {
     /// The 49 core columns (system, decoder, stack) of the full trace, including upstream's final
     /// random row.
     pub trace: CoreTrace,
+    /// The whole main trace: 71 columns (upstream's 72nd, all-zero padding column is left out),
+    /// including the random last row.
+    pub main: MainTrace,
+    /// Upstream's row counts of the trace's parts (ACE rows counted apart from memory rows).
+    pub summary: TraceLenSummary,
     /// The stack outputs, top first (16 values).
     pub stack_outputs: Vec<Felt>,
     /// The number of executed clock cycles (the clock after the last operation).
@@ -108,18 +116,43 @@ pub fn run_upstream(
         }
     };
     let trace = ExecutionTrace::new(process, stack_outputs.clone());
-    let n_cycles = trace.trace_len_summary().trace_len();
-    let main = trace.main_segment();
-    let core_columns = (0..CORE_TRACE_WIDTH)
-        .map(|col| main.get_column(col).to_vec())
+    let lengths = trace.trace_len_summary();
+    let n_cycles = lengths.trace_len();
+    let segment = trace.main_segment();
+    let columns: Vec<Vec<Felt>> = (0..TRACE_WIDTH)
+        .map(|col| segment.get_column(col).to_vec())
         .collect();
-    let trace = CoreTrace::from_columns(core_columns)
+    let core = CoreTrace::from_columns(columns[..CORE_TRACE_WIDTH].to_vec())
         .expect("upstream's main trace starts with 49 core columns of equal length");
+    let main = MainTrace::from_columns(columns)
+        .expect("upstream's main trace has 71 columns of equal length");
+    let chiplets = lengths.chiplets_trace_len();
+    let ace_rows = count_ace_rows(&main);
+    let summary = TraceLenSummary {
+        core_rows: n_cycles,
+        range_rows: lengths.range_trace_len(),
+        hasher_rows: chiplets.hash_chiplet_len(),
+        bitwise_rows: chiplets.bitwise_chiplet_len(),
+        // Upstream counts ACE rows as memory rows.
+        memory_rows: chiplets.memory_chiplet_len() - ace_rows,
+        ace_rows,
+        kernel_rom_rows: chiplets.kernel_rom_len(),
+    };
     Ok(UpstreamRun {
-        trace,
+        trace: core,
+        main,
+        summary,
         stack_outputs: stack_outputs.iter().copied().collect(),
         n_cycles,
     })
+}
+
+/// Counts the ACE rows of a main trace (read from the chiplet selectors; the random last row is
+/// not a chiplet row).
+fn count_ace_rows(main: &MainTrace) -> usize {
+    (0..main.num_rows().saturating_sub(1))
+        .filter(|&row| main.region(row, CHIPLETS_OFFSET) == Region::Ace)
+        .count()
 }
 
 /// Returns the name of an upstream error's variant.
