@@ -8,6 +8,7 @@
 
 pub mod main_trace;
 pub mod operations;
+pub mod rpo;
 pub mod trace;
 
 pub use miden_crypto::{FieldElement, StarkField, Word, WordError, hash::rpo::Rpo256};
