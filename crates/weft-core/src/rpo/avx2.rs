@@ -128,6 +128,10 @@ fn fold_mds(l: __m256i, h: __m256i) -> __m256i {
 
 // STATE LAYERS
 // ================================================================================================
+//
+// The layers work on `K` states at once, `3·K` vectors: state `k` is vectors `3k..3k + 3`. The
+// states are independent, so interleaving them gives the out-of-order core more independent
+// products to overlap; `K = 1` is the single-state path.
 
 /// Four consecutive words of a 12-word row as a vector.
 #[inline]
@@ -161,12 +165,13 @@ fn store(state: State) -> [u64; WIDTH] {
     unsafe { core::mem::transmute::<State, [u64; WIDTH]>(state) }
 }
 
-/// The MDS layer: for each input word, its two 32-bit halves broadcast and multiplied into the
-/// matching column of the matrix, summed per output; then folded as in the scalar path.
+/// The MDS layer on one state: for each input word, its two 32-bit halves broadcast and
+/// multiplied into the matching column of the matrix, summed per output; then folded as in the
+/// scalar path.
 #[inline]
 #[target_feature(enable = "avx2")]
-fn apply_mds(state: &mut State) {
-    let words = store(*state);
+fn apply_mds(state: &mut [__m256i]) {
+    let words = store([state[0], state[1], state[2]]);
     let zero = _mm256_set1_epi64x(0);
     let mut l = [zero; 3];
     let mut h = [zero; 3];
@@ -191,19 +196,33 @@ fn apply_mds(state: &mut State) {
     }
 }
 
-/// Adds one half-round's constants.
+/// The MDS layer on each of the states.
 #[inline]
 #[target_feature(enable = "avx2")]
-fn add_constants(state: &mut State, neg_ark: &[u64; WIDTH]) {
-    for (j, v) in state.iter_mut().enumerate() {
-        *v = add_neg(*v, row_vector(neg_ark, j));
+fn apply_mds_all<const N: usize>(state: &mut [__m256i; N]) {
+    for one in state.chunks_exact_mut(3) {
+        apply_mds(one);
+    }
+}
+
+/// Adds one half-round's constants to each state.
+#[inline]
+#[target_feature(enable = "avx2")]
+fn add_constants<const N: usize>(state: &mut [__m256i; N], neg_ark: &[u64; WIDTH]) {
+    let ark = [
+        row_vector(neg_ark, 0),
+        row_vector(neg_ark, 1),
+        row_vector(neg_ark, 2),
+    ];
+    for (i, v) in state.iter_mut().enumerate() {
+        *v = add_neg(*v, ark[i % 3]);
     }
 }
 
 /// `x^7` per word, the products in the scalar order.
 #[inline]
 #[target_feature(enable = "avx2")]
-fn sbox(state: &mut State) {
+fn sbox<const N: usize>(state: &mut [__m256i; N]) {
     for v in state.iter_mut() {
         let x2 = square(*v);
         let x4 = square(x2);
@@ -215,7 +234,11 @@ fn sbox(state: &mut State) {
 /// Squares each vector `n` times, then multiplies by `tail`.
 #[inline]
 #[target_feature(enable = "avx2")]
-fn square_n_mul(mut base: State, n: usize, tail: &State) -> State {
+fn square_n_mul<const N: usize>(
+    mut base: [__m256i; N],
+    n: usize,
+    tail: &[__m256i; N],
+) -> [__m256i; N] {
     for _ in 0..n {
         for v in base.iter_mut() {
             *v = square(*v);
@@ -227,32 +250,42 @@ fn square_n_mul(mut base: State, n: usize, tail: &State) -> State {
     base
 }
 
+/// Squares each vector.
+#[inline]
+#[target_feature(enable = "avx2")]
+fn square_all<const N: usize>(mut base: [__m256i; N]) -> [__m256i; N] {
+    for v in base.iter_mut() {
+        *v = square(*v);
+    }
+    base
+}
+
 /// `x^(1/7)` per word by the scalar path's addition chain.
 #[inline]
 #[target_feature(enable = "avx2")]
-fn inv_sbox(state: &mut State) {
-    let t1 = [square(state[0]), square(state[1]), square(state[2])];
-    let t2 = [square(t1[0]), square(t1[1]), square(t1[2])];
+fn inv_sbox<const N: usize>(state: &mut [__m256i; N]) {
+    let t1 = square_all(*state);
+    let t2 = square_all(t1);
     let t3 = square_n_mul(t2, 3, &t2);
     let t4 = square_n_mul(t3, 6, &t3);
     let t5 = square_n_mul(t4, 12, &t4);
     let t6 = square_n_mul(t5, 6, &t3);
     let t7 = square_n_mul(t6, 31, &t6);
-    for j in 0..3 {
+    for j in 0..N {
         let a = square(square(mul(square(t7[j]), t6[j])));
         let b = mul(mul(t1[j], t2[j]), state[j]);
         state[j] = mul(a, b);
     }
 }
 
-/// One round.
+/// One round on each state.
 #[inline]
 #[target_feature(enable = "avx2")]
-fn apply_round(state: &mut State, round: usize) {
-    apply_mds(state);
+fn apply_round<const N: usize>(state: &mut [__m256i; N], round: usize) {
+    apply_mds_all(state);
     add_constants(state, &NEG_ARK1[round]);
     sbox(state);
-    apply_mds(state);
+    apply_mds_all(state);
     add_constants(state, &NEG_ARK2[round]);
     inv_sbox(state);
 }
@@ -272,6 +305,23 @@ pub(super) fn permute(words: &mut [u64; WIDTH]) {
         apply_round(&mut state, round);
     }
     *words = store(state);
+}
+
+/// The seven rounds on two independent states at once.
+///
+/// # Safety
+///
+/// Safe to call only where AVX2 is available (the parent module checks at run time).
+#[target_feature(enable = "avx2")]
+pub(super) fn permute_pair(a: &mut [u64; WIDTH], b: &mut [u64; WIDTH]) {
+    let [a0, a1, a2] = load(a);
+    let [b0, b1, b2] = load(b);
+    let mut state = [a0, a1, a2, b0, b1, b2];
+    for round in 0..NUM_ROUNDS {
+        apply_round(&mut state, round);
+    }
+    *a = store([state[0], state[1], state[2]]);
+    *b = store([state[3], state[4], state[5]]);
 }
 
 /// The seven rounds on one state, keeping the state after each.

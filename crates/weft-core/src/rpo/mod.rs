@@ -147,18 +147,25 @@ pub fn permute_rounds(state: &mut State, out: &mut [State; NUM_ROUNDS]) {
 }
 
 /// Applies the permutation to each of `states` independently on the best path.
+///
+/// On the AVX2 path, states are taken two at a time and their rounds interleaved.
 pub fn permute_many(states: &mut [State]) {
-    let path = Path::best();
-    for state in states {
-        run(path, state);
-    }
+    run_many(Path::best(), states);
 }
 
 /// Merges two digests as `Rpo256::merge` does: capacity zero, rate `values[0] ‖ values[1]`, one
 /// permutation, digest from elements 4-7.
 #[inline]
 pub fn merge(values: &[Word; 2]) -> Word {
+    merge_in_domain(values, ZERO)
+}
+
+/// Merges two digests in a domain as `Rpo256::merge_in_domain` does: [`merge`] with the second
+/// capacity element (element 1) set to `domain`.
+#[inline]
+pub fn merge_in_domain(values: &[Word; 2], domain: Felt) -> Word {
     let mut state = [ZERO; STATE_WIDTH];
+    state[1] = domain;
     state[4..8].copy_from_slice(values[0].as_elements());
     state[8..12].copy_from_slice(values[1].as_elements());
     permute(&mut state);
@@ -198,9 +205,7 @@ pub fn permute_rounds_with(
 /// [`RpoError::Unsupported`] if this CPU cannot run `path`; nothing is changed then.
 pub fn permute_many_with(path: Path, states: &mut [State]) -> Result<(), RpoError> {
     check(path)?;
-    for state in states {
-        run(path, state);
-    }
+    run_many(path, states);
     Ok(())
 }
 
@@ -239,6 +244,33 @@ fn run(path: Path, state: &mut State) {
         _ => scalar::permute(&mut words),
     }
     *state = from_words(&words);
+}
+
+fn run_many(path: Path, states: &mut [State]) {
+    match path {
+        #[cfg(target_arch = "x86_64")]
+        Path::Avx2 => {
+            let mut pairs = states.chunks_exact_mut(2);
+            for pair in &mut pairs {
+                // Every chunk has exactly two states.
+                if let [a, b] = pair {
+                    let (mut wa, mut wb) = (to_words(a), to_words(b));
+                    // SAFETY: as in `run`: the AVX2 path is taken only where the CPU has AVX2.
+                    unsafe { avx2::permute_pair(&mut wa, &mut wb) }
+                    *a = from_words(&wa);
+                    *b = from_words(&wb);
+                }
+            }
+            for state in pairs.into_remainder() {
+                run(path, state);
+            }
+        }
+        _ => {
+            for state in states {
+                run(path, state);
+            }
+        }
+    }
 }
 
 #[inline(always)]

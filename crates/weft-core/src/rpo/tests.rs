@@ -2,8 +2,8 @@
 //! `Rpo256::apply_permutation` and `Rpo256::apply_round`, compared on stored words.
 
 use super::{
-    NUM_ROUNDS, Path, RpoError, STATE_WIDTH, State, consts, merge, permute, permute_many,
-    permute_many_with, permute_rounds, permute_rounds_with, permute_with, scalar,
+    NUM_ROUNDS, Path, RpoError, STATE_WIDTH, State, consts, merge, merge_in_domain, permute,
+    permute_many, permute_many_with, permute_rounds, permute_rounds_with, permute_with, scalar,
 };
 use crate::{Felt, Rpo256, Word};
 
@@ -55,7 +55,7 @@ fn sample_states(n: usize, seed: u64) -> Vec<State> {
     for k in 0..n {
         let state: State = core::array::from_fn(|_| {
             let pick = rng.next();
-            let value = if pick % 4 == 0 {
+            let value = if pick.is_multiple_of(4) {
                 EDGES[(pick >> 8) as usize % EDGES.len()]
             } else {
                 rng.next()
@@ -207,12 +207,17 @@ fn the_best_path_entry_points_equal_the_reference() {
 }
 
 #[test]
-fn merge_equals_the_reference_merge() {
+fn merge_and_merge_in_domain_equal_the_reference() {
     let mut rng = Rng(0x5eed_0005);
     for _ in 0..200 {
         let a = Word::new(core::array::from_fn(|_| Felt::new(rng.next())));
         let b = Word::new(core::array::from_fn(|_| Felt::new(rng.next())));
         assert_eq!(merge(&[a, b]), Rpo256::merge(&[a, b]));
+        let domain = Felt::new(rng.next() % 256);
+        assert_eq!(
+            merge_in_domain(&[a, b], domain),
+            Rpo256::merge_in_domain(&[a, b], domain)
+        );
     }
 }
 
@@ -250,16 +255,12 @@ fn the_mds_layer_is_the_reference_matrix_on_canonical_states() {
         let state: State = state.map(|f| Felt::new(f.as_int()));
         let mut ours = words(&state);
         scalar::apply_mds(&mut ours);
-        for r in 0..STATE_WIDTH {
+        for (r, (&got, row)) in ours.iter().zip(&Rpo256::MDS).enumerate() {
             let mut expected = Felt::new(0);
-            for c in 0..STATE_WIDTH {
-                expected += Rpo256::MDS[r][c] * state[c];
+            for (&m, &s) in row.iter().zip(&state) {
+                expected += m * s;
             }
-            assert_eq!(
-                Felt::from_mont(ours[r]).as_int(),
-                expected.as_int(),
-                "row {r}"
-            );
+            assert_eq!(Felt::from_mont(got).as_int(), expected.as_int(), "row {r}");
         }
     }
 }
