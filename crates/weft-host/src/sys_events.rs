@@ -131,7 +131,7 @@ pub fn handle_system_event(
         SystemEvent::HpermToMap => {
             let mut state: [Felt; 12] = core::array::from_fn(|i| process.stack_item(12 - i));
             let values = state[4..12].to_vec();
-            Rpo256::apply_permutation(&mut state);
+            weft_core::rpo::permute(&mut state);
             let key: Word = [state[4], state[5], state[6], state[7]].into();
             advice.insert_into_map(key, values).map_err(adv)?;
         }
@@ -146,7 +146,7 @@ fn hdword_to_map(
 ) -> Result<(), ExecutionError> {
     let word0 = process.stack_word_be(1);
     let word1 = process.stack_word_be(5);
-    let key = Rpo256::merge_in_domain(&[word1, word0], domain);
+    let key = weft_core::rpo::merge_in_domain(&[word1, word0], domain);
     let values: Vec<Felt> = word1.iter().chain(word0.iter()).copied().collect();
     advice
         .insert_into_map(key, values)

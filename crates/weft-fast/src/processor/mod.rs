@@ -5,7 +5,7 @@ mod memory;
 
 use std::sync::Arc;
 
-use weft_core::{Felt, Rpo256, Word, ZERO};
+use weft_core::{Felt, Word, ZERO, rpo};
 use weft_host::{
     AdviceInputs, AdviceProvider, EventId, ExecutionError, ExecutionOptions, Host, ProcessView,
     StackInputs, StackOutputs, SystemEvent, handle_system_event,
@@ -198,9 +198,9 @@ fn merkle_root(node: Word, path: &[Word], mut index: u64) -> Word {
     let mut value = node;
     for sibling in path {
         value = if index & 1 == 0 {
-            Rpo256::merge(&[value, *sibling])
+            rpo::merge(&[value, *sibling])
         } else {
-            Rpo256::merge(&[*sibling, value])
+            rpo::merge(&[*sibling, value])
         };
         index >>= 1;
     }
@@ -340,7 +340,7 @@ impl<H: Host> Backend for HostBackend<'_, H> {
     /// The fast processor keeps no hasher chiplet: the address is zero.
     #[inline(always)]
     fn permute(&mut self, state: &mut [Felt; 12]) -> Result<Felt, ExecutionError> {
-        Rpo256::apply_permutation(state);
+        rpo::permute(state);
         Ok(ZERO)
     }
 
@@ -382,7 +382,9 @@ impl<H: Host> Backend for HostBackend<'_, H> {
         new_node: Word,
         clk: u32,
     ) -> Result<MerkleOutcome, ExecutionError> {
-        let (path, _) = self
+        // The store hashes the new path itself (with miden-crypto's permutation); its new root is
+        // the one the path gives once the old node checks out, so it is not hashed twice.
+        let (path, new_root) = self
             .advice
             .update_merkle_node(old_root, depth, index, new_node)
             .map_err(|e| ExecutionError::advice(clk, e))?;
@@ -397,7 +399,7 @@ impl<H: Host> Backend for HostBackend<'_, H> {
         Ok(MerkleOutcome {
             addr: ZERO,
             depth: path.len() as u32,
-            root: merkle_root(new_node, path.nodes(), idx),
+            root: new_root,
         })
     }
 
