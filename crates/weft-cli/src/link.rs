@@ -27,9 +27,18 @@ pub fn prepare(program: &Program, libraries: &[Arc<MastForest>]) {
     let forests: Vec<&MastForest> = std::iter::once(&**program.forest())
         .chain(libraries.iter().map(|f| &**f))
         .collect();
-    let mut seen: Vec<Vec<bool>> = forests.iter().map(|f| vec![false; f.nodes().len()]).collect();
+    let mut seen: Vec<Vec<bool>> = forests
+        .iter()
+        .map(|f| vec![false; f.nodes().len()])
+        .collect();
     let mut pending: Vec<(usize, MastNodeId)> = vec![(0, program.entrypoint())];
-    pending.extend(program.forest().procedure_roots().iter().map(|&root| (0, root)));
+    pending.extend(
+        program
+            .forest()
+            .procedure_roots()
+            .iter()
+            .map(|&root| (0, root)),
+    );
     let mut has_dyn = false;
     while let Some((forest_idx, id)) = pending.pop() {
         let forest = forests[forest_idx];
@@ -61,6 +70,9 @@ pub fn prepare(program: &Program, libraries: &[Arc<MastForest>]) {
         pending.extend(node.children().iter().map(|&child| (forest_idx, child)));
     }
     if has_dyn {
-        let _ = (weft_mast::node::dyn_digest(), weft_mast::node::dyncall_digest());
+        let _ = (
+            weft_mast::node::dyn_digest(),
+            weft_mast::node::dyncall_digest(),
+        );
     }
 }
