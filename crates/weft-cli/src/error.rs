@@ -4,7 +4,7 @@ use weft_core::trace::TraceDiff;
 use weft_host::ExecutionError;
 use weft_mast::format::{FormatError, WriteError, text::TextError};
 use weft_tracegen::TraceGenError;
-use weft_upstream::{InputsError, LoadError, artifacts::ArtifactError};
+use weft_upstream::{InputsError, LoadError, artifacts::ArtifactError, host::CoreLibError};
 
 /// Why a `weft` command failed.
 #[derive(Debug, thiserror::Error)]
@@ -139,6 +139,20 @@ pub enum CliError {
         /// The reference's value.
         expected: String,
         /// The engine's value.
+        found: String,
+    },
+    /// weft's copy of the core library could not be read.
+    #[error(transparent)]
+    CoreLibrary(#[from] CoreLibError),
+    /// `bench`: two repetitions of the same program disagree (a bug: execution is
+    /// deterministic).
+    #[error("repetitions disagree: {what} differ: first {expected}, then {found}")]
+    RepetitionMismatch {
+        /// What differs.
+        what: &'static str,
+        /// The first repetition's value.
+        expected: String,
+        /// The later repetition's value.
         found: String,
     },
     /// The forest could not be rebuilt without its decorators.

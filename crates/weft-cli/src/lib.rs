@@ -10,6 +10,8 @@
 //!
 //! ```text
 //! weft run FILE [--inputs F] [--max-cycles N] [--json]
+//! weft bench FILE [--inputs F] [--max-cycles N] [--reps N] [--threads N] [--fragment-size N]
+//!                 [--json]
 //! weft trace FILE [--inputs F] [--max-cycles N] [--engine parallel|reference] [--fragment-size N]
 //!                 [--threads N] [--csv OUT] [--check] [--max-trace-memory MIB] [--json]
 //! weft inspect FILE [--json]
@@ -41,6 +43,7 @@
 
 mod commands;
 mod error;
+mod link;
 mod load;
 mod progress;
 pub mod report;
@@ -84,6 +87,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run a program several times in one process and report the median, minimum and first
+    /// times of execute, execute_for_trace and build_trace.
+    Bench(BenchArgs),
     /// Build the execution trace (49 core columns), with per-phase timings.
     Trace(TraceArgs),
     /// Print a program's digest, node counts by kind, procedures and text form.
@@ -158,6 +164,33 @@ pub struct TraceArgs {
     /// available; both traces count with --check).
     #[arg(long, value_name = "MIB")]
     pub max_trace_memory: Option<u64>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `weft bench`.
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// The program: .masm, .masb, or a weft fast/compact/text file.
+    pub file: PathBuf,
+    /// Inputs JSON (default: FILE's stem with the .inputs extension, if it exists).
+    #[arg(long, value_name = "F")]
+    pub inputs: Option<PathBuf>,
+    /// Stop with an error after this many cycles (default and most: 2^29).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_cycles: Option<u32>,
+    /// Repetitions of each phase.
+    #[arg(long, value_name = "N", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub reps: u32,
+    /// Worker threads building the trace (default: one per core).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub threads: Option<u32>,
+    /// Rows per fragment.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_FRAGMENT_SIZE,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub fragment_size: u32,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,

@@ -77,9 +77,23 @@ impl LoadedFile {
         })
     }
 
+    /// Prepares `program`'s code for running: batches every block it can reach, in its forest
+    /// and in the core library (see [`crate::link`]), so that execution does not.
+    ///
+    /// # Errors
+    /// [`CliError::CoreLibrary`] if weft's embedded core library does not read.
+    pub fn link(&self, program: &Program) -> Result<(), CliError> {
+        let core = weft_upstream::host::weft_core_library()?;
+        crate::link::prepare(program, &[core]);
+        Ok(())
+    }
+
     /// Returns a host with the core library and the file's kernel (if any) loaded.
-    pub fn host(&self) -> DefaultHost {
-        weft_upstream::host::weft_host(self.kernel_forest.as_ref())
+    ///
+    /// # Errors
+    /// [`CliError::CoreLibrary`] if weft's embedded core library does not read.
+    pub fn host(&self) -> Result<DefaultHost, CliError> {
+        Ok(weft_upstream::host::weft_host(self.kernel_forest.as_ref())?)
     }
 }
 

@@ -6,8 +6,9 @@
 //! - `run` and `trace`: `program_digest` (the program's four digest elements in order, each as
 //!   16 lowercase hex digits of its canonical value, concatenated: 64 characters), `cycles`,
 //!   `stack_outputs` (the top 16 elements, top first, as decimal integers), `execute_s` (seconds
-//!   of execution alone, loading excluded), `cycles_per_s` and `load_s` (reading, assembling
-//!   or decoding the program, its inputs, and the core library).
+//!   of execution alone: processor construction and the run; loading excluded), `cycles_per_s`
+//!   and `load_s` (reading, assembling or decoding the program, its inputs, and the core
+//!   library, building the host, and batching the blocks the program can reach).
 //! - `trace` adds `engine`, `rows` (rows before padding: the executed cycles plus the first
 //!   `HALT` row, which holds the final stack), `padded_rows` (a power of two, at least 64),
 //!   `build_s` (seconds building the trace from the execution's contexts; the reference engine
@@ -15,6 +16,12 @@
 //!   `fragment_size`, `threads` and `fragments` (parallel engine; `null` otherwise), `check`
 //!   (`null` without `--check`, else `{"ok", "engine", "check_s", "difference"}`: the other
 //!   engine's run and the comparison), `csv` (the path written, or `null`) and `csv_s`.
+//! - `bench`: `program_digest`, `cycles`, `stack_outputs` and `load_s` as for `run`; `reps`,
+//!   `threads` (of the pool building the trace), `fragment_size`, `fragments`; for each phase
+//!   `execute`, `execute_for_trace` and `build_trace`: `{phase}_s` (the median over the
+//!   repetitions: the middle one, or the mean of the two middle ones), `{phase}_min_s` and
+//!   `first_{phase}_s` (the first repetition); `cycles_per_s` (from the median execute);
+//!   `trace_rows` and `trace_cols` (the built trace's rows, padding included, and columns).
 //! - `inspect`: `kind`, `program_digest` (`null` for a library), `nodes`, `node_counts` (by
 //!   kind), `procedures` (`{"node", "digest", "name", "entry"}` per procedure root) and `text`.
 //!

@@ -166,7 +166,10 @@ pub struct ProgramComparison {
 pub fn run_reference(
     program: &LoadedProgram,
 ) -> Result<weft_reference::ReferenceOutput, weft_host::ExecutionError> {
-    let mut host = weft_host(program.weft_kernel_forest.as_ref());
+    // The core library is data compiled into weft-upstream and checked by its tests; a harness
+    // without it cannot compare anything.
+    let mut host =
+        weft_host(program.weft_kernel_forest.as_ref()).expect("weft's embedded core library reads");
     weft_reference::execute(
         &program.weft,
         program.inputs.weft_stack_inputs(),

@@ -15,6 +15,9 @@ pub enum EquivalenceError {
     /// The fast processor failed where the reference succeeded.
     #[error("execute_for_trace failed where the reference succeeded: {0}")]
     Fast(ExecutionError),
+    /// weft's core library could not be read.
+    #[error(transparent)]
+    CoreLib(#[from] weft_upstream::host::CoreLibError),
     /// The trace builder rejected the contexts.
     #[error("build_trace failed: {0}")]
     Build(#[from] TraceGenError),
@@ -63,7 +66,7 @@ pub fn parallel_trace(
     program: &LoadedProgram,
     fragment_size: u32,
 ) -> Result<(weft_fast::ExecutionOutput, CoreTrace), EquivalenceError> {
-    let mut host = weft_host(program.weft_kernel_forest.as_ref());
+    let mut host = weft_host(program.weft_kernel_forest.as_ref())?;
     let (output, contexts) = weft_replay::execute_for_trace(
         &program.weft,
         program.inputs.weft_stack_inputs(),

@@ -29,7 +29,7 @@ fn reduce_err(e: &ExecutionError) -> Outcome {
 }
 
 fn run_fast(program: &LoadedProgram, options: ExecutionOptions) -> Outcome {
-    let mut host = weft_host(program.weft_kernel_forest.as_ref());
+    let mut host = weft_host(program.weft_kernel_forest.as_ref()).expect("a host");
     let processor = FastProcessor::new(
         program.inputs.weft_stack_inputs(),
         program.inputs.weft_advice_inputs(),
@@ -45,7 +45,7 @@ fn run_fast(program: &LoadedProgram, options: ExecutionOptions) -> Outcome {
 }
 
 fn run_reference(program: &LoadedProgram, options: ExecutionOptions) -> Outcome {
-    let mut host = weft_host(program.weft_kernel_forest.as_ref());
+    let mut host = weft_host(program.weft_kernel_forest.as_ref()).expect("a host");
     match weft_reference::execute(
         &program.weft,
         program.inputs.weft_stack_inputs(),
@@ -142,7 +142,7 @@ fn execute_for_trace_fragments_round_trip_on_every_program() {
         };
         let mut concatenated = Vec::new();
         for size in [5u32, 64, 4096] {
-            let mut host = weft_host(program.weft_kernel_forest.as_ref());
+            let mut host = weft_host(program.weft_kernel_forest.as_ref()).expect("a host");
             let (out, contexts) = weft_replay::execute_for_trace(
                 &program.weft,
                 program.inputs.weft_stack_inputs(),

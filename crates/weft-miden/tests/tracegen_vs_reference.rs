@@ -152,7 +152,7 @@ fn boundary_right_after_an_external_node_resolves() {
         weft_miden::conformance::run_reference(&program).unwrap_or_else(|e| panic!("{name}: {e}"));
     // Find the rows where execution runs in another forest than the program's: the first row
     // of such a stretch is the resolved node's start row.
-    let mut host = weft_host(program.weft_kernel_forest.as_ref());
+    let mut host = weft_host(program.weft_kernel_forest.as_ref()).expect("a host");
     let (output, contexts) = weft_replay::execute_for_trace(
         &program.weft,
         program.inputs.weft_stack_inputs(),

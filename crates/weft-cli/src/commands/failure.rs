@@ -100,7 +100,8 @@ pub(super) fn execution_error(
             before_target: None,
             pending: None,
         };
-        let mut host = file.host();
+        // The host was built once already for the run that failed, so this one builds too.
+        let mut host = file.host().ok()?;
         // The run fails again, at the same cycle; only what the locator saw matters.
         let _ = FastProcessor::new(
             inputs.weft_stack_inputs(),

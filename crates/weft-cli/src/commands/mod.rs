@@ -1,6 +1,7 @@
-//! The commands: `run`, `trace`, `inspect` and `convert`, one module each, plus how an execution
+//! The commands: `run`, `bench`, `trace`, `inspect` and `convert`, one module each, plus how an execution
 //! failure is located and how results reach standard output.
 
+mod bench;
 mod convert;
 mod failure;
 mod inspect;
@@ -22,6 +23,7 @@ pub fn dispatch(command: Command) -> Result<(), CliError> {
             max_cycles,
             json,
         } => run::run(&file, inputs.as_deref(), max_cycles, json),
+        Command::Bench(args) => bench::bench(&args),
         Command::Trace(args) => trace::trace(&args),
         Command::Inspect { file, json } => inspect::inspect(&file, json),
         Command::Convert {

@@ -27,7 +27,8 @@ pub(super) fn run(
     }
     let program = file.runnable(path)?;
     let inputs = load::inputs(path, inputs_path)?;
-    let mut host = file.host();
+    let mut host = file.host()?;
+    file.link(program)?;
     let load_s = start.elapsed().as_secs_f64();
     let start = Instant::now();
     let output = FastProcessor::new(

@@ -30,7 +30,7 @@ struct Built {
     fragments: Option<usize>,
 }
 
-fn thread_pool(threads: Option<u32>) -> Result<rayon::ThreadPool, CliError> {
+pub(super) fn thread_pool(threads: Option<u32>) -> Result<rayon::ThreadPool, CliError> {
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(n) = threads {
         builder = builder.num_threads(n as usize);
@@ -51,7 +51,7 @@ fn available_memory() -> Option<u64> {
 
 /// Checks that `n_traces` traces of `n_cycles` executed cycles fit in `limit` bytes (default:
 /// the memory available now).
-fn check_trace_memory(n_cycles: u64, memory: &MemoryLimit) -> Result<(), CliError> {
+pub(super) fn check_trace_memory(n_cycles: u64, memory: &MemoryLimit) -> Result<(), CliError> {
     const MIB: u64 = 1 << 20;
     let Some(limit) = memory.limit_bytes.or_else(available_memory) else {
         return Ok(());
@@ -72,11 +72,11 @@ fn check_trace_memory(n_cycles: u64, memory: &MemoryLimit) -> Result<(), CliErro
 }
 
 /// How much memory the traces of one command may take.
-struct MemoryLimit {
+pub(super) struct MemoryLimit {
     /// `--max-trace-memory`, in bytes; `None`: the memory available.
-    limit_bytes: Option<u64>,
+    pub(super) limit_bytes: Option<u64>,
     /// How many traces are held at once (2 with `--check`).
-    n_traces: u64,
+    pub(super) n_traces: u64,
 }
 
 fn build_parallel(
@@ -88,7 +88,7 @@ fn build_parallel(
     memory: &MemoryLimit,
     progress: &Progress,
 ) -> Result<Built, CliError> {
-    let mut host = file.host();
+    let mut host = file.host()?;
     progress.phase("executing (recording fragment contexts)");
     let start = Instant::now();
     let executed = weft_replay::execute_for_trace_with_options(
@@ -131,10 +131,10 @@ fn build_reference(
         inputs.weft_advice_inputs(),
         file.options,
     )
-    .execute(program, &mut file.host())
+    .execute(program, &mut file.host()?)
     .map_err(|e| execution_error(e, file, program, inputs))?;
     check_trace_memory(u64::from(sized.n_cycles), memory)?;
-    let mut host = file.host();
+    let mut host = file.host()?;
     progress.phase("executing and building the trace (reference)");
     let start = Instant::now();
     let output = weft_reference::execute(
@@ -192,8 +192,9 @@ pub(super) fn trace(args: &TraceArgs) -> Result<(), CliError> {
     }
     let program = file.runnable(&args.file)?;
     let inputs = load::inputs(&args.file, args.inputs.as_deref())?;
-    // The first host converts the core library (once per process): count it as loading.
-    drop(file.host());
+    // The first host reads the core library (once per process): count it as loading.
+    drop(file.host()?);
+    file.link(program)?;
     let load_s = start.elapsed().as_secs_f64();
     let pool = thread_pool(args.threads)?;
     let memory = MemoryLimit {

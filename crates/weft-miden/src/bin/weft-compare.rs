@@ -241,7 +241,13 @@ fn main() -> ExitCode {
             }
         };
         let mut up_host = upstream_host(&p);
-        let mut weft_host = weft_host(p.weft_kernel_forest.as_ref());
+        let mut weft_host = match weft_host(p.weft_kernel_forest.as_ref()) {
+            Ok(host) => host,
+            Err(e) => {
+                eprintln!("skipping {name}: {e}");
+                continue;
+            }
+        };
         let (weft_top, n_cycles) = weft_exec(&p, &mut weft_host, None);
         let up_top = upstream_exec(&p, &mut up_host, None);
         if weft_top != up_top || n_cycles == 0 {
