@@ -67,10 +67,16 @@
 //!
 //! [`NodeRef`]: weft_fast::NodeRef
 
+mod chiplets;
 mod context;
 mod recorder;
 pub mod serialization;
 
+pub use chiplets::{
+    AceReplay, BitwiseKind, BitwiseOp, BitwiseReplay, ChipletsReplay, CircuitEvaluation,
+    HasherRequest, HasherRequestReplay, KernelReplay, MemoryAccess, MemoryAccessKind,
+    MemoryAccessReplay,
+};
 pub use context::{
     AdviceReplay, BlockEntry, DecodeError, ExternalReplay, ForestOrigin, FragmentContext,
     FragmentState, FrameState, HasherReplay, MemoryReplay, Resolution, TraceContexts, u64s_to_word,

@@ -370,6 +370,7 @@ impl<H: Host> Backend for HostBackend<'_, H> {
             addr: ZERO,
             depth: path.len() as u32,
             root,
+            path: path.nodes().to_vec(),
         })
     }
 
@@ -398,6 +399,7 @@ impl<H: Host> Backend for HostBackend<'_, H> {
             addr: ZERO,
             depth: path.len() as u32,
             root: merkle_root(new_node, path.nodes(), idx),
+            path: path.nodes().to_vec(),
         })
     }
 
