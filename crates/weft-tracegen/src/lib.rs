@@ -1,30 +1,55 @@
-//! weft's trace generation: the 49 core columns (system, decoder, stack) of an execution trace,
-//! built in parallel from the fragment contexts that [`weft_replay::execute_for_trace`]
-//! records.
+//! weft's trace generation: the whole main trace of upstream miden-vm 0.20.6 (71 columns:
+//! system, decoder, stack, range checker, and the hasher, bitwise, memory, ACE and kernel ROM
+//! chiplets), built in parallel from the fragment contexts and chiplet logs that
+//! [`weft_replay::execute_for_trace`] records.
 //!
 //! # How
-//! [`build_trace`] allocates the whole column buffer once (49 columns of the padded length,
-//! untouched) and runs one rayon task per fragment (with the default `concurrent` feature;
-//! without it the same code runs the fragments one after the other on the calling thread). Each
-//! task restores its fragment's state and runs the fast processor's own execution driver
-//! ([`weft_fast::Driver`]: the same continuation stack, row order and operation semantics) from
-//! the row the context names, with two parts of its own: a backend that reads memory, advice,
-//! hasher results and host resolutions from the fragment's replay logs only (no host, no shared
-//! mutable state), and a tracer that writes one trace row per row. It writes its rows straight
-//! into its own row range of the buffer (fragment `i` owns rows `i * fragment_size ..`), so
-//! nothing is merged afterwards. Two things cross a fragment boundary and are settled once
-//! every task is done:
-//! - a `REPEAT` row copies the hasher columns of the row before it (the loop body's `END`), so
-//!   a fragment that starts with `REPEAT` gets them from the previous fragment's last row;
-//! - the `HALT` row after the last executed row (written by the last fragment) and the `HALT`
-//!   padding up to a power of two (written in parallel chunks), exactly as the reference pads.
+//! [`build_trace`] first checks the chiplet logs and computes every chiplet region's length
+//! from counts alone (hasher rows by prefix sums of each request's row count, 8 rows per
+//! bitwise operation, one row per memory access, the READ and EVAL rows of each circuit
+//! evaluation, kernel ROM rows). It then reserves the 71 columns once, for the longest the trace
+//! can be (the range checker's length is known only later; reserved pages that are never
+//! written cost nothing), and runs, side by side on one rayon pool (with the default
+//! `concurrent` feature; without it the same code runs one part after the other on the calling
+//! thread), writing straight into the one buffer:
+//! - the core: one task per fragment. Each task restores its fragment's state and runs the fast
+//!   processor's own execution driver ([`weft_fast::Driver`]: the same continuation stack, row
+//!   order and operation semantics) from the row the context names, with two parts of its own:
+//!   a backend that reads memory, advice, hasher results and host resolutions from the
+//!   fragment's replay logs only (no host, no shared mutable state), and a tracer that writes
+//!   one trace row per row into its own row range (fragment `i` owns rows
+//!   `i * fragment_size ..`);
+//! - the hasher: one task per request in its own row range (control blocks, basic blocks batch
+//!   by batch, permutations, Merkle paths leg by leg); rows are recomputed, which gives the
+//!   cells upstream's memoized copies give;
+//! - the bitwise chiplet: eight rows per operation;
+//! - memory: one parallel stable sort of the accesses by (context, word), then one scan per
+//!   word, words in parallel, counting the deltas' 16-bit halves for the range checker;
+//! - ACE: one task per evaluation, re-evaluated from the values its memory reads logged;
+//! - the kernel ROM.
+//!
+//! Then the range checker's counts are merged: the memory deltas' halves and the four limbs of
+//! every range-checking u32 operation, read back from the decoder's helper columns of the core
+//! rows (chunks in parallel). With the core rows, the range checker's rows and the chiplets'
+//! rows the length is known ([`weft_core::main_trace::main_trace_len`]) and the rest is written
+//! in parallel: the core's `HALT` padding, the range checker (zero padding at the top, the table
+//! with its power-of-3 bridges, the final `(0, 65535)` row), the chiplet padding, and last the
+//! random row drawn from the program's digest ([`weft_core::main_trace::random_row`]: 71
+//! draws, upstream's sequential convention; the 72nd padding column is not built).
+//!
+//! A `REPEAT` row copies the hasher columns of the row before it (the loop body's `END`), so a
+//! fragment that starts with `REPEAT` gets them from the previous fragment's last row once every
+//! task is done.
 //!
 //! Pages of the buffer are first touched by the worker that writes them, so the page-fault
 //! cost is shared by the workers; [`build_trace_into`] reuses a previous trace's memory and pays
-//! no page fault at all. Rows go out through an eight-row tile, column by column
+//! no page fault at all. Core rows go out through an eight-row tile, column by column
 //! (`columns.rs` says why).
 //!
 //! # Performance
+//! The figures below were measured when this crate built the 49 core columns only; the whole
+//! trace has not been measured yet.
+//!
 //! Measured with `cargo run --release -p weft-benches --example trace_figures` (a loop mixing
 //! arithmetic, u32 operations, hashing, memory, advice and a call; fragments of 4096 rows) on
 //! the 2-core development VM, best of 15 builds with one and two threads alternating, at a

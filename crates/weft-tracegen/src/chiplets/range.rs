@@ -112,6 +112,7 @@ pub(crate) fn count_u32_limbs(columns: &Columns, n_rows: usize) -> RangeCounts {
             }
         }
     };
+    #[cfg(feature = "concurrent")]
     const CHUNK: usize = 1 << 16;
     #[cfg(feature = "concurrent")]
     let counts = (0..n_rows.div_ceil(CHUNK))
