@@ -12,7 +12,7 @@
 use std::time::{Duration, Instant};
 
 use weft_benches as support;
-use weft_core::trace::{CORE_TRACE_WIDTH, CoreTrace};
+use weft_core::main_trace::{MainTrace, TRACE_WIDTH};
 use weft_tracegen::{build_trace, build_trace_into};
 
 const FRAGMENT_SIZE: u32 = 4096;
@@ -54,7 +54,7 @@ fn main() {
     let trace = build_trace(&forests, &contexts).expect("builds");
     let peak = status_bytes("VmHWM:");
     let n_rows = trace.num_rows();
-    let trace_bytes = (n_rows * CORE_TRACE_WIDTH * size_of::<u64>()) as u64;
+    let trace_bytes = (n_rows * TRACE_WIDTH * size_of::<u64>()) as u64;
     drop(trace);
     println!(
         "{} executed rows, {n_rows} trace rows, {:.1} MiB of trace",
@@ -82,7 +82,8 @@ fn main() {
                 .expect("pool")
         })
         .collect();
-    let mut reused: Vec<CoreTrace> = vec![CoreTrace::new(), CoreTrace::new()];
+    let empty = || MainTrace::from_columns(vec![Vec::new(); TRACE_WIDTH]).expect("71 columns");
+    let mut reused: Vec<MainTrace> = vec![empty(), empty()];
     let mut best = [[Duration::MAX; 2]; 2];
     let mut cpu = [[Duration::ZERO; 2]; 2];
     for round in 0..=builds {

@@ -3,10 +3,10 @@
 //! benchmarks because it builds the traces of their program (`weft_benches`), at small sizes.
 
 use weft_benches as support;
-use weft_core::trace::{CoreTrace, first_difference};
+use weft_core::main_trace::{MainTrace, TRACE_WIDTH, first_difference};
 use weft_tracegen::{build_trace, build_trace_into};
 
-fn check(expected: &CoreTrace, found: &CoreTrace, what: &str) {
+fn check(expected: &MainTrace, found: &MainTrace, what: &str) {
     if let Some(diff) = first_difference(expected, found) {
         panic!("{what}: {diff}");
     }
@@ -30,7 +30,7 @@ fn reused_traces_give_the_same_trace() {
     build_trace_into(&large_forests, &large, &mut reused).expect("builds");
     check(&large_trace, &reused, "into a trace of the same length");
 
-    let mut empty = CoreTrace::new();
+    let mut empty = MainTrace::from_columns(vec![Vec::new(); TRACE_WIDTH]).expect("71 columns");
     build_trace_into(&small_forests, &small, &mut empty).expect("builds");
     check(&small_trace, &empty, "into an empty trace");
 }

@@ -38,7 +38,7 @@ pub struct Resolved {
 }
 
 /// A Merkle operation's result.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MerkleOutcome {
     /// The hasher chiplet address of the operation.
     pub addr: Felt,
@@ -46,6 +46,8 @@ pub struct MerkleOutcome {
     pub depth: u32,
     /// The verified root (`MPVERIFY`) or the new root (`MRUPDATE`).
     pub root: Word,
+    /// The path's siblings, from the leaf up (empty for a backend that replays outcomes).
+    pub path: Vec<Word>,
 }
 
 /// What the driver asks of the world outside its own state.

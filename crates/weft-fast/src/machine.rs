@@ -130,6 +130,13 @@ pub trait Machine {
     /// The message the running forest has for an assertion error code.
     fn error_message(&self, err_code: Felt) -> Option<String>;
 
+    /// Reports a `U32AND`/`U32XOR` of the checked operands `a` (position 1) and `b` (the top)
+    /// to the tracer.
+    fn u32_bitwise(&mut self, xor: bool, a: u32, b: u32);
+
+    /// Reports a successful `EVALCIRCUIT` (after its reads) to the tracer.
+    fn circuit_evaluated(&mut self, ptr: u32, n_read: u32, n_eval: u32);
+
     /// Receives the six user-operation helper registers of the current cycle. Only called when
     /// [`Machine::RECORD_HELPERS`] is true.
     fn set_helpers(&mut self, helpers: [Felt; 6]);

@@ -43,8 +43,21 @@
 //! reached, a resolution through the host is reported by [`Tracer::forest_resolved`]; it comes
 //! before the hooks of the resolved node's start row, so it belongs to the row before.
 //!
-//! Memory writes, events and decorators are not reported: the core trace does not need them
-//! (writes are only read back through reported reads).
+//! # Chiplet hooks
+//! The range checker and chiplet columns need what the core trace does not: every memory write
+//! ([`Tracer::memory_write_element`], [`Tracer::memory_write_word`], including the frame
+//! pointer a `CALL`/`DYNCALL` start row writes into the new context), the input of every
+//! permutation ([`Tracer::permutation_input`], just before [`Tracer::hasher_permuted`]), the
+//! leaf, index and path of every Merkle operation ([`Tracer::merkle_path`], just before
+//! [`Tracer::merkle_root_computed`]), the operands of `U32AND`/`U32XOR`
+//! ([`Tracer::u32_bitwise`], after the operands were checked, before the result is pushed) and
+//! every successful `EVALCIRCUIT` ([`Tracer::circuit_evaluated`], after all its memory reads).
+//! They fire in step 4 of their row, interleaved with the reads in the order the operation
+//! performs its accesses, so a tracer that logs reads and writes in one list gets them in
+//! execution order. Kernel procedure accesses need no hook: a `SYSCALL` start row's
+//! [`Tracer::control_enter`] names the node, whose callee's digest is the procedure.
+//!
+//! Events and decorators are not reported: no trace column depends on them.
 //!
 //! # Errors
 //! The row hooks of step 5 and [`Tracer::batch_started`] may fail with the tracer's
@@ -392,6 +405,37 @@ pub trait Tracer {
     /// `forest` (`is_new`: the forest was appended to the table by this resolution).
     #[inline(always)]
     fn forest_resolved(&mut self, digest: Word, forest: u32, root: u32, is_new: bool) {}
+
+    /// A memory element was written (after the write; `ctx` is the context written, which for
+    /// the frame pointer of a `CALL`/`DYNCALL` start row is the new context).
+    #[inline(always)]
+    fn memory_write_element(&mut self, value: Felt, addr: u32, ctx: u32, clk: u32) {}
+
+    /// A memory word was written at the word-aligned `addr` (after the write).
+    #[inline(always)]
+    fn memory_write_word(&mut self, value: Word, addr: u32, ctx: u32, clk: u32) {}
+
+    /// An `HPERM` or `LOGPRECOMPILE` permutation is about to run on `input` (the hasher
+    /// chiplet's input state); [`Tracer::hasher_permuted`] follows with its output.
+    #[inline(always)]
+    fn permutation_input(&mut self, input: &[Felt; 12]) {}
+
+    /// A Merkle operation hashed `path` (siblings from the leaf up) at `index`, starting from
+    /// `node` (`MPVERIFY`'s leaf, `MRUPDATE`'s old leaf); `new_node` is `MRUPDATE`'s new leaf.
+    /// Fires only when the operation succeeded, just before [`Tracer::merkle_root_computed`].
+    #[inline(always)]
+    fn merkle_path(&mut self, node: Word, new_node: Option<Word>, index: Felt, path: &[Word]) {}
+
+    /// A `U32AND` (`xor` false) or `U32XOR` (`xor` true) of `a` (stack position 1) and `b`
+    /// (the top), after both were checked to be u32 values.
+    #[inline(always)]
+    fn u32_bitwise(&mut self, xor: bool, a: u32, b: u32) {}
+
+    /// An `EVALCIRCUIT` in context `ctx` at `clk` read `n_read` variables (in `n_read / 2`
+    /// word reads from `ptr`) and `n_eval` instructions (element reads after them) and
+    /// evaluated to zero. Fires after its reads were reported.
+    #[inline(always)]
+    fn circuit_evaluated(&mut self, ctx: u32, clk: u32, ptr: u32, n_read: u32, n_eval: u32) {}
 }
 
 /// A tracer that observes nothing and costs nothing.
@@ -493,5 +537,29 @@ impl<T: Tracer + ?Sized> Tracer for &mut T {
     #[inline(always)]
     fn forest_resolved(&mut self, digest: Word, forest: u32, root: u32, is_new: bool) {
         (**self).forest_resolved(digest, forest, root, is_new);
+    }
+    #[inline(always)]
+    fn memory_write_element(&mut self, value: Felt, addr: u32, ctx: u32, clk: u32) {
+        (**self).memory_write_element(value, addr, ctx, clk);
+    }
+    #[inline(always)]
+    fn memory_write_word(&mut self, value: Word, addr: u32, ctx: u32, clk: u32) {
+        (**self).memory_write_word(value, addr, ctx, clk);
+    }
+    #[inline(always)]
+    fn permutation_input(&mut self, input: &[Felt; 12]) {
+        (**self).permutation_input(input);
+    }
+    #[inline(always)]
+    fn merkle_path(&mut self, node: Word, new_node: Option<Word>, index: Felt, path: &[Word]) {
+        (**self).merkle_path(node, new_node, index, path);
+    }
+    #[inline(always)]
+    fn u32_bitwise(&mut self, xor: bool, a: u32, b: u32) {
+        (**self).u32_bitwise(xor, a, b);
+    }
+    #[inline(always)]
+    fn circuit_evaluated(&mut self, ctx: u32, clk: u32, ptr: u32, n_read: u32, n_eval: u32) {
+        (**self).circuit_evaluated(ctx, clk, ptr, n_read, n_eval);
     }
 }

@@ -117,7 +117,8 @@ pub fn run_upstream(
     };
     let trace = ExecutionTrace::new(process, stack_outputs.clone());
     let lengths = trace.trace_len_summary();
-    let n_cycles = lengths.trace_len();
+    // `main_trace_len` is upstream's executed cycles; its `trace_len` is the longest part.
+    let n_cycles = lengths.main_trace_len();
     let segment = trace.main_segment();
     let columns: Vec<Vec<Felt>> = (0..TRACE_WIDTH)
         .map(|col| segment.get_column(col).to_vec())

@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 use weft_core::{Felt, Word};
 use weft_fast::{BlockKind, Continuation, NodeRef, RowAt};
 
+use crate::chiplets::ChipletsReplay;
+
 /// Converts a word to its canonical integers.
 pub fn word_to_u64s(word: &Word) -> [u64; 4] {
     [
@@ -184,4 +186,6 @@ pub struct TraceContexts {
     pub forests: Vec<ForestOrigin>,
     /// One context per fragment, in order.
     pub fragments: Vec<FragmentContext>,
+    /// The range checker's and chiplets' logs of the whole execution.
+    pub chiplets: ChipletsReplay,
 }

@@ -13,6 +13,15 @@
 //! - the replay logs of the fragment's rows, one typed log per subsystem: [`AdviceReplay`],
 //!   [`MemoryReplay`], [`HasherReplay`], [`ExternalReplay`], each consumed in execution order.
 //!
+//! Besides the fragments, [`TraceContexts::chiplets`] holds the [`ChipletsReplay`] of the whole
+//! execution, what the range checker and the chiplet columns need: every hasher request in
+//! execution order (a node entered, named by [`NodeRef`] rather than copied; a permutation's
+//! input; a Merkle operation's leaf, index and path), every bitwise operation, every memory
+//! access (reads and writes, elements and words, with context, address, clock cycle and value),
+//! every circuit evaluation (naming the memory reads it made), the kernel's procedures and every
+//! `SYSCALL`'s callee, and the program's digest (which seeds the random last row). The u32 range
+//! checks are not logged: they are the decoder's helper columns of the core rows.
+//!
 //! Field elements are stored as their canonical `u64`s. Contexts serialize with serde (bincode
 //! is the wire format used here: [`FragmentContext::to_bytes`]).
 //!
@@ -67,10 +76,16 @@
 //!
 //! [`NodeRef`]: weft_fast::NodeRef
 
+mod chiplets;
 mod context;
 mod recorder;
 pub mod serialization;
 
+pub use chiplets::{
+    AceReplay, BitwiseKind, BitwiseOp, BitwiseReplay, ChipletsReplay, CircuitEvaluation,
+    HasherRequest, HasherRequestReplay, KernelReplay, MemoryAccess, MemoryAccessKind,
+    MemoryAccessReplay,
+};
 pub use context::{
     AdviceReplay, BlockEntry, DecodeError, ExternalReplay, ForestOrigin, FragmentContext,
     FragmentState, FrameState, HasherReplay, MemoryReplay, Resolution, TraceContexts, u64s_to_word,

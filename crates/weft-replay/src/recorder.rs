@@ -7,8 +7,12 @@ use weft_fast::{
     Tracer,
 };
 use weft_host::{AdviceInputs, ExecutionError, ExecutionOptions, Host, StackInputs};
-use weft_mast::Program;
+use weft_mast::{MastNode, Program};
 
+use crate::chiplets::{
+    BitwiseKind, BitwiseOp, ChipletsReplay, CircuitEvaluation, HasherRequest, MemoryAccess,
+    MemoryAccessKind,
+};
 use crate::context::{
     AdviceReplay, BlockEntry, ExternalReplay, ForestOrigin, FragmentContext, FragmentState,
     FrameState, HasherReplay, MemoryReplay, Resolution, TraceContexts, word_to_u64s,
@@ -42,6 +46,8 @@ pub struct RecordingTracer {
     memory: MemoryReplay,
     hasher: HasherReplay,
     external: ExternalReplay,
+    /// The chiplet logs of the whole execution.
+    chiplets: ChipletsReplay,
 }
 
 impl RecordingTracer {
@@ -60,18 +66,38 @@ impl RecordingTracer {
             memory: MemoryReplay::default(),
             hasher: HasherReplay::default(),
             external: ExternalReplay::default(),
+            chiplets: ChipletsReplay::default(),
         }
     }
 
-    /// Finishes recording after an execution of `n_cycles` rows.
-    pub fn finish(mut self, n_cycles: u32) -> TraceContexts {
+    /// Finishes recording after an execution of `n_cycles` rows of `program`.
+    pub fn finish(mut self, program: &Program, n_cycles: u32) -> TraceContexts {
         self.close_fragment();
+        self.chiplets.program_hash = word_to_u64s(&program.hash());
+        self.chiplets.kernel.procedures = program
+            .kernel()
+            .proc_hashes()
+            .iter()
+            .map(word_to_u64s)
+            .collect();
         TraceContexts {
             fragment_size: self.fragment_size,
             n_cycles,
             forests: self.forests,
             fragments: self.fragments,
+            chiplets: self.chiplets,
         }
+    }
+
+    #[inline(always)]
+    fn access(&mut self, kind: MemoryAccessKind, ctx: u32, addr: u32, clk: u32, value: [u64; 4]) {
+        self.chiplets.memory.accesses.push(MemoryAccess {
+            kind,
+            ctx,
+            addr,
+            clk,
+            value,
+        });
     }
 
     /// Moves the open fragment (if any) with its logs into the finished ones; the next logs
@@ -165,8 +191,18 @@ impl Tracer for RecordingTracer {
         &mut self,
         node: NodeRef,
         kind: BlockKind,
-        _start: &NodeStart<'_>,
+        start: &NodeStart<'_>,
     ) -> Result<(), Never> {
+        self.chiplets
+            .hasher
+            .requests
+            .push(HasherRequest::Node(node));
+        if kind == BlockKind::Syscall
+            && let MastNode::Call(call) = start.node
+        {
+            let digest = start.forest[call.callee()].digest();
+            self.chiplets.kernel.accesses.push(word_to_u64s(&digest));
+        }
         let n_rows = match kind {
             BlockKind::Basic { n_batches } => HASH_CYCLE_LEN * n_batches,
             _ => HASH_CYCLE_LEN,
@@ -213,13 +249,80 @@ impl Tracer for RecordingTracer {
     }
 
     #[inline]
-    fn memory_read_element(&mut self, value: Felt, _addr: u32, _ctx: u32, _clk: u32) {
+    fn memory_read_element(&mut self, value: Felt, addr: u32, ctx: u32, clk: u32) {
         self.memory.elements.push(value.as_int());
+        let value = [value.as_int(), 0, 0, 0];
+        self.access(MemoryAccessKind::ReadElement, ctx, addr, clk, value);
     }
 
     #[inline]
-    fn memory_read_word(&mut self, value: Word, _addr: u32, _ctx: u32, _clk: u32) {
-        self.memory.words.push(word_to_u64s(&value));
+    fn memory_read_word(&mut self, value: Word, addr: u32, ctx: u32, clk: u32) {
+        let value = word_to_u64s(&value);
+        self.memory.words.push(value);
+        self.access(MemoryAccessKind::ReadWord, ctx, addr, clk, value);
+    }
+
+    #[inline]
+    fn memory_write_element(&mut self, value: Felt, addr: u32, ctx: u32, clk: u32) {
+        let value = [value.as_int(), 0, 0, 0];
+        self.access(MemoryAccessKind::WriteElement, ctx, addr, clk, value);
+    }
+
+    #[inline]
+    fn memory_write_word(&mut self, value: Word, addr: u32, ctx: u32, clk: u32) {
+        let value = word_to_u64s(&value);
+        self.access(MemoryAccessKind::WriteWord, ctx, addr, clk, value);
+    }
+
+    #[inline]
+    fn permutation_input(&mut self, input: &[Felt; 12]) {
+        let state = input.map(|f| f.as_int());
+        self.chiplets
+            .hasher
+            .requests
+            .push(HasherRequest::Permute(state));
+    }
+
+    fn merkle_path(&mut self, node: Word, new_node: Option<Word>, index: Felt, path: &[Word]) {
+        let path = path.iter().map(word_to_u64s).collect();
+        let index = index.as_int();
+        let request = match new_node {
+            None => HasherRequest::MerkleVerify {
+                leaf: word_to_u64s(&node),
+                index,
+                path,
+            },
+            Some(new) => HasherRequest::MerkleUpdate {
+                old: word_to_u64s(&node),
+                new: word_to_u64s(&new),
+                index,
+                path,
+            },
+        };
+        self.chiplets.hasher.requests.push(request);
+    }
+
+    #[inline]
+    fn u32_bitwise(&mut self, xor: bool, a: u32, b: u32) {
+        let kind = if xor {
+            BitwiseKind::Xor
+        } else {
+            BitwiseKind::And
+        };
+        self.chiplets.bitwise.ops.push(BitwiseOp { kind, a, b });
+    }
+
+    fn circuit_evaluated(&mut self, ctx: u32, clk: u32, ptr: u32, n_read: u32, n_eval: u32) {
+        let n_accesses = u64::from(n_read / 2) + u64::from(n_eval);
+        let first_access = self.chiplets.memory.accesses.len() as u64 - n_accesses;
+        self.chiplets.ace.evaluations.push(CircuitEvaluation {
+            ctx,
+            clk,
+            ptr,
+            n_read,
+            n_eval,
+            first_access,
+        });
     }
 
     #[inline]
@@ -290,6 +393,6 @@ pub fn execute_for_trace_with_options(
         host,
         &mut tracer,
     )?;
-    let contexts = tracer.finish(output.n_cycles);
+    let contexts = tracer.finish(program, output.n_cycles);
     Ok((output, contexts))
 }

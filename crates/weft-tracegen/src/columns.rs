@@ -1,6 +1,6 @@
-//! The one preallocated column buffer every fragment writes into.
+//! The one preallocated column buffer every fragment and every chiplet region writes into.
 //!
-//! The 49 columns are allocated with their final length as capacity and never touched by the
+//! The 71 columns are allocated with their final length as capacity and never touched by the
 //! allocating thread: each page is first written by the worker that fills the rows on it, so
 //! the page-fault cost (the kernel zeroing each fresh page, about half of a one-thread build of a
 //! large trace) is spread over the workers instead of being paid up front by one thread, and each
@@ -12,19 +12,23 @@
 //! ([`crate::build_trace_into`]): its pages are already mapped, so the build pays no page fault
 //! at all.
 //!
-//! Workers hold [`RowWriter`]s over disjoint row ranges, which assemble eight rows at a time
-//! and write them out column by column (see [`RowWriter`] for why); the columns get their length
-//! only once every row has been written ([`Columns::finish`]).
+//! Core workers hold [`RowWriter`]s over disjoint row ranges, which assemble eight rows at a
+//! time and write the 49 core columns out column by column (see [`RowWriter`] for why); chiplet
+//! workers hold [`CellWriter`]s over disjoint row ranges of the range-checker and chiplet
+//! columns. The columns get their length only once every row has been written
+//! ([`Columns::finish`]); they are reserved for an upper bound of the length, since the range
+//! checker's length is known only after the core rows are written.
 
 use std::mem::MaybeUninit;
 
-use weft_core::{Felt, ZERO, trace::CORE_TRACE_WIDTH};
+use weft_core::{Felt, ZERO, main_trace::TRACE_WIDTH, trace::CORE_TRACE_WIDTH};
 
 /// The column buffer under construction.
 #[derive(Debug)]
 pub(crate) struct Columns {
     columns: Vec<Vec<Felt>>,
-    ptrs: [*mut Felt; CORE_TRACE_WIDTH],
+    ptrs: [*mut Felt; TRACE_WIDTH],
+    /// The reserved rows of every column.
     len: usize,
 }
 
@@ -36,13 +40,13 @@ unsafe impl Sync for Columns {}
 
 impl Columns {
     /// Room for `len` rows of every column, in the allocations of `storage` where it holds
-    /// [`CORE_TRACE_WIDTH`] columns (their contents are dropped, their capacity kept and grown
+    /// [`TRACE_WIDTH`] columns (their contents are dropped, their capacity kept and grown
     /// to `len` if needed), else in fresh ones. Nothing is written.
     pub(crate) fn new(storage: Vec<Vec<Felt>>, len: usize) -> Self {
-        let mut columns = if storage.len() == CORE_TRACE_WIDTH {
+        let mut columns = if storage.len() == TRACE_WIDTH {
             storage
         } else {
-            (0..CORE_TRACE_WIDTH).map(|_| Vec::new()).collect()
+            (0..TRACE_WIDTH).map(|_| Vec::new()).collect()
         };
         for column in &mut columns {
             column.clear();
@@ -112,16 +116,78 @@ impl Columns {
         unsafe { self.ptrs[col].add(row).write(value) }
     }
 
-    /// Gives the columns their length.
+    /// A writer of the cells of rows `start..end` in columns `cols` (not core columns).
     ///
     /// # Safety
-    /// Every row of every column has been written.
-    pub(crate) unsafe fn finish(mut self) -> Vec<Vec<Felt>> {
+    /// `start <= end <= len`, and no other writer alive at the same time covers any of these
+    /// cells.
+    pub(crate) unsafe fn cells(
+        &self,
+        start: usize,
+        end: usize,
+        cols: core::ops::Range<usize>,
+    ) -> CellWriter<'_> {
+        debug_assert!(start <= end && end <= self.len);
+        CellWriter {
+            columns: self,
+            start,
+            end,
+            cols,
+        }
+    }
+
+    /// Gives the columns their length `len` (at most the reserved length).
+    ///
+    /// # Safety
+    /// Rows `0..len` of every column have been written.
+    pub(crate) unsafe fn finish(mut self, len: usize) -> Vec<Vec<Felt>> {
+        assert!(len <= self.len, "trace longer than its reservation");
         for column in &mut self.columns {
-            // SAFETY: capacity is `len` and every element is initialised (caller's promise).
-            unsafe { column.set_len(self.len) };
+            // SAFETY: capacity is at least `len` and rows `0..len` are initialised (caller's
+            // promise).
+            unsafe { column.set_len(len) };
         }
         self.columns
+    }
+}
+
+/// Writes cells of one row range and column range of the buffer; every write is checked
+/// against both ranges, so safe code holding one cannot write outside them.
+#[derive(Debug)]
+pub(crate) struct CellWriter<'a> {
+    columns: &'a Columns,
+    start: usize,
+    end: usize,
+    cols: core::ops::Range<usize>,
+}
+
+impl CellWriter<'_> {
+    /// Writes `value` at `row` (an absolute row number) of column `col`.
+    ///
+    /// # Panics
+    /// If the cell is outside the writer's ranges (a bug of the caller).
+    #[inline(always)]
+    pub(crate) fn set(&mut self, row: usize, col: usize, value: Felt) {
+        assert!(
+            (self.start..self.end).contains(&row) && self.cols.contains(&col),
+            "cell writer overrun"
+        );
+        // SAFETY: in the writer's ranges, which are in bounds and exclusively its own by the
+        // promise made when it was created.
+        unsafe { self.columns.write(row, col, value) };
+    }
+
+    /// Fills rows `start..end` of column `col` with `value`.
+    ///
+    /// # Panics
+    /// If the cells are outside the writer's ranges.
+    pub(crate) fn fill(&mut self, col: usize, start: usize, end: usize, value: Felt) {
+        assert!(
+            self.start <= start && start <= end && end <= self.end && self.cols.contains(&col),
+            "cell writer overrun"
+        );
+        // SAFETY: as in `set`.
+        unsafe { self.columns.fill(col, start, end, |_| value) };
     }
 }
 

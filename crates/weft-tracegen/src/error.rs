@@ -1,5 +1,6 @@
 //! The errors of trace generation: [`TraceGenError`] for a set of contexts, [`FragmentError`]
-//! for one fragment, and [`ReplayLog`], the log a [`FragmentError::ReplayExhausted`] names.
+//! for one fragment, [`ChipletError`] for the chiplet logs, and [`ReplayLog`], the log a
+//! [`FragmentError::ReplayExhausted`] names.
 
 use weft_host::ExecutionError;
 
@@ -52,6 +53,9 @@ pub enum TraceGenError {
         /// The clock cycle it records.
         found: u32,
     },
+    /// The chiplet logs are malformed.
+    #[error("chiplet logs: {0}")]
+    Chiplets(#[from] ChipletError),
     /// A fragment's rows could not be rebuilt.
     #[error("fragment {fragment}: {source}")]
     Fragment {
@@ -61,6 +65,69 @@ pub enum TraceGenError {
         #[source]
         source: FragmentError,
     },
+}
+
+/// Why the chiplet logs ([`weft_replay::ChipletsReplay`]) cannot describe an execution.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ChipletError {
+    /// A hasher request names a node outside the forests, or an external node.
+    #[error(
+        "hasher request {request} names node {node} of forest {forest}, which is not a node that starts"
+    )]
+    UnknownNode {
+        /// The request's index.
+        request: usize,
+        /// The forest table index.
+        forest: u32,
+        /// The node index.
+        node: u32,
+    },
+    /// A basic block of a hasher request could not be batched.
+    #[error("the basic block of hasher request {request} cannot be batched")]
+    Batching {
+        /// The request's index.
+        request: usize,
+    },
+    /// A stored field element is not canonical.
+    #[error("{value} is not a canonical field element")]
+    NonCanonical {
+        /// The value.
+        value: u64,
+    },
+    /// A Merkle path is empty, too long, or too short for its index.
+    #[error("Merkle index {index} does not fit a path of depth {depth}")]
+    MerkleIndex {
+        /// The index.
+        index: u64,
+        /// The path's length.
+        depth: usize,
+    },
+    /// A word access at an unaligned address.
+    #[error("memory access {access} reads or writes a word at unaligned address {addr}")]
+    UnalignedWord {
+        /// The access's index.
+        access: usize,
+        /// The address.
+        addr: u32,
+    },
+    /// A circuit evaluation that contradicts itself or the memory log.
+    #[error("circuit evaluation {evaluation}: {what}")]
+    Ace {
+        /// The evaluation's index.
+        evaluation: usize,
+        /// What is wrong.
+        what: &'static str,
+    },
+    /// A `SYSCALL` to a procedure outside the kernel.
+    #[error("kernel access {access} names a procedure outside the kernel")]
+    NotInKernel {
+        /// The access's index.
+        access: usize,
+    },
+    /// More chiplet rows than any trace may hold.
+    #[error("the chiplet logs need more than 2^32 rows")]
+    TooManyRows,
 }
 
 /// Why one fragment's rows could not be rebuilt.

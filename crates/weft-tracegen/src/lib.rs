@@ -1,30 +1,55 @@
-//! weft's trace generation: the 49 core columns (system, decoder, stack) of an execution trace,
-//! built in parallel from the fragment contexts that [`weft_replay::execute_for_trace`]
-//! records.
+//! weft's trace generation: the whole main trace of upstream miden-vm 0.20.6 (71 columns:
+//! system, decoder, stack, range checker, and the hasher, bitwise, memory, ACE and kernel ROM
+//! chiplets), built in parallel from the fragment contexts and chiplet logs that
+//! [`weft_replay::execute_for_trace`] records.
 //!
 //! # How
-//! [`build_trace`] allocates the whole column buffer once (49 columns of the padded length,
-//! untouched) and runs one rayon task per fragment (with the default `concurrent` feature;
-//! without it the same code runs the fragments one after the other on the calling thread). Each
-//! task restores its fragment's state and runs the fast processor's own execution driver
-//! ([`weft_fast::Driver`]: the same continuation stack, row order and operation semantics) from
-//! the row the context names, with two parts of its own: a backend that reads memory, advice,
-//! hasher results and host resolutions from the fragment's replay logs only (no host, no shared
-//! mutable state), and a tracer that writes one trace row per row. It writes its rows straight
-//! into its own row range of the buffer (fragment `i` owns rows `i * fragment_size ..`), so
-//! nothing is merged afterwards. Two things cross a fragment boundary and are settled once
-//! every task is done:
-//! - a `REPEAT` row copies the hasher columns of the row before it (the loop body's `END`), so
-//!   a fragment that starts with `REPEAT` gets them from the previous fragment's last row;
-//! - the `HALT` row after the last executed row (written by the last fragment) and the `HALT`
-//!   padding up to a power of two (written in parallel chunks), exactly as the reference pads.
+//! [`build_trace`] first checks the chiplet logs and computes every chiplet region's length
+//! from counts alone (hasher rows by prefix sums of each request's row count, 8 rows per
+//! bitwise operation, one row per memory access, the READ and EVAL rows of each circuit
+//! evaluation, kernel ROM rows). It then reserves the 71 columns once, for the longest the trace
+//! can be (the range checker's length is known only later; reserved pages that are never
+//! written cost nothing), and runs, side by side on one rayon pool (with the default
+//! `concurrent` feature; without it the same code runs one part after the other on the calling
+//! thread), writing straight into the one buffer:
+//! - the core: one task per fragment. Each task restores its fragment's state and runs the fast
+//!   processor's own execution driver ([`weft_fast::Driver`]: the same continuation stack, row
+//!   order and operation semantics) from the row the context names, with two parts of its own:
+//!   a backend that reads memory, advice, hasher results and host resolutions from the
+//!   fragment's replay logs only (no host, no shared mutable state), and a tracer that writes
+//!   one trace row per row into its own row range (fragment `i` owns rows
+//!   `i * fragment_size ..`);
+//! - the hasher: one task per request in its own row range (control blocks, basic blocks batch
+//!   by batch, permutations, Merkle paths leg by leg); rows are recomputed, which gives the
+//!   cells upstream's memoized copies give;
+//! - the bitwise chiplet: eight rows per operation;
+//! - memory: one parallel stable sort of the accesses by (context, word), then one scan per
+//!   word, words in parallel, counting the deltas' 16-bit halves for the range checker;
+//! - ACE: one task per evaluation, re-evaluated from the values its memory reads logged;
+//! - the kernel ROM.
+//!
+//! Then the range checker's counts are merged: the memory deltas' halves and the four limbs of
+//! every range-checking u32 operation, read back from the decoder's helper columns of the core
+//! rows (chunks in parallel). With the core rows, the range checker's rows and the chiplets'
+//! rows the length is known ([`weft_core::main_trace::main_trace_len`]) and the rest is written
+//! in parallel: the core's `HALT` padding, the range checker (zero padding at the top, the table
+//! with its power-of-3 bridges, the final `(0, 65535)` row), the chiplet padding, and last the
+//! random row drawn from the program's digest ([`weft_core::main_trace::random_row`]: 71
+//! draws, upstream's sequential convention; the 72nd padding column is not built).
+//!
+//! A `REPEAT` row copies the hasher columns of the row before it (the loop body's `END`), so a
+//! fragment that starts with `REPEAT` gets them from the previous fragment's last row once every
+//! task is done.
 //!
 //! Pages of the buffer are first touched by the worker that writes them, so the page-fault
 //! cost is shared by the workers; [`build_trace_into`] reuses a previous trace's memory and pays
-//! no page fault at all. Rows go out through an eight-row tile, column by column
+//! no page fault at all. Core rows go out through an eight-row tile, column by column
 //! (`columns.rs` says why).
 //!
 //! # Performance
+//! The figures below were measured when this crate built the 49 core columns only; the whole
+//! trace has not been measured yet.
+//!
 //! Measured with `cargo run --release -p weft-benches --example trace_figures` (a loop mixing
 //! arithmetic, u32 operations, hashing, memory, advice and a call; fragments of 4096 rows) on
 //! the 2-core development VM, best of 15 builds with one and two threads alternating, at a
@@ -72,7 +97,9 @@
 //! that needed the entry as the driver's own error type, never replaced by a made-up value. The buffer is sized
 //! from `n_cycles`, which is bounded by [`weft_host::MAX_CYCLES`].
 
+mod chiplets;
 mod columns;
+mod core_view;
 mod error;
 mod fragment;
 
@@ -84,27 +111,46 @@ use weft_core::maybe_par;
 use rayon::prelude::*;
 use weft_core::{
     Felt,
-    trace::{
-        CLK_COL_IDX, CORE_TRACE_WIDTH, CoreTrace, DECODER_TRACE_OFFSET, decoder, halt_padding_row,
-        padded_len,
-    },
+    main_trace::{MainTrace, TRACE_WIDTH, TraceLenSummary, main_trace_len, random_row},
+    trace::{CLK_COL_IDX, CORE_TRACE_WIDTH, DECODER_TRACE_OFFSET, decoder, halt_padding_row},
 };
 use weft_mast::MastForest;
 use weft_replay::TraceContexts;
 
-pub use crate::error::{FragmentError, ReplayLog, TraceGenError};
-use crate::{columns::Columns, fragment::FragmentBuilder};
+pub use crate::chiplets::MAX_CHIPLET_ROWS;
+pub use crate::core_view::{core_trace, first_core_difference};
+pub use crate::error::{ChipletError, FragmentError, ReplayLog, TraceGenError};
+use crate::{
+    chiplets::{Plan, RangeCounts, fill_padding, range},
+    columns::Columns,
+    fragment::{FragmentBuilder, FragmentSummary},
+};
 
-/// Builds the core trace (49 columns, padded to a power of two with `HALT` rows) from the
-/// contexts of one execution and its forest table (the [`weft_fast::ExecutionOutput::forests`]
-/// of that execution), one rayon task per fragment on the current thread pool.
+/// The most rows a range checker table can have: every 16-bit value once (no bridges) and the
+/// final row.
+const MAX_RANGE_ROWS: usize = (1 << 16) + 1;
+
+/// Builds the main trace (71 columns: core, range checker, chiplets; padded to upstream's
+/// length, last row random) from the contexts of one execution and its forest table (the
+/// [`weft_fast::ExecutionOutput::forests`] of that execution), on the current thread pool.
 ///
 /// # Errors
 /// Contexts that do not describe a successful execution of these forests.
 pub fn build_trace(
     forests: &[Arc<MastForest>],
     contexts: &TraceContexts,
-) -> Result<CoreTrace, TraceGenError> {
+) -> Result<MainTrace, TraceGenError> {
+    build(forests, contexts, Vec::new()).map(|(trace, _)| trace)
+}
+
+/// [`build_trace`], also returning the row counts that decided the trace's length.
+///
+/// # Errors
+/// As [`build_trace`].
+pub fn build_trace_with_summary(
+    forests: &[Arc<MastForest>],
+    contexts: &TraceContexts,
+) -> Result<(MainTrace, TraceLenSummary), TraceGenError> {
     build(forests, contexts, Vec::new())
 }
 
@@ -113,29 +159,83 @@ pub fn build_trace(
 /// fault (see the crate documentation's figures).
 ///
 /// # Errors
-/// As [`build_trace`]; `trace` is then left empty.
+/// As [`build_trace`]; `trace` is then left with no rows.
 pub fn build_trace_into(
     forests: &[Arc<MastForest>],
     contexts: &TraceContexts,
-    trace: &mut CoreTrace,
-) -> Result<(), TraceGenError> {
-    let storage = std::mem::take(trace).into_columns();
-    *trace = build(forests, contexts, storage)?;
-    Ok(())
+    trace: &mut MainTrace,
+) -> Result<TraceLenSummary, TraceGenError> {
+    let empty = MainTrace::from_columns(vec![Vec::new(); TRACE_WIDTH]).expect("71 columns");
+    let storage = std::mem::replace(trace, empty).into_columns();
+    let (built, summary) = build(forests, contexts, storage)?;
+    *trace = built;
+    Ok(summary)
 }
 
 fn build(
     forests: &[Arc<MastForest>],
     contexts: &TraceContexts,
     storage: Vec<Vec<Felt>>,
-) -> Result<CoreTrace, TraceGenError> {
+) -> Result<(MainTrace, TraceLenSummary), TraceGenError> {
     let n_cycles = check_contexts(forests, contexts)?;
-    let size = contexts.fragment_size as usize;
-    let len = padded_len(n_cycles);
-    let columns = Columns::new(storage, len);
-    let last = contexts.fragments.len() - 1;
+    let plan = Plan::new(forests, &contexts.chiplets)?;
+    // The range checker's length is known only once the core rows are written; reserve for
+    // the longest it can be (untouched reserved pages cost nothing).
+    let reserve = main_trace_len(n_cycles, MAX_RANGE_ROWS, plan.summary.chiplets_rows());
+    let columns = Columns::new(storage, reserve);
 
-    let summaries = maybe_par!(contexts.fragments.par_iter(), contexts.fragments.iter())
+    // The core fragments and the chiplet regions, side by side on one pool.
+    let core = || build_core(forests, contexts, &columns, n_cycles);
+    let chiplets = || plan.fill(&columns);
+    #[cfg(feature = "concurrent")]
+    let (summaries, memory_counts) = rayon::join(core, chiplets);
+    #[cfg(not(feature = "concurrent"))]
+    let (summaries, memory_counts) = (core(), chiplets());
+    let summaries = summaries?;
+    copy_repeat_rows(&columns, &summaries, contexts.fragment_size as usize);
+
+    // The range checker decides the length with the core and the chiplets.
+    let counts: RangeCounts = range::count_u32_limbs(&columns, n_cycles).merge(memory_counts);
+    let summary = TraceLenSummary {
+        core_rows: n_cycles,
+        range_rows: counts.n_rows(),
+        ..plan.summary
+    };
+    let len = summary.trace_len();
+    let padding_start = summary.chiplet_starts()[5];
+    let core_padding = || pad(&columns, n_cycles, len);
+    let range = || range::fill(&columns, &counts, len);
+    let chiplet_padding = || fill_padding(&columns, padding_start, len - 1);
+    #[cfg(feature = "concurrent")]
+    rayon::join(core_padding, || rayon::join(range, chiplet_padding));
+    #[cfg(not(feature = "concurrent"))]
+    {
+        core_padding();
+        range();
+        chiplet_padding();
+    }
+    for (col, value) in random_row(plan.program_hash()).into_iter().enumerate() {
+        // SAFETY: every task is done; `len - 1` is below the reservation.
+        unsafe { columns.write(len - 1, col, value) };
+    }
+    // SAFETY: rows `0..=n_cycles` of the core columns were written by the fragments, the rest
+    // by `pad`; the chiplet rows by their regions and the padding; the range rows by
+    // `range::fill`; the last row just now.
+    let columns = unsafe { columns.finish(len) };
+    let trace = MainTrace::from_columns(columns).expect("71 columns of one length");
+    Ok((trace, summary))
+}
+
+/// Rebuilds every fragment's core rows (and the `HALT` row after the last one).
+fn build_core(
+    forests: &[Arc<MastForest>],
+    contexts: &TraceContexts,
+    columns: &Columns,
+    n_cycles: usize,
+) -> Result<Vec<FragmentSummary>, TraceGenError> {
+    let size = contexts.fragment_size as usize;
+    let last = contexts.fragments.len() - 1;
+    maybe_par!(contexts.fragments.par_iter(), contexts.fragments.iter())
         .enumerate()
         .map(|(i, fragment)| {
             let start = i * size;
@@ -145,7 +245,7 @@ fn build(
                 start + size
             };
             // SAFETY: `check_contexts` makes the ranges `i * size .. (i + 1) * size` (the last
-            // one `.. n_cycles + 1 <= len`) disjoint and in bounds.
+            // one `.. n_cycles + 1`, below the reservation) disjoint and in bounds.
             let out = unsafe { columns.writer(start, end) };
             let wrap = |source| TraceGenError::Fragment {
                 fragment: i,
@@ -165,8 +265,11 @@ fn build(
                 builder.run_rows(size).map(|(s, _)| s).map_err(wrap)
             }
         })
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<Result<Vec<_>, _>>()
+}
 
+/// A fragment that starts with `REPEAT` copies the hasher columns of the row before it.
+fn copy_repeat_rows(columns: &Columns, summaries: &[FragmentSummary], size: usize) {
     for (i, summary) in summaries.iter().enumerate() {
         if summary.starts_with_repeat && i > 0 {
             let row = i * size;
@@ -178,11 +281,6 @@ fn build(
             }
         }
     }
-
-    pad(&columns, n_cycles, len);
-    // SAFETY: rows `0..=n_cycles` were written by the fragments, the rest by `pad`.
-    let columns = unsafe { columns.finish() };
-    Ok(CoreTrace::from_columns(columns).expect("49 columns of one length"))
 }
 
 /// Checks the shape of the contexts; returns the number of executed rows.
@@ -235,7 +333,7 @@ fn check_contexts(
 /// Rows per padding task.
 const PAD_CHUNK: usize = 1 << 14;
 
-/// Writes the `HALT` padding after the `HALT` row at `n_cycles`: `clk` counts on, `ctx` and
+/// Writes the core columns' `HALT` padding after the `HALT` row at `n_cycles` up to `len`: `clk` counts on, `ctx` and
 /// `fn_hash` are zero, the decoder repeats the `HALT` row's op bits, first four hasher columns
 /// and `e1`, the stack columns repeat.
 fn pad(columns: &Columns, n_cycles: usize, len: usize) {

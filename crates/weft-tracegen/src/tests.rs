@@ -4,15 +4,12 @@
 use std::sync::Arc;
 
 use rstest::rstest;
-use weft_core::{
-    Felt, Operation,
-    trace::{CoreTrace, first_difference},
-};
+use weft_core::{Felt, Operation, trace::CoreTrace};
 use weft_host::{AdviceInputs, DefaultHost, ExecutionOptions, StackInputs};
 use weft_mast::{Kernel, MastForestBuilder, MastNodeId, Program};
 use weft_replay::{TraceContexts, execute_for_trace};
 
-use crate::{FragmentError, ReplayLog, TraceGenError, build_trace};
+use crate::{FragmentError, ReplayLog, TraceGenError, build_trace, first_core_difference};
 
 fn felt(v: u64) -> Felt {
     Felt::new(v)
@@ -130,7 +127,8 @@ fn contexts(
 fn check(program: &Program, expected: &CoreTrace, fragment_size: u32) {
     let (forests, contexts) = contexts(program, fragment_size);
     let found = build_trace(&forests, &contexts).expect("trace builds");
-    if let Some(diff) = first_difference(expected, &found) {
+    let n_cycles = contexts.n_cycles as usize;
+    if let Some(diff) = first_core_difference(expected, &found, n_cycles) {
         panic!("fragment size {fragment_size}: {diff}");
     }
 }

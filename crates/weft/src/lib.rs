@@ -49,7 +49,9 @@
 //!     &mut DefaultHost::new(),
 //!     ExecutionOptions::default(),
 //! )?;
-//! assert_eq!(weft::weft_core::trace::first_difference(&reference.trace, &trace), None);
+//! // It builds the 49 core columns; compare them with the main trace's.
+//! let n_cycles = output.n_cycles as usize;
+//! assert_eq!(weft::weft_tracegen::first_core_difference(&reference.trace, &trace, n_cycles), None);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 

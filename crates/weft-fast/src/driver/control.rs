@@ -215,6 +215,12 @@ where
                     self.fn_hash = callee_digest;
                     self.backend
                         .write_element(self.ctx, FMP_ADDR, Felt::new(FMP_INIT_VALUE));
+                    self.tracer.memory_write_element(
+                        Felt::new(FMP_INIT_VALUE),
+                        FMP_ADDR,
+                        self.ctx,
+                        self.clk,
+                    );
                 }
                 self.end_row()?;
                 self.conts.push(Continuation::FinishCall(node));
@@ -243,6 +249,12 @@ where
                     self.fn_hash = callee_hash;
                     self.backend
                         .write_element(self.ctx, FMP_ADDR, Felt::new(FMP_INIT_VALUE));
+                    self.tracer.memory_write_element(
+                        Felt::new(FMP_INIT_VALUE),
+                        FMP_ADDR,
+                        self.ctx,
+                        self.clk,
+                    );
                 }
                 self.end_row()?;
                 let target = match forest.find_procedure_root(&callee_hash) {

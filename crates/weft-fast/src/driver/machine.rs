@@ -104,12 +104,15 @@ where
     fn mem_write(&mut self, addr: Felt, value: Felt) -> Result<(), B::Error> {
         let a = check_addr(addr, self.clk)?;
         self.backend.write_element(self.ctx, a, value);
+        self.tracer
+            .memory_write_element(value, a, self.ctx, self.clk);
         Ok(())
     }
     #[inline(always)]
     fn mem_write_word(&mut self, addr: Felt, word: Word) -> Result<(), B::Error> {
         let a = check_word_addr(addr, self.ctx, self.clk)?;
         self.backend.write_word(self.ctx, a, word);
+        self.tracer.memory_write_word(word, a, self.ctx, self.clk);
         Ok(())
     }
 
@@ -135,6 +138,7 @@ where
 
     #[inline(always)]
     fn permute(&mut self, state: &mut [Felt; 12]) -> Result<Felt, B::Error> {
+        self.tracer.permutation_input(state);
         let addr = self.backend.permute(state)?;
         self.tracer.hasher_permuted(state);
         Ok(addr)
@@ -151,6 +155,7 @@ where
         let outcome = self
             .backend
             .merkle_verify(node, depth, index, root, err_code, self.clk)?;
+        self.tracer.merkle_path(node, None, index, &outcome.path);
         self.tracer
             .merkle_root_computed(outcome.depth, false, outcome.root);
         Ok(outcome.addr)
@@ -167,6 +172,8 @@ where
         let outcome = self
             .backend
             .merkle_update(old_node, depth, index, old_root, new_node, self.clk)?;
+        self.tracer
+            .merkle_path(old_node, Some(new_node), index, &outcome.path);
         self.tracer
             .merkle_root_computed(outcome.depth, true, outcome.root);
         Ok((outcome.addr, outcome.root))
@@ -193,6 +200,17 @@ where
             .error_messages()
             .get(&err_code.as_int())
             .cloned()
+    }
+
+    #[inline(always)]
+    fn u32_bitwise(&mut self, xor: bool, a: u32, b: u32) {
+        self.tracer.u32_bitwise(xor, a, b);
+    }
+
+    #[inline(always)]
+    fn circuit_evaluated(&mut self, ptr: u32, n_read: u32, n_eval: u32) {
+        self.tracer
+            .circuit_evaluated(self.ctx, self.clk, ptr, n_read, n_eval);
     }
 
     #[inline(always)]

@@ -390,11 +390,13 @@ pub fn execute_op<M: Machine>(m: &mut M, op: &Operation) -> Result<(), M::Error>
         }
         Operation::U32and => {
             let [b, a] = u32s(m, [0, 1], OpCode::U32and, ZERO)?;
+            m.u32_bitwise(false, a as u32, b as u32);
             m.pop();
             m.set(0, felt(a & b));
         }
         Operation::U32xor => {
             let [b, a] = u32s(m, [0, 1], OpCode::U32xor, ZERO)?;
+            m.u32_bitwise(true, a as u32, b as u32);
             m.pop();
             m.set(0, felt(a ^ b));
         }

@@ -173,5 +173,7 @@ pub(super) fn eval_circuit<M: Machine>(m: &mut M) -> Result<(), M::Error> {
     if wires.last() != Some(&QuadFelt::ZERO) {
         return Err(fail(AceError::CircuitNotEvaluateZero).into());
     }
+    // The reads succeeded, so `ptr` is a u32 address and both counts are below 2^30.
+    m.circuit_evaluated(ptr.as_int() as u32, n_read as u32, n_eval as u32);
     Ok(())
 }

@@ -370,6 +370,7 @@ impl<H: Host> Backend for HostBackend<'_, H> {
             addr: ZERO,
             depth: path.len() as u32,
             root,
+            path: path.nodes().to_vec(),
         })
     }
 
@@ -400,6 +401,7 @@ impl<H: Host> Backend for HostBackend<'_, H> {
             addr: ZERO,
             depth: path.len() as u32,
             root: new_root,
+            path: path.nodes().to_vec(),
         })
     }
 

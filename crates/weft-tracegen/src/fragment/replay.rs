@@ -62,6 +62,7 @@ impl<'a> ReplayBackend<'a> {
             addr: Felt::new(u64::from(*addr)),
             depth,
             root: u64s_to_word(root),
+            path: Vec::new(),
         })
     }
 }

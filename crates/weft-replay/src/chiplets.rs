@@ -1,0 +1,193 @@
+//! The chiplet logs of a whole execution: what the range checker and the chiplet columns of the
+//! main trace (hasher, bitwise, memory, ACE, kernel ROM) need, recorded once for the whole run
+//! rather than per fragment, since chiplet rows are not ordered by clock cycle.
+//!
+//! Every log is in execution order. Nothing here is trusted by the trace builder: node
+//! references, counts, element values and the memory accesses an ACE evaluation names are
+//! checked there before any row is written (`weft_tracegen`'s `ChipletError`).
+
+use serde::{Deserialize, Serialize};
+use weft_fast::NodeRef;
+
+use crate::DecodeError;
+
+/// One request to the hasher chiplet, in the order the execution made them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum HasherRequest {
+    /// A node's start row: a control node (8 rows: its children's digests hashed in its
+    /// domain) or a basic block (8 rows per batch). The node is named, not copied: its digest,
+    /// children and batches come from the forest table.
+    Node(NodeRef),
+    /// An `HPERM` or `LOGPRECOMPILE` permutation of this input state (8 rows).
+    Permute([u64; 12]),
+    /// An `MPVERIFY` of `leaf` at `index` with `path` (8 rows per level).
+    MerkleVerify {
+        /// The leaf.
+        leaf: [u64; 4],
+        /// The leaf's index.
+        index: u64,
+        /// The siblings, from the leaf up.
+        path: Vec<[u64; 4]>,
+    },
+    /// An `MRUPDATE` of `old` to `new` at `index` with `path` (16 rows per level).
+    MerkleUpdate {
+        /// The old leaf.
+        old: [u64; 4],
+        /// The new leaf.
+        new: [u64; 4],
+        /// The leaf's index.
+        index: u64,
+        /// The siblings, from the leaf up.
+        path: Vec<[u64; 4]>,
+    },
+}
+
+/// Every hasher request of the execution.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HasherRequestReplay {
+    /// The requests, in execution order.
+    pub requests: Vec<HasherRequest>,
+}
+
+/// A bitwise operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BitwiseKind {
+    /// `U32AND`.
+    And,
+    /// `U32XOR`.
+    Xor,
+}
+
+/// One `U32AND`/`U32XOR`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BitwiseOp {
+    /// The operation.
+    pub kind: BitwiseKind,
+    /// Its first operand (stack position 1).
+    pub a: u32,
+    /// Its second operand (the top).
+    pub b: u32,
+}
+
+/// Every bitwise operation of the execution.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BitwiseReplay {
+    /// The operations, in execution order.
+    pub ops: Vec<BitwiseOp>,
+}
+
+/// What a memory access did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MemoryAccessKind {
+    /// Read one element.
+    ReadElement,
+    /// Read a word.
+    ReadWord,
+    /// Wrote one element.
+    WriteElement,
+    /// Wrote a word.
+    WriteWord,
+}
+
+impl MemoryAccessKind {
+    /// Whether the access reads.
+    pub fn is_read(self) -> bool {
+        matches!(self, Self::ReadElement | Self::ReadWord)
+    }
+
+    /// Whether the access touches a whole word.
+    pub fn is_word(self) -> bool {
+        matches!(self, Self::ReadWord | Self::WriteWord)
+    }
+}
+
+/// One memory access.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemoryAccess {
+    /// What it did.
+    pub kind: MemoryAccessKind,
+    /// The context.
+    pub ctx: u32,
+    /// The address (word-aligned for word accesses).
+    pub addr: u32,
+    /// The clock cycle of the row that made it.
+    pub clk: u32,
+    /// The value read or written (an element access uses the first element only).
+    pub value: [u64; 4],
+}
+
+/// Every memory access of the execution.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemoryAccessReplay {
+    /// The accesses, in execution order.
+    pub accesses: Vec<MemoryAccess>,
+}
+
+/// One successful `EVALCIRCUIT`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CircuitEvaluation {
+    /// The context.
+    pub ctx: u32,
+    /// The clock cycle.
+    pub clk: u32,
+    /// The address of the first variable.
+    pub ptr: u32,
+    /// Variables read (two per word).
+    pub n_read: u32,
+    /// Instructions evaluated.
+    pub n_eval: u32,
+    /// The index in [`MemoryAccessReplay::accesses`] of its first read: `n_read / 2` word reads
+    /// then `n_eval` element reads follow from there.
+    pub first_access: u64,
+}
+
+/// Every circuit evaluation of the execution.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AceReplay {
+    /// The evaluations, in execution order.
+    pub evaluations: Vec<CircuitEvaluation>,
+}
+
+/// The kernel and the calls into it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KernelReplay {
+    /// The kernel's procedure digests, in the kernel's order.
+    pub procedures: Vec<[u64; 4]>,
+    /// The digest of the procedure every `SYSCALL` called, in execution order.
+    pub accesses: Vec<[u64; 4]>,
+}
+
+/// Everything the range checker and the chiplets need, for a whole execution.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChipletsReplay {
+    /// The program's digest (it seeds the random last row).
+    pub program_hash: [u64; 4],
+    /// Hasher requests.
+    pub hasher: HasherRequestReplay,
+    /// Bitwise operations.
+    pub bitwise: BitwiseReplay,
+    /// Memory accesses.
+    pub memory: MemoryAccessReplay,
+    /// Circuit evaluations.
+    pub ace: AceReplay,
+    /// Kernel procedures and calls.
+    pub kernel: KernelReplay,
+}
+
+impl ChipletsReplay {
+    /// Serializes the logs (bincode).
+    ///
+    /// # Panics
+    /// Never: every field serializes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        bincode::serialize(self).expect("chiplet logs always serialize")
+    }
+
+    /// Deserializes logs. The result is untrusted: trace generation validates it.
+    ///
+    /// # Errors
+    /// Malformed bytes (an unknown operation or access kind among them).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
+        bincode::deserialize(bytes)
+    }
+}

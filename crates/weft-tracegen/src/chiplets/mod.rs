@@ -1,0 +1,338 @@
+//! The range checker and chiplet columns (main columns 49..71), built in parallel from the
+//! [`ChipletsReplay`] of an execution.
+//!
+//! [`Plan::new`] checks the untrusted logs (every node reference, field element, Merkle index,
+//! access kind and kernel digest) and computes every region's length from counts alone: hasher
+//! rows by prefix sums of each request's row count, 8 rows per bitwise operation, one row per
+//! memory access, the ACE rows of each evaluation, kernel ROM rows. The regions are then filled
+//! by independent tasks that write straight into the one trace buffer ([`Plan::fill`]); the
+//! range checker follows once the core rows (whose u32 operations it counts) and the memory
+//! rows (whose deltas it counts) are written ([`range`]).
+
+mod ace;
+mod bitwise;
+mod hasher;
+mod kernel;
+mod memory;
+pub(crate) mod range;
+
+use std::sync::Arc;
+
+#[cfg(feature = "concurrent")]
+use rayon::prelude::*;
+use weft_core::{
+    Felt, ONE, StarkField, Word, ZERO,
+    main_trace::{CHIPLETS_OFFSET, CHIPLETS_WIDTH, TraceLenSummary, chiplets::hasher::CYCLE_LEN},
+    maybe_par,
+};
+use weft_mast::{MastForest, MastNode};
+use weft_replay::{ChipletsReplay, HasherRequest};
+
+pub(crate) use self::range::RangeCounts;
+use crate::{columns::Columns, error::ChipletError};
+
+/// A hasher request whose inputs were checked.
+#[derive(Debug)]
+pub(crate) enum Checked<'a> {
+    /// A node's start.
+    Node {
+        forest: &'a MastForest,
+        node: &'a MastNode,
+    },
+    /// A permutation.
+    Permute([Felt; 12]),
+    /// An `MPVERIFY`.
+    MerkleVerify {
+        leaf: Word,
+        index: u64,
+        path: Vec<Word>,
+    },
+    /// An `MRUPDATE`.
+    MerkleUpdate {
+        old: Word,
+        new: Word,
+        index: u64,
+        path: Vec<Word>,
+    },
+}
+
+/// One hasher request and its first row in the hasher region.
+#[derive(Debug)]
+pub(crate) struct HasherJob<'a> {
+    row: usize,
+    checked: Checked<'a>,
+}
+
+/// The checked logs and the region lengths.
+#[derive(Debug)]
+pub(crate) struct Plan<'a> {
+    replay: &'a ChipletsReplay,
+    hasher: Vec<HasherJob<'a>>,
+    /// The kernel's procedures in upstream's order, each with its number of calls.
+    kernel: Vec<(Word, usize)>,
+    /// Row counts (the core and range rows are filled in later).
+    pub(crate) summary: TraceLenSummary,
+}
+
+fn felt(value: u64) -> Result<Felt, ChipletError> {
+    if value < Felt::MODULUS {
+        Ok(Felt::new(value))
+    } else {
+        Err(ChipletError::NonCanonical { value })
+    }
+}
+
+fn word(values: &[u64; 4]) -> Result<Word, ChipletError> {
+    Ok([
+        felt(values[0])?,
+        felt(values[1])?,
+        felt(values[2])?,
+        felt(values[3])?,
+    ]
+    .into())
+}
+
+fn path(values: &[[u64; 4]], index: u64) -> Result<Vec<Word>, ChipletError> {
+    let depth = values.len();
+    if depth == 0 || depth > 64 || (depth < 64 && index >> depth != 0) {
+        return Err(ChipletError::MerkleIndex { index, depth });
+    }
+    values.iter().map(word).collect()
+}
+
+/// The largest number of chiplet rows accepted (each row costs 160 bytes of trace).
+pub const MAX_CHIPLET_ROWS: usize = 1 << 32;
+
+impl<'a> Plan<'a> {
+    /// Checks `replay` against `forests` and computes the region lengths.
+    pub(crate) fn new(
+        forests: &'a [Arc<MastForest>],
+        replay: &'a ChipletsReplay,
+    ) -> Result<Self, ChipletError> {
+        let mut hasher = Vec::with_capacity(replay.hasher.requests.len());
+        let mut row = 0usize;
+        for (i, request) in replay.hasher.requests.iter().enumerate() {
+            let (checked, n_rows) = match request {
+                HasherRequest::Node(node_ref) => {
+                    let unknown = ChipletError::UnknownNode {
+                        request: i,
+                        forest: node_ref.forest,
+                        node: node_ref.node,
+                    };
+                    let forest = forests
+                        .get(node_ref.forest as usize)
+                        .ok_or(unknown.clone())?;
+                    let node = forest
+                        .nodes()
+                        .get(node_ref.node as usize)
+                        .ok_or(unknown.clone())?;
+                    let n_rows = match node {
+                        MastNode::External(_) => return Err(unknown),
+                        MastNode::Block(block) => {
+                            let batches = block
+                                .batches()
+                                .map_err(|_| ChipletError::Batching { request: i })?;
+                            CYCLE_LEN * batches.len()
+                        }
+                        _ => CYCLE_LEN,
+                    };
+                    (Checked::Node { forest, node }, n_rows)
+                }
+                HasherRequest::Permute(state) => {
+                    let mut s = [ZERO; 12];
+                    for (d, v) in s.iter_mut().zip(state) {
+                        *d = felt(*v)?;
+                    }
+                    (Checked::Permute(s), CYCLE_LEN)
+                }
+                HasherRequest::MerkleVerify {
+                    leaf,
+                    index,
+                    path: p,
+                } => {
+                    let path = path(p, *index)?;
+                    let n_rows = CYCLE_LEN * path.len();
+                    let leaf = word(leaf)?;
+                    (
+                        Checked::MerkleVerify {
+                            leaf,
+                            index: *index,
+                            path,
+                        },
+                        n_rows,
+                    )
+                }
+                HasherRequest::MerkleUpdate {
+                    old,
+                    new,
+                    index,
+                    path: p,
+                } => {
+                    let path = path(p, *index)?;
+                    let n_rows = 2 * CYCLE_LEN * path.len();
+                    let (old, new) = (word(old)?, word(new)?);
+                    let index = *index;
+                    (
+                        Checked::MerkleUpdate {
+                            old,
+                            new,
+                            index,
+                            path,
+                        },
+                        n_rows,
+                    )
+                }
+            };
+            hasher.push(HasherJob { row, checked });
+            row = row
+                .checked_add(n_rows)
+                .filter(|r| *r <= MAX_CHIPLET_ROWS)
+                .ok_or(ChipletError::TooManyRows)?;
+        }
+        let hasher_rows = row;
+
+        let bitwise_rows = replay.bitwise.ops.len() * CYCLE_LEN;
+
+        for (i, access) in replay.memory.accesses.iter().enumerate() {
+            if access.kind.is_word() && access.addr & 3 != 0 {
+                return Err(ChipletError::UnalignedWord {
+                    access: i,
+                    addr: access.addr,
+                });
+            }
+            for v in access.value {
+                felt(v)?;
+            }
+        }
+        let memory_rows = replay.memory.accesses.len();
+
+        let ace_rows = ace::check(replay)?;
+
+        let mut kernel: Vec<(Word, usize)> = replay
+            .kernel
+            .procedures
+            .iter()
+            .map(|d| word(d).map(|w| (w, 0)))
+            .collect::<Result<_, _>>()?;
+        kernel.sort_by_key(|(w, _)| kernel::order_key(w));
+        kernel.dedup_by_key(|(w, _)| *w);
+        for (i, digest) in replay.kernel.accesses.iter().enumerate() {
+            let w = word(digest)?;
+            let entry = kernel
+                .iter_mut()
+                .find(|(k, _)| *k == w)
+                .ok_or(ChipletError::NotInKernel { access: i })?;
+            entry.1 += 1;
+        }
+        let kernel_rom_rows = kernel.len() + replay.kernel.accesses.len();
+
+        let summary = TraceLenSummary {
+            core_rows: 0,
+            range_rows: 0,
+            hasher_rows,
+            bitwise_rows,
+            memory_rows,
+            ace_rows,
+            kernel_rom_rows,
+        };
+        if summary.chiplets_rows() > MAX_CHIPLET_ROWS {
+            return Err(ChipletError::TooManyRows);
+        }
+        word(&replay.program_hash)?;
+        Ok(Self {
+            replay,
+            hasher,
+            kernel,
+            summary,
+        })
+    }
+
+    /// The program's digest (checked canonical).
+    pub(crate) fn program_hash(&self) -> Word {
+        self.replay.program_hash.map(Felt::new).into()
+    }
+
+    /// Fills every chiplet region (not the padding) and returns the memory deltas' counts.
+    pub(crate) fn fill(&self, columns: &Columns) -> RangeCounts {
+        let [_, bitwise_start, memory_start, ace_start, kernel_start, _] =
+            self.summary.chiplet_starts();
+        let all = CHIPLETS_OFFSET..CHIPLETS_OFFSET + CHIPLETS_WIDTH;
+        let hasher = || {
+            maybe_par!(self.hasher.par_iter(), self.hasher.iter()).for_each(|job| {
+                let n = match &job.checked {
+                    Checked::Node {
+                        node: MastNode::Block(b),
+                        ..
+                    } => CYCLE_LEN * b.batches().map_or(0, <[_]>::len),
+                    Checked::MerkleVerify { path, .. } => CYCLE_LEN * path.len(),
+                    Checked::MerkleUpdate { path, .. } => 2 * CYCLE_LEN * path.len(),
+                    _ => CYCLE_LEN,
+                };
+                // SAFETY: requests own the disjoint ranges their prefix sums give, inside the
+                // hasher region.
+                let mut out = unsafe { columns.cells(job.row, job.row + n, all.clone()) };
+                hasher::fill(&mut out, job.row, job);
+            });
+        };
+        let bitwise = || {
+            let ops = &self.replay.bitwise.ops;
+            maybe_par!(ops.par_iter(), ops.iter())
+                .enumerate()
+                .for_each(|(i, op)| {
+                    let row = bitwise_start + i * CYCLE_LEN;
+                    // SAFETY: operation `i` owns its eight rows of the bitwise region.
+                    let mut out = unsafe { columns.cells(row, row + CYCLE_LEN, all.clone()) };
+                    bitwise::fill(&mut out, row, op);
+                });
+        };
+        let memory = || {
+            let accesses = &self.replay.memory.accesses;
+            let order = memory::sort(accesses);
+            memory::fill(columns, memory_start, accesses, &order)
+        };
+        let rest = || {
+            ace::fill(columns, ace_start, self.replay);
+            // SAFETY: the kernel ROM region is this task's alone.
+            let mut out = unsafe {
+                columns.cells(
+                    kernel_start,
+                    kernel_start + self.summary.kernel_rom_rows,
+                    all.clone(),
+                )
+            };
+            kernel::fill(&mut out, kernel_start, &self.kernel);
+        };
+        #[cfg(feature = "concurrent")]
+        {
+            let ((), (counts, ())) = rayon::join(
+                || rayon::join(hasher, bitwise).0,
+                || rayon::join(memory, rest),
+            );
+            counts
+        }
+        #[cfg(not(feature = "concurrent"))]
+        {
+            hasher();
+            bitwise();
+            rest();
+            memory()
+        }
+    }
+}
+
+/// Fills the chiplet padding rows `start..end`: selectors `c0..c4` one, the rest zero.
+pub(crate) fn fill_padding(columns: &Columns, start: usize, end: usize) {
+    const CHUNK: usize = 1 << 14;
+    maybe_par!((start..end).into_par_iter(), start..end)
+        .step_by(CHUNK)
+        .for_each(|s| {
+            let e = (s + CHUNK).min(end);
+            // SAFETY: chunks are disjoint rows of the chiplet padding.
+            let mut out =
+                unsafe { columns.cells(s, e, CHIPLETS_OFFSET..CHIPLETS_OFFSET + CHIPLETS_WIDTH) };
+            for c in 0..CHIPLETS_WIDTH {
+                let v = if c < 5 { ONE } else { ZERO };
+                out.fill(CHIPLETS_OFFSET + c, s, e, v);
+            }
+        });
+}
