@@ -99,7 +99,7 @@ pub fn check_against_reference(
                     fast_cycles: output.n_cycles,
                 });
             }
-            match first_difference(&expected.trace, &trace) {
+            match first_difference(&expected.core, &trace) {
                 Some(diff) => Err(EquivalenceError::Trace(diff)),
                 None => Ok(()),
             }

@@ -49,7 +49,7 @@
 //!     &mut DefaultHost::new(),
 //!     ExecutionOptions::default(),
 //! )?;
-//! assert_eq!(weft::weft_core::trace::first_difference(&reference.trace, &trace), None);
+//! assert_eq!(weft::weft_core::trace::first_difference(&reference.core, &trace), None);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
