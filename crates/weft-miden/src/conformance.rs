@@ -1,14 +1,14 @@
 //! Trace conformance of one program: run it on upstream's processor and on weft's reference
 //! processor and list every way the two runs differ.
 //!
-//! Compared, for a program that succeeds upstream: the stack outputs, and the 49 core columns on
-//! every row before upstream's last row (which holds random values), after padding weft's trace
-//! with `HALT` rows to upstream's length. For a program that fails upstream: weft must fail too,
+//! Compared, for a program that succeeds upstream: the stack outputs, the row counts of the
+//! trace's parts (core, range checker, each chiplet), and all 71 columns of the main trace on
+//! every row, the random last row included. For a program that fails upstream: weft must fail too,
 //! with the same [`ErrorKind`] and, where weft's error carries a clock cycle, at the same clock
 //! cycle as upstream's processor stopped at.
 
 use miden_processor::ExecutionError as UpstreamError;
-use weft_core::trace::{TraceDiff, first_difference_in_rows};
+use weft_core::main_trace::{MainTraceDiff, Region, TraceLenSummary, first_difference};
 use weft_host::{ErrorKind, ExecutionOptions};
 use weft_upstream::{LoadedProgram, host::weft_host};
 
@@ -26,12 +26,23 @@ pub enum Mismatch {
         row: usize,
         /// The column's name.
         column: &'static str,
+        /// The cell's region in upstream's trace.
+        region: Region,
         /// Upstream's value.
         upstream: u64,
         /// weft's value.
         weft: u64,
     },
-    /// weft's trace is longer than upstream's (so padding cannot line them up).
+    /// The row counts of the trace's parts (core, range checker, each chiplet) differ.
+    RowCounts {
+        /// The program.
+        program: String,
+        /// Upstream's counts.
+        upstream: TraceLenSummary,
+        /// weft's counts.
+        weft: TraceLenSummary,
+    },
+    /// The traces have different lengths.
     TraceLength {
         /// The program.
         program: String,
@@ -87,12 +98,24 @@ impl core::fmt::Display for Mismatch {
                 program,
                 row,
                 column,
+                region,
                 upstream,
                 weft,
             } => {
                 write!(
                     f,
-                    "({program}, row {row}, {column}, upstream {upstream}, weft {weft})"
+                    "({program}, row {row}, {column} ({region} region), upstream {upstream}, \
+                     weft {weft})"
+                )
+            }
+            Self::RowCounts {
+                program,
+                upstream,
+                weft,
+            } => {
+                write!(
+                    f,
+                    "({program}, row counts, upstream {upstream:?}, weft {weft:?})"
                 )
             }
             Self::TraceLength {
@@ -214,20 +237,15 @@ pub fn compare_runs(
                     weft: weft_outputs,
                 });
             }
-            let up_trace = &up.trace;
-            let mut weft_trace = weft.trace;
-            let len = up_trace.num_rows();
-            if weft_trace.num_rows() > len {
-                mismatches.push(Mismatch::TraceLength {
+            if up.summary != weft.summary {
+                mismatches.push(Mismatch::RowCounts {
                     program: program_name.clone(),
-                    upstream: len,
-                    weft: weft_trace.num_rows(),
+                    upstream: up.summary,
+                    weft: weft.summary,
                 });
             }
-            weft_trace.pad_to(len);
-            let rows = 0..len - 1;
-            n_rows_compared = rows.len();
-            if let Some(diff) = first_difference_in_rows(up_trace, &weft_trace, rows) {
+            n_rows_compared = up.main.num_rows();
+            if let Some(diff) = first_difference(&up.main, &weft.trace) {
                 mismatches.push(trace_mismatch(&program_name, diff));
             }
         }
@@ -264,8 +282,8 @@ pub fn compare_runs(
     (n_rows_compared, mismatches)
 }
 
-fn trace_mismatch(program: &str, diff: TraceDiff) -> Mismatch {
-    if diff.column == TraceDiff::NUM_ROWS {
+fn trace_mismatch(program: &str, diff: MainTraceDiff) -> Mismatch {
+    if diff.column == MainTraceDiff::NUM_ROWS {
         Mismatch::TraceLength {
             program: program.to_string(),
             upstream: usize::try_from(diff.expected).unwrap_or(usize::MAX),
@@ -276,6 +294,7 @@ fn trace_mismatch(program: &str, diff: TraceDiff) -> Mismatch {
             program: program.to_string(),
             row: diff.row,
             column: diff.column,
+            region: diff.region,
             upstream: diff.expected,
             weft: diff.found,
         }

@@ -3,7 +3,7 @@
 //! one fragment size. Used by the tests and by `weft-check-equivalence`
 //! (`cargo xtask check-equivalence`).
 
-use weft_core::trace::{CoreTrace, TraceDiff, first_difference, first_difference_in_rows};
+use weft_core::main_trace::{MainTrace, MainTraceDiff, first_difference};
 use weft_host::{ErrorKind, ExecutionError};
 use weft_reference::ReferenceOutput;
 use weft_tracegen::TraceGenError;
@@ -37,7 +37,7 @@ pub enum EquivalenceError {
     },
     /// The traces differ.
     #[error("{0}")]
-    Trace(TraceDiff),
+    Trace(MainTraceDiff),
     /// Both failed, with different errors.
     #[error(
         "the reference fails with {reference:?} at {ref_clk:?}, execute_for_trace with {fast:?} at {fast_clk:?}"
@@ -58,15 +58,14 @@ pub enum EquivalenceError {
 }
 
 /// The parallel path: `execute_for_trace` at `fragment_size`, then `build_trace` on the current
-/// rayon pool. Returns the fast processor's output and the core columns of the main trace
-/// (`weft_tracegen::core_trace`: the reference builds the 49 core columns only, for now).
+/// rayon pool. Returns the fast processor's output and the whole main trace (71 columns).
 ///
 /// # Errors
 /// An execution error, or a trace the builder rejects.
 pub fn parallel_trace(
     program: &LoadedProgram,
     fragment_size: u32,
-) -> Result<(weft_fast::ExecutionOutput, CoreTrace), EquivalenceError> {
+) -> Result<(weft_fast::ExecutionOutput, MainTrace), EquivalenceError> {
     let mut host = weft_host(program.weft_kernel_forest.as_ref())?;
     let (output, contexts) = weft_replay::execute_for_trace(
         &program.weft,
@@ -77,12 +76,11 @@ pub fn parallel_trace(
     )
     .map_err(EquivalenceError::Fast)?;
     let trace = weft_tracegen::build_trace(&output.forests, &contexts)?;
-    let core = weft_tracegen::core_trace(&trace, output.n_cycles as usize);
-    Ok((output, core))
+    Ok((output, trace))
 }
 
 /// Compares the parallel path at `fragment_size` with the reference's result for the same
-/// program: the same outputs and trace on success, the same error kind and clock cycle on
+/// program: the same outputs and whole main trace (every column of every row) on success, the same error kind and clock cycle on
 /// failure.
 ///
 /// # Errors
@@ -104,14 +102,7 @@ pub fn check_against_reference(
                     fast_cycles: output.n_cycles,
                 });
             }
-            // When the `HALT` row is the main trace's random row, it is not compared.
-            let n_cycles = expected.n_cycles;
-            let diff = if trace.num_rows() == n_cycles + 1 {
-                first_difference_in_rows(&expected.trace, &trace, 0..n_cycles)
-            } else {
-                first_difference(&expected.trace, &trace)
-            };
-            match diff {
+            match first_difference(&expected.trace, &trace) {
                 Some(diff) => Err(EquivalenceError::Trace(diff)),
                 None => Ok(()),
             }

@@ -1,8 +1,8 @@
 //! Trace conformance: every program of `programs/`, `workloads/` and the shared corpus (when
 //! present) runs on upstream's processor
-//! and on weft's reference processor; the 49 core columns must be equal on every row before
-//! upstream's final random row, the stack outputs must be equal, and a failing program must fail
-//! with the same error kind at the same clock cycle.
+//! and on weft's reference processor; all 71 columns of the main trace must be equal on every
+//! row (the random last row included), so must the row counts of the trace's parts and the stack
+//! outputs, and a failing program must fail with the same error kind at the same clock cycle.
 //!
 //! Programs named `fail_*` are expected to fail upstream; all others to succeed. Every difference
 //! is collected and reported together, as `(program, row, column name, upstream value, weft
@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use weft_core::{
     ONE, OpCode,
-    trace::{CORE_COLUMN_NAMES, CoreTrace},
+    main_trace::{CHIPLETS_OFFSET, COLUMN_NAMES, MainTrace, Region},
 };
 use weft_host::ErrorKind;
 use weft_miden::{
@@ -178,8 +178,12 @@ fn traces_match_upstream() {
         ));
     }
     println!(
-        "programs compared: {} ({} failing), rows compared: {}, mismatches: {}",
-        tally.n_programs, tally.n_failing_programs, tally.n_rows, tally.n_mismatches
+        "programs compared: {} ({} failing), rows compared: {} over {} columns, mismatches: {}",
+        tally.n_programs,
+        tally.n_failing_programs,
+        tally.n_rows,
+        weft_core::main_trace::TRACE_WIDTH,
+        tally.n_mismatches
     );
     assert!(
         tally.problems.is_empty(),
@@ -206,22 +210,40 @@ fn comparison_reports_differences() {
     assert!(n_rows >= 64);
     assert_eq!(mismatches, []);
 
+    // A core cell, a chiplet cell and a cell of the random last row are each reported.
+    let weft = run_reference(&program).expect("weft runs the program");
+    let last = weft.trace.num_rows() - 1;
+    for (row, column, region) in [
+        (7, weft_core::trace::STACK_TRACE_OFFSET + 3, Region::Stack),
+        (3, CHIPLETS_OFFSET + 5, Region::Hasher),
+        (last, 0, Region::RandomRow),
+    ] {
+        let mut weft = run_reference(&program).expect("weft runs the program");
+        let mut columns = weft.trace.columns().to_vec();
+        let old = columns[column][row];
+        columns[column][row] = old + ONE;
+        weft.trace = MainTrace::from_columns(columns).expect("71 equal columns");
+        let (_, mismatches) = compare_runs("p", &upstream, Ok(weft));
+        assert_eq!(
+            mismatches,
+            [Mismatch::Trace {
+                program: "p".to_string(),
+                row,
+                column: COLUMN_NAMES[column],
+                region,
+                upstream: old.as_int(),
+                weft: (old + ONE).as_int(),
+            }]
+        );
+    }
+
+    // Row counts are compared too.
     let mut weft = run_reference(&program).expect("weft runs the program");
-    let column = weft_core::trace::STACK_TRACE_OFFSET + 3;
-    let mut columns = weft.trace.columns().to_vec();
-    let old = columns[column][7];
-    columns[column][7] = old + ONE;
-    weft.trace = CoreTrace::from_columns(columns).expect("49 equal columns");
+    weft.summary.range_rows += 1;
     let (_, mismatches) = compare_runs("p", &upstream, Ok(weft));
-    assert_eq!(
-        mismatches,
-        [Mismatch::Trace {
-            program: "p".to_string(),
-            row: 7,
-            column: CORE_COLUMN_NAMES[column],
-            upstream: old.as_int(),
-            weft: (old + ONE).as_int(),
-        }]
+    assert!(
+        matches!(mismatches.as_slice(), [Mismatch::RowCounts { .. }]),
+        "{mismatches:?}"
     );
 
     let mut weft = run_reference(&program).expect("weft runs the program");

@@ -133,7 +133,7 @@ fn boundary_at(#[case] name: &str, #[case] pos: Position) {
     let program = load(name);
     let reference = weft_miden::conformance::run_reference(&program)
         .unwrap_or_else(|e| panic!("{name}: the reference fails: {e}"));
-    let rows = rows_at(&reference.trace, reference.n_cycles, pos);
+    let rows = rows_at(&reference.core, reference.n_cycles, pos);
     assert!(
         !rows.is_empty(),
         "{name} has no row at {pos:?}: pick another program"
@@ -197,7 +197,7 @@ fn every_program_at_several_sizes_and_thread_counts() {
         let program = load_program(&p.path).unwrap_or_else(|e| panic!("{}: {e}", p.name));
         let reference = weft_miden::conformance::run_reference(&program);
         if let Ok(r) = &reference {
-            n_rows += r.trace.num_rows();
+            n_rows += r.core.num_rows();
         }
         for size in [7u32, 61, 4096] {
             if let Err(e) = check_against_reference(&program, &reference, size) {

@@ -8,13 +8,13 @@
 //! and the operation (bits 60.., 0 = sub, 1 = mul, 2 = add); it creates one wire. The circuit
 //! must evaluate to zero: the last wire created must be zero.
 
-use miden_crypto::QuadExtension;
 use weft_core::{Felt, FieldElement};
 use weft_host::{AceError, ExecutionError, Host};
 
-use crate::vm::Vm;
-
-type QuadFelt = QuadExtension<Felt>;
+use crate::{
+    log::{AceEvaluation, QuadFelt},
+    vm::Vm,
+};
 
 /// Wire ids have 30 bits.
 const ID_BITS: u64 = 30;
@@ -22,7 +22,8 @@ const MAX_ID: u64 = (1 << ID_BITS) - 1;
 /// Wires reserved before reading the circuit.
 const INITIAL_WIRES: u64 = 1 << 12;
 
-/// Evaluates the circuit at `ptr` with `n_read` input variables and `n_eval` gates.
+/// Evaluates the circuit at `ptr` with `n_read` input variables and `n_eval` gates, and logs the
+/// evaluation for the ACE chiplet.
 pub(crate) fn eval_circuit<H: Host>(
     p: &mut Vm<'_, H>,
     ptr: Felt,
@@ -45,6 +46,7 @@ pub(crate) fn eval_circuit<H: Host>(
     // The wire count is bounded by `MAX_ID`, but reserving that much up front (16 GiB) for a
     // circuit that fails early would be an allocation chosen by the program; grow instead.
     let mut wires: Vec<QuadFelt> = Vec::with_capacity(n_wires.min(INITIAL_WIRES) as usize);
+    let mut gates = Vec::with_capacity(n_eval.min(INITIAL_WIRES) as usize);
     let mut addr = ptr;
     for _ in 0..n_read / 2 {
         let word = p.memory.read_word(p.ctx, addr, clk)?;
@@ -74,10 +76,18 @@ pub(crate) fn eval_circuit<H: Host>(
             _ => left + right,
         };
         wires.push(out);
+        gates.push((op, id_l, id_r));
         addr += Felt::new(1);
     }
     if wires.last() != Some(&QuadFelt::ZERO) {
         return Err(fail(AceError::CircuitNotEvaluateZero));
     }
+    p.log.ace.push(AceEvaluation {
+        ctx: p.ctx,
+        clk,
+        ptr,
+        wires,
+        gates,
+    });
     Ok(())
 }

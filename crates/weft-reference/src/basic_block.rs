@@ -11,6 +11,7 @@ use weft_mast::{BasicBlockNode, DecoratorId, MastForest, OpBatch};
 
 use crate::{
     blocks::{BlockKind, SpanState},
+    log::HasherRequest,
     ops,
     processor::Processor,
     rows::{DecoderRow, batch_flags, flag},
@@ -47,7 +48,9 @@ impl<H: Host> Processor<'_, H> {
         let (first, rest) = batches
             .split_first()
             .ok_or(inconsistent_batch("a basic block has no batch"))?;
-        let addr = self.vm.hash_rows(batches.len() as u64);
+        let addr = self.vm.hash_request(HasherRequest::BasicBlock {
+            batches: batches.iter().map(|b| *b.groups()).collect(),
+        });
         let n_groups = batches.iter().map(|b| b.num_groups() as u64).sum::<u64>();
         let parent = self.blocks.push(BlockKind::Basic, addr, None);
         let dec = DecoderRow {

@@ -13,11 +13,23 @@ use weft_mast::{MastForest, MastNode, MastNodeId, Program};
 
 use crate::{
     blocks::{BlockKind, CallerContext},
+    finish,
+    log::HasherRequest,
     output::ReferenceOutput,
     processor::Processor,
     rows::{self, DecoderRow, words},
     vm::NO_HELPERS,
 };
+
+/// The hasher request of a control block's start: its two child digests (or zeros) and its
+/// opcode as the domain.
+fn control_request(h1: Word, h2: Word, op: OpCode) -> HasherRequest {
+    HasherRequest::ControlBlock {
+        h1,
+        h2,
+        domain: Felt::new(u64::from(op.as_u8())),
+    }
+}
 
 /// The address where `CALL`/`DYNCALL` initialise the frame pointer of the new context.
 const FMP_ADDR: u32 = u32::MAX - 1;
@@ -25,8 +37,9 @@ const FMP_ADDR: u32 = u32::MAX - 1;
 const FMP_INIT_VALUE: u64 = 1 << 31;
 
 impl<H: Host> Processor<'_, H> {
-    /// Executes `program`'s entry point and finishes the trace: the first `HALT` row, then
-    /// `HALT` padding.
+    /// Executes `program`'s entry point and finishes the trace: the first `HALT` row, `HALT`
+    /// padding to the main trace's length, the range checker's and chiplets' columns, and the
+    /// random last row.
     ///
     /// # Errors
     /// Any [`ExecutionError`] of the execution, or [`ExecutionError::OutputStackOverflow`] if
@@ -48,14 +61,25 @@ impl<H: Host> Processor<'_, H> {
         // The first HALT row carries the final state; HALT padding follows.
         let halt = rows::halt_row(&self.vm, &self.last_row()?);
         self.trace.push_row(&halt);
-        self.trace.pad_to(padded_len(n_cycles));
+        let mut core = self.trace.clone();
+        core.pad_to(padded_len(n_cycles));
+        let (trace, summary) = finish::main_trace(
+            self.trace,
+            n_cycles,
+            &self.vm.log,
+            &self.vm.memory.accesses,
+            program.kernel().proc_hashes(),
+            program.hash(),
+        )?;
 
         Ok(ReferenceOutput {
-            trace: self.trace,
+            trace,
+            summary,
+            core,
             stack_outputs: StackOutputs::new(self.vm.stack.top),
             n_cycles,
             advice: self.vm.advice,
-            n_hasher_rows: (self.vm.hasher_addr - 1) as usize,
+            n_hasher_rows: summary.hasher_rows,
         })
     }
 
@@ -114,8 +138,9 @@ impl<H: Host> Processor<'_, H> {
             MastNode::Block(block) => self.execute_block(forest, block, &[]),
             MastNode::Join(join) => {
                 let (a, b) = (join.first(), join.second());
-                let h = words(Self::digest_of(forest, a)?, Self::digest_of(forest, b)?);
-                let addr = self.vm.hash_rows(1);
+                let (da, db) = (Self::digest_of(forest, a)?, Self::digest_of(forest, b)?);
+                let h = words(da, db);
+                let addr = self.vm.hash_request(control_request(da, db, OpCode::Join));
                 let parent = self.blocks.push(BlockKind::Join, addr, None);
                 self.control_noop(DecoderRow::control(parent, OpCode::Join, h))?;
                 self.execute_node(forest, a)?;
@@ -124,8 +149,9 @@ impl<H: Host> Processor<'_, H> {
             }
             MastNode::Split(split) => {
                 let (t, f) = (split.on_true(), split.on_false());
-                let h = words(Self::digest_of(forest, t)?, Self::digest_of(forest, f)?);
-                let addr = self.vm.hash_rows(1);
+                let (dt, df) = (Self::digest_of(forest, t)?, Self::digest_of(forest, f)?);
+                let h = words(dt, df);
+                let addr = self.vm.hash_request(control_request(dt, df, OpCode::Split));
                 let parent = self.blocks.push(BlockKind::Split, addr, None);
                 let condition = self.vm.stack.get(0);
                 self.control_drop(DecoderRow::control(parent, OpCode::Split, h))?;
@@ -143,8 +169,13 @@ impl<H: Host> Processor<'_, H> {
             }
             MastNode::Loop(lp) => {
                 let body = lp.body();
-                let h = words(Self::digest_of(forest, body)?, Word::default());
-                let addr = self.vm.hash_rows(1);
+                let body_digest = Self::digest_of(forest, body)?;
+                let h = words(body_digest, Word::default());
+                let addr = self.vm.hash_request(control_request(
+                    body_digest,
+                    Word::default(),
+                    OpCode::Loop,
+                ));
                 let condition = self.vm.stack.get(0);
                 let parent = self.blocks.push(
                     BlockKind::Loop {
@@ -191,15 +222,24 @@ impl<H: Host> Processor<'_, H> {
                     });
                 }
                 let h = words(callee_digest, Word::default());
-                let addr = self.vm.hash_rows(1);
+                let op = if call.is_syscall() {
+                    // The kernel ROM is told of the call before the hasher.
+                    self.vm.log.kernel_calls.push(callee_digest);
+                    OpCode::SysCall
+                } else {
+                    OpCode::Call
+                };
+                let addr =
+                    self.vm
+                        .hash_request(control_request(callee_digest, Word::default(), op));
                 let caller = CallerContext {
                     ctx: self.vm.ctx,
                     fn_hash: self.vm.fn_hash,
                 };
-                let (kind, op) = if call.is_syscall() {
-                    (BlockKind::Syscall, OpCode::SysCall)
+                let kind = if call.is_syscall() {
+                    BlockKind::Syscall
                 } else {
-                    (BlockKind::Call, OpCode::Call)
+                    BlockKind::Call
                 };
                 let new_ctx = self.next_clk()?;
                 let parent = self.blocks.push(kind, addr, Some(caller));
@@ -266,7 +306,14 @@ impl<H: Host> Processor<'_, H> {
             self.vm
                 .memory
                 .read_word(self.vm.ctx, self.vm.stack.get(0), self.vm.clk)?;
-        let addr = self.vm.hash_rows(1);
+        let op = if is_dyncall {
+            OpCode::Dyncall
+        } else {
+            OpCode::Dyn
+        };
+        let addr = self
+            .vm
+            .hash_request(control_request(Word::default(), Word::default(), op));
         if is_dyncall {
             let caller = CallerContext {
                 ctx: self.vm.ctx,

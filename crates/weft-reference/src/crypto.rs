@@ -5,7 +5,10 @@ use miden_crypto::merkle::MerklePath;
 use weft_core::{Felt, Rpo256, Word, ZERO};
 use weft_host::{ExecutionError, Host};
 
-use crate::vm::{Helpers, Vm};
+use crate::{
+    log::HasherRequest,
+    vm::{Helpers, Vm},
+};
 
 /// `HPERM`: applies the RPO permutation to the top twelve elements.
 pub(crate) fn hperm<H: Host>(p: &mut Vm<'_, H>) -> Helpers {
@@ -31,8 +34,12 @@ pub(crate) fn mp_verify<H: Host>(
         .advice
         .get_merkle_path(root, depth, index)
         .map_err(|e| ExecutionError::advice(clk, e))?;
-    let addr = p.hash_rows(path.len() as u64);
     let computed = compute_root(node, &path, index.as_int());
+    let addr = p.hash_request(HasherRequest::MerkleVerify {
+        leaf: node,
+        path: path.iter().copied().collect(),
+        index: index.as_int(),
+    });
     if computed != root {
         return Err(ExecutionError::MerklePathVerificationFailed {
             clk,
@@ -65,7 +72,12 @@ pub(crate) fn mr_update<H: Host>(p: &mut Vm<'_, H>) -> Result<Helpers, Execution
             "MRUPDATE: old node does not match the Merkle store",
         ));
     }
-    let addr = p.hash_rows(2 * path.len() as u64);
+    let addr = p.hash_request(HasherRequest::MerkleUpdate {
+        old: old_node,
+        new: new_node,
+        path: path.iter().copied().collect(),
+        index: index.as_int(),
+    });
     let new_root = compute_root(new_node, &path, index.as_int());
     p.stack.top[..4].copy_from_slice(&[new_root[3], new_root[2], new_root[1], new_root[0]]);
     Ok([addr, ZERO, ZERO, ZERO, ZERO, ZERO])

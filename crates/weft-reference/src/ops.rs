@@ -13,6 +13,7 @@ use weft_host::{EventId, ExecutionError, Host, SystemEvent, handle_system_event}
 
 use crate::{
     ace, crypto,
+    log::BitwiseOp,
     state::View,
     verifier,
     vm::{Helpers, NO_HELPERS, Vm},
@@ -56,7 +57,12 @@ fn u32_operands<H: Host, const N: usize>(
 /// The helper registers of an operation that range-checks `lo` and `hi` (both u32): their
 /// 16-bit limbs, and for ops that must prove the pair is a valid field element, the inverse of
 /// `2^32 - 1 - hi`.
-fn range_helpers(lo: u64, hi: u64, element_check: bool) -> Helpers {
+///
+/// The four limbs are logged for the range checker.
+fn range_helpers<H: Host>(p: &mut Vm<'_, H>, lo: u64, hi: u64, element_check: bool) -> Helpers {
+    p.log
+        .u32_range_checks
+        .extend([lo & 0xFFFF, lo >> 16, hi & 0xFFFF, hi >> 16].map(|v| v as u16));
     let m = if element_check {
         (felt(U32_MAX) - felt(hi)).inv()
     } else {
@@ -179,11 +185,11 @@ pub(crate) fn execute<H: Host>(
             let (hi, lo) = (a >> 32, a & U32_MAX);
             p.stack.top[0] = felt(hi);
             p.stack.insert(1, felt(lo), clk);
-            return Ok(range_helpers(lo, hi, true));
+            return Ok(range_helpers(p, lo, hi, true));
         }
         Operation::U32assert2(err_code) => {
             let [b, a] = u32_operands(p, [0, 1], code, err_code)?;
-            return Ok(range_helpers(a, b, false));
+            return Ok(range_helpers(p, a, b, false));
         }
         Operation::U32add => {
             let [b, a] = u32_operands(p, [0, 1], code, ZERO)?;
@@ -191,7 +197,7 @@ pub(crate) fn execute<H: Host>(
             let (hi, lo) = (r >> 32, r & U32_MAX);
             p.stack.top[0] = felt(hi);
             p.stack.top[1] = felt(lo);
-            return Ok(range_helpers(lo, hi, false));
+            return Ok(range_helpers(p, lo, hi, false));
         }
         Operation::U32add3 => {
             let [c, b, a] = u32_operands(p, [0, 1, 2], code, ZERO)?;
@@ -200,7 +206,7 @@ pub(crate) fn execute<H: Host>(
             p.stack.top[0] = felt(hi);
             p.stack.top[1] = felt(lo);
             p.stack.remove(2);
-            return Ok(range_helpers(lo, hi, false));
+            return Ok(range_helpers(p, lo, hi, false));
         }
         Operation::U32sub => {
             let [b, a] = u32_operands(p, [0, 1], code, ZERO)?;
@@ -208,7 +214,7 @@ pub(crate) fn execute<H: Host>(
             let (borrow, c) = (r >> 63, r & U32_MAX);
             p.stack.top[0] = felt(borrow);
             p.stack.top[1] = felt(c);
-            return Ok(range_helpers(c, 0, false));
+            return Ok(range_helpers(p, c, 0, false));
         }
         Operation::U32mul => {
             let [b, a] = u32_operands(p, [0, 1], code, ZERO)?;
@@ -216,7 +222,7 @@ pub(crate) fn execute<H: Host>(
             let (hi, lo) = (r >> 32, r & U32_MAX);
             p.stack.top[0] = felt(hi);
             p.stack.top[1] = felt(lo);
-            return Ok(range_helpers(lo, hi, true));
+            return Ok(range_helpers(p, lo, hi, true));
         }
         Operation::U32madd => {
             let [b, a, c] = u32_operands(p, [0, 1, 2], code, ZERO)?;
@@ -225,7 +231,7 @@ pub(crate) fn execute<H: Host>(
             p.stack.top[0] = felt(hi);
             p.stack.top[1] = felt(lo);
             p.stack.remove(2);
-            return Ok(range_helpers(lo, hi, true));
+            return Ok(range_helpers(p, lo, hi, true));
         }
         Operation::U32div => {
             let [b, a] = u32_operands(p, [0, 1], code, ZERO)?;
@@ -235,10 +241,16 @@ pub(crate) fn execute<H: Host>(
             let (q, r) = (a / b, a % b);
             p.stack.top[0] = felt(r);
             p.stack.top[1] = felt(q);
-            return Ok(range_helpers(a - q, b - r - 1, false));
+            return Ok(range_helpers(p, a - q, b - r - 1, false));
         }
         Operation::U32and | Operation::U32xor => {
             let [b, a] = u32_operands(p, [0, 1], code, ZERO)?;
+            let bitwise_op = if code == OpCode::U32and {
+                BitwiseOp::And
+            } else {
+                BitwiseOp::Xor
+            };
+            p.log.bitwise.push((bitwise_op, a, b));
             p.stack.top[0] = felt(if code == OpCode::U32and { a & b } else { a ^ b });
             p.stack.remove(1);
         }

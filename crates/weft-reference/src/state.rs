@@ -1,11 +1,13 @@
 //! The machine state of the reference processor: the operand stack with its per-context overflow
 //! tables, element-addressed memory per context, and the read-only view handed to event
-//! handlers.
+//! handlers. Memory logs every access for the memory chiplet.
 
 use std::collections::BTreeMap;
 
 use weft_core::{Felt, Word, ZERO};
 use weft_host::{ExecutionError, ProcessView};
+
+use crate::log::MemoryAccess;
 
 /// Number of visible stack elements.
 pub(crate) const TOP: usize = 16;
@@ -126,9 +128,12 @@ impl Stack {
 }
 
 /// Element-addressed memory, one address space per context. Unwritten elements read as zero.
+/// Every successful access is logged for the memory chiplet.
 #[derive(Debug, Default)]
 pub(crate) struct Memory {
     cells: BTreeMap<(u32, u32), Felt>,
+    /// Every access, in execution order.
+    pub(crate) accesses: Vec<MemoryAccess>,
 }
 
 impl Memory {
@@ -153,14 +158,41 @@ impl Memory {
         self.cells.get(&(ctx, addr)).copied()
     }
 
-    pub(crate) fn read(&self, ctx: u32, addr: Felt, clk: u32) -> Result<Felt, ExecutionError> {
+    /// The word at the word-aligned address `word_addr`.
+    fn word_at(&self, ctx: u32, word_addr: u32) -> Word {
+        core::array::from_fn::<_, 4, _>(|i| self.get(ctx, word_addr + i as u32).unwrap_or(ZERO))
+            .into()
+    }
+
+    /// Logs an access to the word holding `addr` (an element access when `element`), with the
+    /// word's value after it.
+    fn log(&mut self, ctx: u32, addr: u32, element: bool, is_read: bool, clk: u32) {
+        let word_addr = addr - addr % 4;
+        self.accesses.push(MemoryAccess {
+            ctx,
+            word_addr,
+            element: element.then_some((addr % 4) as u8),
+            is_read,
+            clk,
+            word: self.word_at(ctx, word_addr),
+        });
+    }
+
+    pub(crate) fn read(&mut self, ctx: u32, addr: Felt, clk: u32) -> Result<Felt, ExecutionError> {
         let a = Self::addr(addr, clk)?;
+        self.log(ctx, a, true, true, clk);
         Ok(self.get(ctx, a).unwrap_or(ZERO))
     }
 
-    pub(crate) fn read_word(&self, ctx: u32, addr: Felt, clk: u32) -> Result<Word, ExecutionError> {
+    pub(crate) fn read_word(
+        &mut self,
+        ctx: u32,
+        addr: Felt,
+        clk: u32,
+    ) -> Result<Word, ExecutionError> {
         let a = Self::word_addr(addr, ctx, clk)?;
-        Ok(core::array::from_fn::<_, 4, _>(|i| self.get(ctx, a + i as u32).unwrap_or(ZERO)).into())
+        self.log(ctx, a, false, true, clk);
+        Ok(self.word_at(ctx, a))
     }
 
     pub(crate) fn write(
@@ -172,6 +204,7 @@ impl Memory {
     ) -> Result<(), ExecutionError> {
         let a = Self::addr(addr, clk)?;
         self.cells.insert((ctx, a), value);
+        self.log(ctx, a, true, false, clk);
         Ok(())
     }
 
@@ -186,6 +219,7 @@ impl Memory {
         for (i, value) in word.iter().enumerate() {
             self.cells.insert((ctx, a + i as u32), *value);
         }
+        self.log(ctx, a, false, false, clk);
         Ok(())
     }
 }

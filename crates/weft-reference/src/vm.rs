@@ -1,5 +1,5 @@
 //! The state every operation reads and writes: clock, context, stack, memory, advice, the hasher
-//! chiplet's row counter, the precompile transcript and the host.
+//! chiplet's row counter, the chiplet log, the precompile transcript and the host.
 //!
 //! The control flow ([`crate::processor`]) and the user operations ([`crate::ops`]) both work on
 //! a [`Vm`]; it knows nothing of either, so the modules form no cycle.
@@ -10,7 +10,10 @@ use weft_core::{Felt, Rpo256, Word, ZERO};
 use weft_host::{AdviceProvider, Host};
 use weft_mast::MastForest;
 
-use crate::state::{Memory, Stack};
+use crate::{
+    log::{ChipletLog, HasherRequest},
+    state::{Memory, Stack},
+};
 
 /// Hasher chiplet rows per permutation.
 pub(crate) const HASH_CYCLE_LEN: u64 = 8;
@@ -32,6 +35,8 @@ pub(crate) struct Vm<'h, H: Host> {
     pub(crate) advice: AdviceProvider,
     /// Address of the next hasher chiplet row (starts at 1).
     pub(crate) hasher_addr: u64,
+    /// The chiplet requests made so far (memory accesses are logged by `memory`).
+    pub(crate) log: ChipletLog,
     /// The precompile transcript's capacity.
     pub(crate) pc_transcript: Word,
     /// The forest whose error messages describe the running code.
@@ -55,23 +60,26 @@ impl<'h, H: Host> Vm<'h, H> {
             memory: Memory::default(),
             advice,
             hasher_addr: 1,
+            log: ChipletLog::default(),
             pc_transcript: Word::default(),
             forest,
         }
     }
 
-    /// Takes the hasher address of `n_perms` permutations.
-    pub(crate) fn hash_rows(&mut self, n_perms: u64) -> Felt {
+    /// Logs a hasher request and returns the address of its first row.
+    pub(crate) fn hash_request(&mut self, request: HasherRequest) -> Felt {
         let addr = self.hasher_addr;
-        self.hasher_addr += HASH_CYCLE_LEN * n_perms;
+        self.hasher_addr += HASH_CYCLE_LEN * request.n_perms() as u64;
+        self.log.hasher.push(request);
         Felt::new(addr)
     }
 
     /// Applies one RPO permutation, taking hasher rows; returns the address and the output.
-    pub(crate) fn permute(&mut self, mut state: [Felt; 12]) -> (Felt, [Felt; 12]) {
-        let addr = self.hash_rows(1);
-        Rpo256::apply_permutation(&mut state);
-        (addr, state)
+    pub(crate) fn permute(&mut self, state: [Felt; 12]) -> (Felt, [Felt; 12]) {
+        let addr = self.hash_request(HasherRequest::Permute { state });
+        let mut out = state;
+        Rpo256::apply_permutation(&mut out);
+        (addr, out)
     }
 
     /// Reports the error message the running forest has for `code`.

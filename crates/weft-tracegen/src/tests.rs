@@ -106,7 +106,7 @@ fn reference_trace(program: &Program) -> CoreTrace {
         ExecutionOptions::default(),
     )
     .expect("the reference runs the program")
-    .trace
+    .core
 }
 
 fn contexts(

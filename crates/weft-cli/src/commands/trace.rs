@@ -149,7 +149,7 @@ fn build_reference(
     let execute_s = start.elapsed().as_secs_f64();
     let output = output.map_err(|e| execution_error(e, file, program, inputs))?;
     Ok(Built {
-        trace: output.trace,
+        trace: output.core,
         stack_outputs: output.stack_outputs,
         n_cycles: output.n_cycles as u64,
         execute_s,
