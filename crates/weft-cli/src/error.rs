@@ -1,6 +1,6 @@
 //! The command line's error: every failure the `weft` binary reports, each printed as one line.
 
-use weft_core::trace::TraceDiff;
+use weft_core::main_trace::MainTraceDiff;
 use weft_host::ExecutionError;
 use weft_mast::format::{FormatError, WriteError, text::TextError};
 use weft_tracegen::TraceGenError;
@@ -125,7 +125,7 @@ pub enum CliError {
         /// The engine checked against the reference.
         engine: &'static str,
         /// The first difference (expected = reference).
-        diff: TraceDiff,
+        diff: MainTraceDiff,
     },
     /// `--check`: the two engines disagree on an output.
     #[error(

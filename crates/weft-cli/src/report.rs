@@ -9,8 +9,11 @@
 //!   of execution alone: processor construction and the run; loading excluded), `cycles_per_s`
 //!   and `load_s` (reading, assembling or decoding the program, its inputs, and the core
 //!   library, building the host, and batching the blocks the program can reach).
-//! - `trace` adds `engine`, `rows` (rows before padding: the executed cycles plus the first
-//!   `HALT` row, which holds the final stack), `padded_rows` (a power of two, at least 64),
+//! - `trace` adds `engine`, `rows` (the executed cycles plus the first `HALT` row, which holds
+//!   the final stack), `trace_rows` (the main trace's length, upstream's: a power of two, at
+//!   least 64, set by the longest of the core, range checker and chiplet parts; `padded_rows` is
+//!   the same number, kept for older readers), `trace_cols` (71), `core_rows` (executed cycles),
+//!   `range_rows` and `chiplets_rows` (upstream's counts),
 //!   `build_s` (seconds building the trace from the execution's contexts; the reference engine
 //!   builds while it executes, so its time is all in `execute_s` and `build_s` is 0),
 //!   `fragment_size`, `threads` and `fragments` (parallel engine; `null` otherwise), `check`
@@ -26,15 +29,16 @@
 //!   kind), `procedures` (`{"node", "digest", "name", "entry"}` per procedure root) and `text`.
 //!
 //! # CSV
-//! A header line with the 49 core column names ([`CORE_COLUMN_NAMES`]), then one line per trace
-//! row, padding rows included, values as canonical decimal integers.
+//! A header line with the 71 main-trace column names, upstream's ([`COLUMN_NAMES`]: the 49 core
+//! columns, `range.m`, `range.v`, `chiplets.c0` to `chiplets.c19`), then one line per trace row,
+//! padding and the random last row included, values as canonical decimal integers.
 
 use std::io::{self, Write};
 
 use serde_json::{Value, json};
 use weft_core::{
     Felt, Word,
-    trace::{CORE_COLUMN_NAMES, CORE_TRACE_WIDTH, CoreTrace},
+    main_trace::{COLUMN_NAMES, MainTrace, TRACE_WIDTH},
 };
 use weft_host::StackOutputs;
 
@@ -106,12 +110,12 @@ pub fn seconds(s: f64) -> String {
 /// The writer's error.
 pub fn write_csv(
     out: &mut impl Write,
-    trace: &CoreTrace,
+    trace: &MainTrace,
     mut progress: impl FnMut(u64),
 ) -> io::Result<()> {
-    writeln!(out, "{}", CORE_COLUMN_NAMES.join(","))?;
+    writeln!(out, "{}", COLUMN_NAMES.join(","))?;
     let columns = trace.columns();
-    let mut line = String::with_capacity(CORE_TRACE_WIDTH * 21);
+    let mut line = String::with_capacity(TRACE_WIDTH * 21);
     const STEP: usize = 1 << 14;
     for row in 0..trace.num_rows() {
         line.clear();
@@ -160,18 +164,17 @@ mod tests {
 
     #[test]
     fn csv_has_header_and_every_row() {
-        let mut trace = CoreTrace::new();
-        let mut row = [Felt::new(0); CORE_TRACE_WIDTH];
-        row[0] = Felt::new(7);
-        trace.push_row(&row);
-        trace.pad_to(4);
+        let mut columns = vec![vec![Felt::new(0); 4]; TRACE_WIDTH];
+        columns[0][0] = Felt::new(7);
+        let trace = MainTrace::from_columns(columns).expect("71 columns");
         let mut out = Vec::new();
         let mut reported = 0;
         write_csv(&mut out, &trace, |n| reported += n).expect("writes");
         let text = String::from_utf8(out).expect("utf-8");
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 5);
-        assert_eq!(lines[0].split(',').count(), CORE_TRACE_WIDTH);
+        assert_eq!(lines[0].split(',').count(), TRACE_WIDTH);
+        assert!(lines[0].ends_with("chiplets.c19"), "{}", lines[0]);
         assert!(lines[1].starts_with("7,"));
         assert_eq!(reported, 4);
     }

@@ -9,7 +9,7 @@ use std::{
 
 use assert_cmd::Command;
 use serde_json::Value;
-use weft_core::trace::CORE_COLUMN_NAMES;
+use weft_core::main_trace::COLUMN_NAMES;
 
 // HELPERS
 // ================================================================================================
@@ -104,7 +104,16 @@ fn check_trace(report: &Value) -> (u64, u64) {
     let padded = report["padded_rows"].as_u64().expect("padded_rows");
     assert!(rows <= padded, "{rows} > {padded}");
     assert!(padded.is_power_of_two() && padded >= 64, "{padded}");
-    assert_eq!(rows, report["cycles"].as_u64().expect("cycles") + 1);
+    let cycles = report["cycles"].as_u64().expect("cycles");
+    assert_eq!(rows, cycles + 1);
+    // The whole main trace: its length is set by the longest of its three parts.
+    assert_eq!(report["trace_rows"].as_u64(), Some(padded));
+    assert_eq!(report["trace_cols"].as_u64(), Some(71));
+    assert_eq!(report["core_rows"].as_u64(), Some(cycles));
+    let range = report["range_rows"].as_u64().expect("range_rows");
+    let chiplets = report["chiplets_rows"].as_u64().expect("chiplets_rows");
+    let longest = cycles.max(range).max(chiplets);
+    assert!(longest < padded && padded <= (2 * longest + 2).max(64), "{report}");
     assert!(report["build_s"].as_f64().expect("build_s") >= 0.0);
     (rows, padded)
 }
@@ -195,15 +204,18 @@ fn trace_csv_has_header_and_every_padded_row() {
     assert_eq!(report["check"]["engine"], "parallel");
     let text = std::fs::read_to_string(&csv).expect("csv written");
     let mut lines = text.lines();
-    assert_eq!(lines.next(), Some(CORE_COLUMN_NAMES.join(",").as_str()));
+    assert_eq!(lines.next(), Some(COLUMN_NAMES.join(",").as_str()));
     let mut n_rows = 0;
     for (row, line) in lines.enumerate() {
         let values: Vec<u64> = line
             .split(',')
             .map(|v| v.parse().expect("decimal integer"))
             .collect();
-        assert_eq!(values.len(), CORE_COLUMN_NAMES.len());
-        assert_eq!(values[0], row as u64, "clk column");
+        assert_eq!(values.len(), COLUMN_NAMES.len());
+        // Every row but the last (random) one counts clock cycles.
+        if row + 1 < padded as usize {
+            assert_eq!(values[0], row as u64, "clk column");
+        }
         n_rows += 1;
     }
     assert_eq!(n_rows, padded);
@@ -239,6 +251,10 @@ fn engines_build_the_same_trace() {
         "stack_outputs",
         "rows",
         "padded_rows",
+        "trace_rows",
+        "core_rows",
+        "range_rows",
+        "chiplets_rows",
     ] {
         assert_eq!(reports[0][field], reports[1][field], "{field}");
     }
@@ -680,7 +696,7 @@ fn output_and_argument_errors_fail_cleanly() {
         "fast",
     ]);
     assert!(stderr.contains("--strip"), "{stderr}");
-    // 2 x 524288 rows x 49 columns x 8 bytes is 392 MiB.
+    // 2 x 524288 rows x 71 columns x 8 bytes is 568 MiB.
     for engine in ["parallel", "reference"] {
         let stderr = fails(&[
             "trace",
@@ -691,7 +707,7 @@ fn output_and_argument_errors_fail_cleanly() {
             "--max-trace-memory",
             "300",
         ]);
-        assert!(stderr.contains("needs 392 MiB"), "{stderr}");
+        assert!(stderr.contains("needs 568 MiB"), "{stderr}");
     }
     ok(&[
         "trace",

@@ -197,7 +197,7 @@ fn every_program_at_several_sizes_and_thread_counts() {
         let program = load_program(&p.path).unwrap_or_else(|e| panic!("{}: {e}", p.name));
         let reference = weft_miden::conformance::run_reference(&program);
         if let Ok(r) = &reference {
-            n_rows += r.core.num_rows();
+            n_rows += r.trace.num_rows();
         }
         for size in [7u32, 61, 4096] {
             if let Err(e) = check_against_reference(&program, &reference, size) {

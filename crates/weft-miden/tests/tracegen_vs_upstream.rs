@@ -47,7 +47,7 @@ fn every_column_of_every_row_matches_upstream() {
         };
         checked += 1;
         for size in sizes(run.n_cycles) {
-            let mut host = weft_host(loaded.weft_kernel_forest.as_ref());
+            let mut host = weft_host(loaded.weft_kernel_forest.as_ref()).expect("the core library loads");
             let executed = weft_replay::execute_for_trace(
                 &loaded.weft,
                 loaded.inputs.weft_stack_inputs(),
@@ -109,7 +109,7 @@ fn malformed_chiplet_logs_are_typed_errors() {
         .find(|p| p.name.ends_with("u32_bitwise"))
         .expect("u32_bitwise is an own program");
     let loaded = load_program(&program.path).expect("loads");
-    let mut host = weft_host(loaded.weft_kernel_forest.as_ref());
+    let mut host = weft_host(loaded.weft_kernel_forest.as_ref()).expect("the core library loads");
     let (output, good) = weft_replay::execute_for_trace(
         &loaded.weft,
         loaded.inputs.weft_stack_inputs(),

@@ -80,17 +80,19 @@ fn single_block_trace_shape() {
     let out = run(&program, &[2, 3]).expect("runs");
     // SPAN, ADD, PUSH, MUL, END: one op group plus one group for the immediate.
     assert_eq!(out.n_cycles, 5);
-    assert_eq!(out.trace.num_rows(), 64);
+    assert_eq!(out.core.num_rows(), 64);
+    assert_eq!(out.trace.num_rows(), out.summary.trace_len());
+    assert_eq!(out.trace.num_rows(), 64, "a short program's whole trace is 64 rows");
     assert_eq!(out.stack_outputs.get(0), Some(felt(35)));
-    let codes: Vec<u8> = (0..8).map(|i| opcode(&out.trace.row(i))).collect();
+    let codes: Vec<u8> = (0..8).map(|i| opcode(&out.core.row(i))).collect();
     assert_eq!(codes, vec![86, 34, 91, 35, 112, 124, 124, 124]);
     for i in 0..64 {
-        assert_eq!(out.trace.get(i, CLK_COL_IDX), felt(i as u64));
+        assert_eq!(out.core.get(i, CLK_COL_IDX), felt(i as u64));
     }
-    let span = out.trace.row(0);
+    let span = out.core.row(0);
     assert_eq!(dec(&span, decoder::ADDR_COL_IDX), 0);
     assert_eq!(dec(&span, decoder::GROUP_COUNT_COL_IDX), 2);
-    let add = out.trace.row(1);
+    let add = out.core.row(1);
     assert_eq!(
         dec(&add, decoder::ADDR_COL_IDX),
         1,
@@ -98,26 +100,26 @@ fn single_block_trace_shape() {
     );
     assert_eq!(dec(&add, decoder::IN_SPAN_COL_IDX), 1);
     assert_eq!(dec(&add, decoder::GROUP_COUNT_COL_IDX), 1);
-    let noop = out.trace.row(3);
+    let noop = out.core.row(3);
     assert_eq!(
         dec(&noop, decoder::GROUP_COUNT_COL_IDX),
         0,
         "the immediate's group is used"
     );
-    let end = out.trace.row(5);
+    let end = out.core.row(5);
     assert_eq!(
         &end[DECODER_TRACE_OFFSET + decoder::HASHER_STATE_OFFSET..][..4],
         program.hash().as_elements()
     );
     // HALT rows: final stack state, program hash in h0..h3, e1 = 1.
-    let halt = out.trace.row(5);
+    let halt = out.core.row(5);
     assert_eq!(halt[STACK_TRACE_OFFSET], felt(35));
     assert_eq!(dec(&halt, decoder::OP_BITS_EXTRA_COLS_OFFSET + 1), 1);
     assert_eq!(
         &halt[DECODER_TRACE_OFFSET + decoder::HASHER_STATE_OFFSET..][..4],
         program.hash().as_elements()
     );
-    assert_eq!(out.trace.row(63)[STACK_TRACE_OFFSET], felt(35));
+    assert_eq!(out.core.row(63)[STACK_TRACE_OFFSET], felt(35));
 }
 
 #[rstest]
@@ -139,9 +141,9 @@ fn overflow_columns_track_pushes() {
         Operation::Drop,
     ]);
     let out = run(&program, &[]).expect("runs");
-    let b0 = |row: usize| out.trace.get(row, STACK_TRACE_OFFSET + 16).as_int();
-    let b1 = |row: usize| out.trace.get(row, STACK_TRACE_OFFSET + 17).as_int();
-    let h0 = |row: usize| out.trace.get(row, STACK_TRACE_OFFSET + 18);
+    let b0 = |row: usize| out.core.get(row, STACK_TRACE_OFFSET + 16).as_int();
+    let b1 = |row: usize| out.core.get(row, STACK_TRACE_OFFSET + 17).as_int();
+    let h0 = |row: usize| out.core.get(row, STACK_TRACE_OFFSET + 18);
     // Rows: 0 SPAN, 1 PAD (clk 1), 2 PAD (clk 2), 3 DROP, 4 DROP, 5 END.
     assert_eq!((b0(1), b1(1)), (16, 0));
     assert_eq!((b0(2), b1(2)), (17, 1));
@@ -227,7 +229,7 @@ fn call_switches_context_and_restores_it() {
         b.add_join(call, after).expect("join")
     };
     let out = run(&program(build, Kernel::default()), &[1, 2]).expect("runs");
-    let ctx = |row: usize| out.trace.get(row, 1).as_int();
+    let ctx = |row: usize| out.core.get(row, 1).as_int();
     // Rows: 0 JOIN, 1 CALL, 2 SPAN, 3 PUSH, 4 DROP, 5 END, 6 END (of the call), 7 SPAN...
     assert_eq!(ctx(1), 0);
     assert_eq!(ctx(2), 2, "the new context is the CALL row's clk + 1");
@@ -430,7 +432,7 @@ fn loops_repeat_and_split_branches() {
     };
     let out = run(&program(build, Kernel::default()), &[3, 1]).expect("runs");
     let repeats = (0..out.n_cycles)
-        .filter(|&i| opcode(&out.trace.row(i)) == 116)
+        .filter(|&i| opcode(&out.core.row(i)) == 116)
         .count();
     assert_eq!(repeats, 2);
     assert_eq!(out.stack_outputs.get(0), Some(felt(0)));

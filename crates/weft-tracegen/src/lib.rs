@@ -172,6 +172,25 @@ pub fn build_trace_into(
     Ok(summary)
 }
 
+/// The most rows the main trace of these contexts can have: the core and chiplet rows are
+/// known from the contexts, the range checker's are taken at their largest (`2^16 + 1`), so the
+/// bound is exact for every trace longer than `2^17` rows. For sizing memory before a build.
+///
+/// # Errors
+/// As [`build_trace`], for the checks that need no building.
+pub fn trace_len_bound(
+    forests: &[Arc<MastForest>],
+    contexts: &TraceContexts,
+) -> Result<usize, TraceGenError> {
+    let n_cycles = check_contexts(forests, contexts)?;
+    let plan = Plan::new(forests, &contexts.chiplets)?;
+    Ok(main_trace_len(
+        n_cycles,
+        MAX_RANGE_ROWS,
+        plan.summary.chiplets_rows(),
+    ))
+}
+
 fn build(
     forests: &[Arc<MastForest>],
     contexts: &TraceContexts,

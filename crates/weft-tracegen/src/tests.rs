@@ -4,12 +4,15 @@
 use std::sync::Arc;
 
 use rstest::rstest;
-use weft_core::{Felt, Operation, trace::CoreTrace};
+use weft_core::{
+    Felt, Operation,
+    main_trace::{MainTrace, first_difference},
+};
 use weft_host::{AdviceInputs, DefaultHost, ExecutionOptions, StackInputs};
 use weft_mast::{Kernel, MastForestBuilder, MastNodeId, Program};
 use weft_replay::{TraceContexts, execute_for_trace};
 
-use crate::{FragmentError, ReplayLog, TraceGenError, build_trace, first_core_difference};
+use crate::{FragmentError, ReplayLog, TraceGenError, build_trace};
 
 fn felt(v: u64) -> Felt {
     Felt::new(v)
@@ -97,7 +100,7 @@ fn advice() -> AdviceInputs {
     AdviceInputs::default().with_stack((0..64).map(|i| felt(i * 3 + 2)))
 }
 
-fn reference_trace(program: &Program) -> CoreTrace {
+fn reference_trace(program: &Program) -> MainTrace {
     weft_reference::execute(
         program,
         StackInputs::try_from_ints([1, 2, 3]).expect("inputs"),
@@ -106,7 +109,7 @@ fn reference_trace(program: &Program) -> CoreTrace {
         ExecutionOptions::default(),
     )
     .expect("the reference runs the program")
-    .core
+    .trace
 }
 
 fn contexts(
@@ -124,11 +127,10 @@ fn contexts(
     (output.forests, contexts)
 }
 
-fn check(program: &Program, expected: &CoreTrace, fragment_size: u32) {
+fn check(program: &Program, expected: &MainTrace, fragment_size: u32) {
     let (forests, contexts) = contexts(program, fragment_size);
     let found = build_trace(&forests, &contexts).expect("trace builds");
-    let n_cycles = contexts.n_cycles as usize;
-    if let Some(diff) = first_core_difference(expected, &found, n_cycles) {
+    if let Some(diff) = first_difference(expected, &found) {
         panic!("fragment size {fragment_size}: {diff}");
     }
 }

@@ -1,4 +1,4 @@
-//! `weft trace`: build the 49-column core trace with the parallel engine (`execute_for_trace`,
+//! `weft trace`: build the whole 71-column main trace with the parallel engine (`execute_for_trace`,
 //! then `build_trace` on a rayon pool) or the reference processor, with per-phase timings, an
 //! optional check against the other engine, a memory limit checked before building, and a CSV
 //! dump.
@@ -6,8 +6,7 @@
 use std::{fmt::Write as _, time::Instant};
 
 use serde_json::json;
-use weft_core::trace::{CORE_TRACE_WIDTH, CoreTrace, first_difference, padded_len};
-use weft_fast::FastProcessor;
+use weft_core::main_trace::{MainTrace, TRACE_WIDTH, TraceLenSummary, first_difference};
 use weft_host::{ExecutionOptions, StackOutputs};
 use weft_mast::Program;
 use weft_upstream::ProgramInputs;
@@ -22,7 +21,8 @@ use crate::{
 
 /// A trace built by one engine.
 struct Built {
-    trace: CoreTrace,
+    trace: MainTrace,
+    summary: TraceLenSummary,
     stack_outputs: StackOutputs,
     n_cycles: u64,
     execute_s: f64,
@@ -49,16 +49,15 @@ fn available_memory() -> Option<u64> {
     kib.checked_mul(1024)
 }
 
-/// Checks that `n_traces` traces of `n_cycles` executed cycles fit in `limit` bytes (default:
-/// the memory available now).
-pub(super) fn check_trace_memory(n_cycles: u64, memory: &MemoryLimit) -> Result<(), CliError> {
+/// Checks that `n_traces` main traces of `rows` rows (all 71 columns) fit in `limit` bytes
+/// (default: the memory available now).
+pub(super) fn check_trace_memory(rows: u64, memory: &MemoryLimit) -> Result<(), CliError> {
     const MIB: u64 = 1 << 20;
     let Some(limit) = memory.limit_bytes.or_else(available_memory) else {
         return Ok(());
     };
-    let rows = padded_len(usize::try_from(n_cycles).unwrap_or(usize::MAX)) as u64;
     let needed = rows
-        .saturating_mul(CORE_TRACE_WIDTH as u64 * 8)
+        .saturating_mul(TRACE_WIDTH as u64 * 8)
         .saturating_mul(memory.n_traces);
     if needed > limit {
         return Err(CliError::TraceTooLarge {
@@ -101,15 +100,16 @@ fn build_parallel(
     );
     let execute_s = start.elapsed().as_secs_f64();
     let (output, contexts) = executed.map_err(|e| execution_error(e, file, program, inputs))?;
-    check_trace_memory(u64::from(output.n_cycles), memory)?;
+    let rows = weft_tracegen::trace_len_bound(&output.forests, &contexts)?;
+    check_trace_memory(rows as u64, memory)?;
     progress.phase("building the trace in parallel");
     let start = Instant::now();
-    let main = pool.install(|| weft_tracegen::build_trace(&output.forests, &contexts))?;
+    let (trace, summary) =
+        pool.install(|| weft_tracegen::build_trace_with_summary(&output.forests, &contexts))?;
     let build_s = start.elapsed().as_secs_f64();
-    // The command still reports the 49 core columns (the reference builds those only).
-    let trace = weft_tracegen::core_trace(&main, output.n_cycles as usize);
     Ok(Built {
         trace,
+        summary,
         stack_outputs: output.stack_outputs,
         n_cycles: u64::from(output.n_cycles),
         execute_s,
@@ -126,16 +126,21 @@ fn build_reference(
     progress: &Progress,
 ) -> Result<Built, CliError> {
     // The reference grows its trace as it runs: learn the length first from the fast
-    // processor (much faster than the reference), so that a trace too large fails cleanly.
+    // processor (much faster than the reference) and its chiplet log, so that a trace too
+    // large fails cleanly.
     progress.phase("executing (sizing the trace)");
-    let sized = FastProcessor::new(
+    let (sized, contexts) = weft_replay::execute_for_trace_with_options(
+        program,
         inputs.weft_stack_inputs(),
         inputs.weft_advice_inputs(),
+        &mut file.host()?,
+        u32::MAX,
         file.options,
     )
-    .execute(program, &mut file.host()?)
     .map_err(|e| execution_error(e, file, program, inputs))?;
-    check_trace_memory(u64::from(sized.n_cycles), memory)?;
+    let rows = weft_tracegen::trace_len_bound(&sized.forests, &contexts)?;
+    drop(contexts);
+    check_trace_memory(rows as u64, memory)?;
     let mut host = file.host()?;
     progress.phase("executing and building the trace (reference)");
     let start = Instant::now();
@@ -149,7 +154,8 @@ fn build_reference(
     let execute_s = start.elapsed().as_secs_f64();
     let output = output.map_err(|e| execution_error(e, file, program, inputs))?;
     Ok(Built {
-        trace: output.core,
+        trace: output.trace,
+        summary: output.summary,
         stack_outputs: output.stack_outputs,
         n_cycles: output.n_cycles as u64,
         execute_s,
@@ -161,11 +167,7 @@ fn build_reference(
 /// Compares the parallel engine's build with the reference's.
 fn compare(reference: &Built, parallel: &Built) -> Result<(), CliError> {
     let engine = Engine::Parallel.name();
-    // The parallel engine's `HALT` row is random when it is the main trace's last row.
-    let halt_is_random = parallel.trace.num_rows() as u64 == parallel.n_cycles + 1;
-    if let Some(diff) = first_difference(&reference.trace, &parallel.trace)
-        && !(halt_is_random && diff.row as u64 == parallel.n_cycles)
-    {
+    if let Some(diff) = first_difference(&reference.trace, &parallel.trace) {
         return Err(CliError::TraceMismatch { engine, diff });
     }
     if reference.n_cycles != parallel.n_cycles {
@@ -260,6 +262,7 @@ pub(super) fn trace(args: &TraceArgs) -> Result<(), CliError> {
     let cycles = built.n_cycles;
     let rows = cycles + 1;
     let padded_rows = built.trace.num_rows() as u64;
+    let summary = &built.summary;
     let other_engine = match args.engine {
         Engine::Parallel => Engine::Reference,
         Engine::Reference => Engine::Parallel,
@@ -284,6 +287,11 @@ pub(super) fn trace(args: &TraceArgs) -> Result<(), CliError> {
             "engine": args.engine.name(),
             "rows": rows,
             "padded_rows": padded_rows,
+            "trace_rows": padded_rows,
+            "trace_cols": TRACE_WIDTH,
+            "core_rows": summary.core_rows,
+            "range_rows": summary.range_rows,
+            "chiplets_rows": summary.chiplets_rows(),
             "build_s": built.build_s,
             "fragment_size": is_parallel.then_some(args.fragment_size),
             "threads": is_parallel.then_some(threads),
@@ -310,7 +318,13 @@ pub(super) fn trace(args: &TraceArgs) -> Result<(), CliError> {
         }
         let _ = writeln!(text, "stack    {}", stack_text(&built.stack_outputs));
         let _ = writeln!(text, "cycles   {cycles}");
-        let _ = writeln!(text, "rows     {rows} (padded to {padded_rows})");
+        let _ = writeln!(
+            text,
+            "rows     {padded_rows} x {TRACE_WIDTH} columns (core {}, range checker {}, chiplets {})",
+            summary.core_rows,
+            summary.range_rows,
+            summary.chiplets_rows()
+        );
         let _ = writeln!(text, "load     {}", seconds(load_s));
         let _ = writeln!(
             text,
@@ -331,7 +345,7 @@ pub(super) fn trace(args: &TraceArgs) -> Result<(), CliError> {
         if let Some((result, check_s)) = &check {
             let verdict = match result {
                 Ok(()) => format!(
-                    "ok: identical to the {} trace ({padded_rows} rows x 49 columns)",
+                    "ok: identical to the {} trace ({padded_rows} rows x {TRACE_WIDTH} columns)",
                     other_engine.name()
                 ),
                 Err(_) => "MISMATCH".to_string(),
@@ -356,19 +370,17 @@ pub(super) fn trace(args: &TraceArgs) -> Result<(), CliError> {
 
 #[cfg(test)]
 mod tests {
-    use weft_core::{
-        Felt,
-        trace::{CORE_TRACE_WIDTH, CoreTrace},
-    };
+    use weft_core::{Felt, main_trace::COLUMN_NAMES};
 
     use super::*;
 
-    fn built(trace: CoreTrace, top: u64) -> Built {
+    fn built(trace: MainTrace, top: u64) -> Built {
         let mut stack = [Felt::new(0); 16];
         stack[0] = Felt::new(top);
         Built {
             n_cycles: trace.num_rows() as u64 - 1,
             trace,
+            summary: TraceLenSummary::default(),
             stack_outputs: StackOutputs::new(stack),
             execute_s: 0.0,
             build_s: 0.0,
@@ -376,17 +388,13 @@ mod tests {
         }
     }
 
-    fn trace_with(row: usize, col: usize, value: u64) -> CoreTrace {
-        let mut trace = CoreTrace::new();
-        for r in 0..8 {
-            let mut cells = [Felt::new(0); CORE_TRACE_WIDTH];
-            cells[0] = Felt::new(r as u64);
-            if r == row {
-                cells[col] = Felt::new(value);
-            }
-            trace.push_row(&cells);
+    fn trace_with(row: usize, col: usize, value: u64) -> MainTrace {
+        let mut columns = vec![vec![Felt::new(0); 8]; TRACE_WIDTH];
+        for (r, cell) in columns[0].iter_mut().enumerate() {
+            *cell = Felt::new(r as u64);
         }
-        trace
+        columns[col][row] = Felt::new(value);
+        MainTrace::from_columns(columns).expect("71 columns")
     }
 
     #[test]
@@ -398,8 +406,14 @@ mod tests {
             panic!("not a trace mismatch: {err}");
         };
         assert_eq!((diff.row, diff.expected, diff.found), (3, 1, 2));
-        assert_eq!(diff.column, weft_core::trace::CORE_COLUMN_NAMES[7]);
+        assert_eq!(diff.column, COLUMN_NAMES[7]);
         assert!(err.to_string().contains("row 3"), "{err}");
+        // A chiplet column is compared too, and named.
+        let err = compare(&reference, &built(trace_with(6, 60, 9), 5)).expect_err("differs");
+        let CliError::TraceMismatch { diff, .. } = &err else {
+            panic!("not a trace mismatch: {err}");
+        };
+        assert_eq!((diff.row, diff.column), (6, COLUMN_NAMES[60]));
         let err = compare(&reference, &built(trace_with(3, 7, 1), 6)).expect_err("differs");
         assert!(
             matches!(

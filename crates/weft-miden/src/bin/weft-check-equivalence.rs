@@ -116,7 +116,7 @@ fn main() -> ExitCode {
             }
         };
         let reference = weft_miden::conformance::run_reference(&program);
-        let rows = reference.as_ref().map_or(0, |r| r.core.num_rows());
+        let rows = reference.as_ref().map_or(0, |r| r.trace.num_rows());
         if in_ci && rows > CI_MAX_ROWS {
             println!("| {name} | {rows} | - | - | skipped in CI (over 2^21 rows) |");
             n_skipped += 1;

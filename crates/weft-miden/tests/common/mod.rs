@@ -1,5 +1,7 @@
 //! Test programs shared by the conformance tests: this crate's own (`programs/` and
-//! `workloads/`) and, when present, the shared corpus (see `weft_miden::corpus`).
+//! `workloads/`), upstream's `masm-examples` (with their inputs, from the published `miden-vm`
+//! 0.20.6 package, a dev-dependency) and, when present, the shared corpus (see
+//! `weft_miden::corpus`).
 
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
@@ -67,10 +69,71 @@ pub fn own_programs() -> Vec<TestProgram> {
     read_dir_masm(&dir, "own", Some(&kernel))
 }
 
-/// Every test program: the workloads, the shared corpus when present, and the own programs.
+/// The directory of the `miden-vm` 0.20.6 package that Cargo downloaded for this crate's
+/// dev-dependency, found with `cargo metadata` (offline: the lock file already names it).
+fn miden_vm_package_dir() -> PathBuf {
+    let output = std::process::Command::new(env!("CARGO"))
+        .args(["metadata", "--format-version", "1", "--offline", "--manifest-path"])
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
+        .output()
+        .expect("cargo metadata runs");
+    assert!(
+        output.status.success(),
+        "cargo metadata: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let metadata: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("cargo metadata prints JSON");
+    let package = metadata["packages"]
+        .as_array()
+        .expect("packages")
+        .iter()
+        .find(|p| p["name"] == "miden-vm" && p["version"] == "0.20.6")
+        .expect("miden-vm 0.20.6 is a dev-dependency");
+    let manifest = PathBuf::from(package["manifest_path"].as_str().expect("manifest_path"));
+    manifest.parent().expect("package directory").to_path_buf()
+}
+
+/// Upstream's example programs (`masm-examples/**/*.masm`, each with the `.inputs` file beside
+/// it), as the published `miden-vm` 0.20.6 package ships them.
+pub fn upstream_examples() -> Vec<TestProgram> {
+    fn walk(dir: &Path, found: &mut Vec<PathBuf>) {
+        let entries = std::fs::read_dir(dir)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()));
+        for entry in entries {
+            let path = entry.expect("dir entry").path();
+            if path.is_dir() {
+                walk(&path, found);
+            } else if path.extension().is_some_and(|e| e == "masm") {
+                found.push(path);
+            }
+        }
+    }
+    let dir = miden_vm_package_dir().join("masm-examples");
+    let mut paths = Vec::new();
+    walk(&dir, &mut paths);
+    paths.sort();
+    assert!(paths.len() >= 5, "{}: only {} programs", dir.display(), paths.len());
+    paths
+        .into_iter()
+        .map(|path| TestProgram {
+            name: format!(
+                "masm-examples/{}",
+                path.file_stem().expect("stem").to_string_lossy()
+            ),
+            source: std::fs::read_to_string(&path).expect("read program"),
+            kernel: None,
+            path,
+        })
+        .collect()
+}
+
+/// Every test program: the workloads, the shared corpus when present, upstream's examples and
+/// the own programs.
 pub fn all_programs() -> Vec<TestProgram> {
     let mut all = workload_programs();
     all.extend(corpus_programs());
+    all.extend(upstream_examples());
     all.extend(own_programs());
     all
 }
