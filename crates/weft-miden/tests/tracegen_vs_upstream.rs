@@ -47,7 +47,8 @@ fn every_column_of_every_row_matches_upstream() {
         };
         checked += 1;
         for size in sizes(run.n_cycles) {
-            let mut host = weft_host(loaded.weft_kernel_forest.as_ref()).expect("the core library loads");
+            let mut host =
+                weft_host(loaded.weft_kernel_forest.as_ref()).expect("the core library loads");
             let executed = weft_replay::execute_for_trace(
                 &loaded.weft,
                 loaded.inputs.weft_stack_inputs(),

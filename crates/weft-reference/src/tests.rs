@@ -82,7 +82,11 @@ fn single_block_trace_shape() {
     assert_eq!(out.n_cycles, 5);
     assert_eq!(out.core.num_rows(), 64);
     assert_eq!(out.trace.num_rows(), out.summary.trace_len());
-    assert_eq!(out.trace.num_rows(), 64, "a short program's whole trace is 64 rows");
+    assert_eq!(
+        out.trace.num_rows(),
+        64,
+        "a short program's whole trace is 64 rows"
+    );
     assert_eq!(out.stack_outputs.get(0), Some(felt(35)));
     let codes: Vec<u8> = (0..8).map(|i| opcode(&out.core.row(i))).collect();
     assert_eq!(codes, vec![86, 34, 91, 35, 112, 124, 124, 124]);

@@ -389,11 +389,17 @@ mod tests {
     }
 
     fn trace_with(row: usize, col: usize, value: u64) -> MainTrace {
+        trace_with_cells(&[(row, col, value)])
+    }
+
+    fn trace_with_cells(cells: &[(usize, usize, u64)]) -> MainTrace {
         let mut columns = vec![vec![Felt::new(0); 8]; TRACE_WIDTH];
         for (r, cell) in columns[0].iter_mut().enumerate() {
             *cell = Felt::new(r as u64);
         }
-        columns[col][row] = Felt::new(value);
+        for &(row, col, value) in cells {
+            columns[col][row] = Felt::new(value);
+        }
         MainTrace::from_columns(columns).expect("71 columns")
     }
 
@@ -409,7 +415,8 @@ mod tests {
         assert_eq!(diff.column, COLUMN_NAMES[7]);
         assert!(err.to_string().contains("row 3"), "{err}");
         // A chiplet column is compared too, and named.
-        let err = compare(&reference, &built(trace_with(6, 60, 9), 5)).expect_err("differs");
+        let chiplet_differs = trace_with_cells(&[(3, 7, 1), (6, 60, 9)]);
+        let err = compare(&reference, &built(chiplet_differs, 5)).expect_err("differs");
         let CliError::TraceMismatch { diff, .. } = &err else {
             panic!("not a trace mismatch: {err}");
         };

@@ -9,7 +9,8 @@
 //! `crates/weft-miden/programs`, and those of the shared corpus when present (see
 //! `weft_miden::corpus`: `WEFT_SHARED_CORPUS`, or `shared/corpus` beside the repository); the
 //! first lines say which. With the `CI` environment variable set, traces above 2^21
-//! rows are skipped (CI's memory is bounded); a local run checks them all.
+//! rows are skipped (CI's memory is bounded); a local run checks them all. Traces of at most
+//! 1024 rows are also checked at every fragment size from 1 to 64.
 
 use std::{path::PathBuf, process::ExitCode, time::Instant};
 
@@ -20,6 +21,11 @@ use weft_upstream::load_program;
 const CI_MAX_ROWS: usize = 1 << 21;
 /// Fragment size 1 makes one context per row: used only on traces up to this many rows.
 const SIZE_ONE_MAX_ROWS: usize = 1 << 16;
+/// Small traces are also checked at every fragment size from 1 to this one, so that fragment
+/// boundaries fall on every row of a short program (inside blocks, on `END`, `RESPAN`, calls).
+const ALL_SIZES_UP_TO: usize = 64;
+/// Traces up to this many rows count as small.
+const ALL_SIZES_MAX_ROWS: usize = 1 << 10;
 
 const USAGE: &str =
     "usage: weft-check-equivalence [DIR_OR_FILE...] [--sizes 1,7,61,4096] [--threads 1,0]
@@ -122,11 +128,16 @@ fn main() -> ExitCode {
             n_skipped += 1;
             continue;
         }
-        let program_sizes: Vec<usize> = sizes
+        let mut program_sizes: Vec<usize> = sizes
             .iter()
             .copied()
             .filter(|&s| s > 1 || rows <= SIZE_ONE_MAX_ROWS)
             .collect();
+        if rows <= ALL_SIZES_MAX_ROWS {
+            program_sizes.extend(1..=ALL_SIZES_UP_TO);
+            program_sizes.sort_unstable();
+            program_sizes.dedup();
+        }
         for (n_threads, pool) in &pools {
             for &size in &program_sizes {
                 let result =
@@ -147,11 +158,20 @@ fn main() -> ExitCode {
                 format!("both fail: {:?} at {:?}", e.kind(), e.clk())
             }
         };
-        let size_list = program_sizes
-            .iter()
-            .map(usize::to_string)
-            .collect::<Vec<_>>()
-            .join(",");
+        let size_list = if rows <= ALL_SIZES_MAX_ROWS {
+            let large = program_sizes
+                .iter()
+                .filter(|&&s| s > ALL_SIZES_UP_TO)
+                .map(|s| format!(",{s}"))
+                .collect::<String>();
+            format!("1..={ALL_SIZES_UP_TO}{large}")
+        } else {
+            program_sizes
+                .iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        };
         println!("| {name} | {rows} | {size_list} | {thread_list} | {outcome} |");
         n_programs += 1;
         n_rows += rows;

@@ -73,7 +73,13 @@ pub fn own_programs() -> Vec<TestProgram> {
 /// dev-dependency, found with `cargo metadata` (offline: the lock file already names it).
 fn miden_vm_package_dir() -> PathBuf {
     let output = std::process::Command::new(env!("CARGO"))
-        .args(["metadata", "--format-version", "1", "--offline", "--manifest-path"])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--offline",
+            "--manifest-path",
+        ])
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
         .output()
         .expect("cargo metadata runs");
@@ -98,8 +104,8 @@ fn miden_vm_package_dir() -> PathBuf {
 /// it), as the published `miden-vm` 0.20.6 package ships them.
 pub fn upstream_examples() -> Vec<TestProgram> {
     fn walk(dir: &Path, found: &mut Vec<PathBuf>) {
-        let entries = std::fs::read_dir(dir)
-            .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()));
+        let entries =
+            std::fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()));
         for entry in entries {
             let path = entry.expect("dir entry").path();
             if path.is_dir() {
@@ -113,7 +119,12 @@ pub fn upstream_examples() -> Vec<TestProgram> {
     let mut paths = Vec::new();
     walk(&dir, &mut paths);
     paths.sort();
-    assert!(paths.len() >= 5, "{}: only {} programs", dir.display(), paths.len());
+    assert!(
+        paths.len() >= 5,
+        "{}: only {} programs",
+        dir.display(),
+        paths.len()
+    );
     paths
         .into_iter()
         .map(|path| TestProgram {

@@ -343,13 +343,23 @@ fn chiplets_stack_under_their_selector_prefix() {
     let chiplets = ChipletRows::new(&log, &memory, &[word([1, 2, 3, 4])]);
     let columns = chiplets.columns(32).expect("fits");
     assert_eq!(columns.len(), CHIPLETS_WIDTH);
-    let prefix = |row: usize| -> Vec<u64> { (0..5).map(|c| columns[c][row].as_int()).collect() };
-    assert_eq!(prefix(0), [0, 0, 0, 0, 0]);
-    assert_eq!(prefix(8), [1, 0, 0, 0, 0]);
-    assert_eq!(prefix(16), [1, 1, 0, 0, 0]);
-    assert_eq!(prefix(17), [1, 1, 1, 1, 0]);
-    assert_eq!(prefix(18), [1, 1, 1, 1, 1]);
-    assert_eq!(prefix(31), [1, 1, 1, 1, 1]);
+    // Each chiplet's selector prefix: n ones then a zero (the padding rows are all ones); the
+    // columns after the prefix belong to the chiplet.
+    let prefix = |row: usize, n: usize| -> Vec<u64> {
+        (0..n).map(|c| columns[c][row].as_int()).collect()
+    };
+    assert_eq!(prefix(0, 1), [0], "hasher");
+    assert_eq!(prefix(7, 1), [0], "hasher");
+    assert_eq!(prefix(8, 2), [1, 0], "bitwise");
+    assert_eq!(prefix(15, 2), [1, 0], "bitwise");
+    assert_eq!(prefix(16, 3), [1, 1, 0], "memory");
+    assert_eq!(prefix(17, 5), [1, 1, 1, 1, 0], "kernel ROM (no ACE rows)");
+    assert_eq!(prefix(18, 5), [1, 1, 1, 1, 1], "padding");
+    assert_eq!(prefix(31, 5), [1, 1, 1, 1, 1], "padding");
+    // A permutation starts with the hasher's linear-hash selectors 1, 0, 0; XOR is bitwise
+    // operation selector 1.
+    assert_eq!(prefix(0, 4), [0, 1, 0, 0]);
+    assert_eq!(columns[2][8], ONE);
     // Kernel ROM row: s_first then the digest, in c5..c9.
     assert_eq!(columns[5][17], ONE);
     assert_eq!(columns[6][17], ONE);

@@ -1,0 +1,99 @@
+//! Tests of the main trace layout, length rule and comparison.
+
+use super::*;
+use crate::ZERO;
+
+#[test]
+fn layout_matches_upstream() {
+    assert_eq!(range::M_COL_IDX, 49);
+    assert_eq!(range::V_COL_IDX, 50);
+    assert_eq!(CHIPLETS_OFFSET, 51);
+    assert_eq!(TRACE_WIDTH, 71);
+    assert_eq!(PADDED_TRACE_WIDTH, 72);
+    assert_eq!(column_name(48), Some("stack.h0"));
+    assert_eq!(column_name(50), Some("range.v"));
+    assert_eq!(column_name(70), Some("chiplets.c19"));
+    assert_eq!(column_name(71), None);
+    assert_eq!(
+        chiplets::hasher::OFFSET + chiplets::hasher::WIDTH,
+        chiplets::hasher::IDX + chiplets::hasher::OFFSET + 1
+    );
+    assert_eq!(chiplets::ace::OFFSET + chiplets::ace::WIDTH, CHIPLETS_WIDTH);
+}
+
+#[test]
+fn length_rule() {
+    // Upstream's minimum: the range checker alone has 39 rows.
+    assert_eq!(main_trace_len(10, 39, 1), 64);
+    assert_eq!(main_trace_len(63, 39, 1), 64);
+    assert_eq!(main_trace_len(64, 39, 1), 128);
+    assert_eq!(main_trace_len(10, 39, 200), 256);
+    assert_eq!(main_trace_len(10, 127, 1), 128);
+    let summary = TraceLenSummary {
+        core_rows: 100,
+        range_rows: 39,
+        hasher_rows: 64,
+        bitwise_rows: 8,
+        memory_rows: 3,
+        ace_rows: 0,
+        kernel_rom_rows: 2,
+    };
+    assert_eq!(summary.chiplets_rows(), 78);
+    assert_eq!(summary.trace_len(), 128);
+    assert_eq!(summary.chiplet_starts(), [0, 64, 72, 75, 75, 77]);
+}
+
+#[test]
+fn random_row_is_seeded_by_the_digest() {
+    let a = random_row(Word::default());
+    let b = random_row([ONE, ZERO, ZERO, ZERO].into());
+    assert_ne!(a, b);
+    assert_eq!(a, random_row(Word::default()));
+    // Nine or more draws re-permute: the ninth value is not a repeat of the first.
+    assert_ne!(a[0], a[8]);
+}
+
+#[test]
+fn regions_and_diffs() {
+    let n = 8;
+    let mut columns = vec![vec![ZERO; n]; TRACE_WIDTH];
+    // Row 2 is a memory row (c0 c1 = 1, c2 = 0); rows 5.. are chiplet padding.
+    columns[CHIPLETS_OFFSET][2] = ONE;
+    columns[CHIPLETS_OFFSET + 1][2] = ONE;
+    for row in 5..n {
+        for c in 0..chiplets::NUM_PADDING_SELECTORS {
+            columns[CHIPLETS_OFFSET + c][row] = ONE;
+        }
+    }
+    let trace = MainTrace::from_columns(columns).expect("71 columns");
+    assert_eq!(trace.region(0, 0), Region::System);
+    assert_eq!(trace.region(0, 20), Region::Decoder);
+    assert_eq!(trace.region(0, 40), Region::Stack);
+    assert_eq!(trace.region(0, 50), Region::RangeChecker);
+    assert_eq!(trace.region(0, 60), Region::Hasher);
+    assert_eq!(trace.region(2, 60), Region::Memory);
+    assert_eq!(trace.region(5, 60), Region::ChipletsPadding);
+    assert_eq!(trace.region(7, 0), Region::RandomRow);
+
+    let mut other = trace.clone();
+    assert_eq!(first_difference(&trace, &other), None);
+    other.columns_mut()[CHIPLETS_OFFSET + 9][2] = Felt::new(7);
+    other.columns_mut()[0][6] = Felt::new(7);
+    let diff = first_difference(&trace, &other).expect("differs");
+    assert_eq!(
+        (
+            diff.row,
+            diff.column,
+            diff.region,
+            diff.expected,
+            diff.found
+        ),
+        (2, "chiplets.c9", Region::Memory, 0, 7)
+    );
+    assert!(diff.to_string().contains("memory region"));
+    assert_eq!(
+        first_difference_in_columns(&trace, &other, 0..49).map(|d| d.row),
+        Some(6)
+    );
+    assert!(MainTrace::from_columns(vec![vec![ZERO; 2]; 70]).is_none());
+}
