@@ -77,7 +77,8 @@ const CHECKS: &[Step] = &[
         env: &[],
     },
     Step {
-        why: "reference vs parallel trace on every program at fragment sizes 1, 7, 61 and 4096 \
+        why: "reference vs parallel trace on every program at fragment sizes 1, 7, 61 and 4096 (and \
+              1..=64 on traces up to 1024 rows) \
               with 1 and all threads (dev build of the tests; traces above 2^21 rows skipped)",
         program: Program::Xtask,
         args: &["check-equivalence", "--dev"],

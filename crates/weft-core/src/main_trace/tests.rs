@@ -60,10 +60,9 @@ fn regions_and_diffs() {
     // Row 2 is a memory row (c0 c1 = 1, c2 = 0); rows 5.. are chiplet padding.
     columns[CHIPLETS_OFFSET][2] = ONE;
     columns[CHIPLETS_OFFSET + 1][2] = ONE;
-    for row in 5..n {
-        for c in 0..chiplets::NUM_PADDING_SELECTORS {
-            columns[CHIPLETS_OFFSET + c][row] = ONE;
-        }
+    let padding_selectors = CHIPLETS_OFFSET..CHIPLETS_OFFSET + chiplets::NUM_PADDING_SELECTORS;
+    for column in &mut columns[padding_selectors] {
+        column[5..].fill(ONE);
     }
     let trace = MainTrace::from_columns(columns).expect("71 columns");
     assert_eq!(trace.region(0, 0), Region::System);

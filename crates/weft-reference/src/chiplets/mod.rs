@@ -67,8 +67,8 @@ impl ChipletRows {
         let mut start = 0;
         let mut place = |prefix: usize, offset: usize, rows: &mut dyn Iterator<Item = &[Felt]>| {
             for row in rows {
-                for col in 0..prefix {
-                    columns[col][start] = ONE;
+                for column in &mut columns[..prefix] {
+                    column[start] = ONE;
                 }
                 for (k, value) in row.iter().enumerate() {
                     columns[offset + k][start] = *value;

@@ -345,9 +345,8 @@ fn chiplets_stack_under_their_selector_prefix() {
     assert_eq!(columns.len(), CHIPLETS_WIDTH);
     // Each chiplet's selector prefix: n ones then a zero (the padding rows are all ones); the
     // columns after the prefix belong to the chiplet.
-    let prefix = |row: usize, n: usize| -> Vec<u64> {
-        (0..n).map(|c| columns[c][row].as_int()).collect()
-    };
+    let prefix =
+        |row: usize, n: usize| -> Vec<u64> { (0..n).map(|c| columns[c][row].as_int()).collect() };
     assert_eq!(prefix(0, 1), [0], "hasher");
     assert_eq!(prefix(7, 1), [0], "hasher");
     assert_eq!(prefix(8, 2), [1, 0], "bitwise");
