@@ -54,7 +54,8 @@ const LINTS: &[Step] = &[
 const CHECKS: &[Step] = &[
     Step {
         why: "the README's test command (the shared corpus beside the repository runs too when \
-              present; the tests say whether they found it)",
+              present; the tests say whether they found it; weft-dist's tests start nats-server \
+              and fail without it when WEFT_REQUIRE_NATS=1, as .ci/run sets)",
         program: Program::Cargo,
         args: &["test", "--workspace", "--all-targets"],
         env: &[],

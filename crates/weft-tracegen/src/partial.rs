@@ -26,7 +26,12 @@ use std::{ops::Range, sync::Arc};
 
 #[cfg(feature = "concurrent")]
 use rayon::prelude::*;
-use weft_core::{Felt, maybe_par, trace::CORE_TRACE_WIDTH};
+use weft_core::{
+    Felt,
+    main_trace::{MainTrace, TraceLenSummary},
+    maybe_par,
+    trace::CORE_TRACE_WIDTH,
+};
 use weft_mast::MastForest;
 use weft_replay::{FragmentContext, TraceContexts};
 
@@ -214,6 +219,8 @@ pub(crate) fn run_fragment<'a>(
 /// The main trace of `contexts` with its core rows taken from `parts` instead of being built:
 /// the range checker, the chiplets, the padding and the random row are built as in
 /// [`crate::build_trace`], and the result equals it when the parts hold the rows it builds.
+/// Also returns the row counts that decided the trace's length (as
+/// [`crate::build_trace_with_summary`]).
 ///
 /// # Errors
 /// The shape errors of [`crate::build_trace`], the chiplet logs' errors, and
@@ -223,14 +230,8 @@ pub fn build_trace_from_core(
     forests: &[Arc<MastForest>],
     contexts: &TraceContexts,
     parts: &[CoreRows],
-) -> Result<weft_core::main_trace::MainTrace, TraceGenError> {
-    crate::build(
-        forests,
-        contexts,
-        Vec::new(),
-        crate::CoreSource::Given(parts),
-    )
-    .map(|(trace, _)| trace)
+) -> Result<(MainTrace, TraceLenSummary), TraceGenError> {
+    crate::build(forests, contexts, Vec::new(), crate::CoreSource::Given(parts))
 }
 
 /// Checks that `parts` cover rows `0..=n_cycles` exactly once, in order, each starting at a

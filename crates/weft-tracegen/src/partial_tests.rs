@@ -54,7 +54,8 @@ fn parts_equal_the_whole_build_at_every_split() {
                     );
                 }
             }
-            let found = build_trace_from_core(&forests, &contexts, &parts).expect("trace builds");
+            let (found, _) =
+                build_trace_from_core(&forests, &contexts, &parts).expect("trace builds");
             if let Some(diff) = first_difference(&expected, &found) {
                 panic!("size {size}, {per_part} fragments per part: {diff}");
             }
