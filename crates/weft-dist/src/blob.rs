@@ -34,8 +34,8 @@ impl BlobStore {
         };
         if !url.contains("://") {
             std::fs::create_dir_all(url).map_err(|e| fail(e.to_string()))?;
-            let store =
-                LocalFileSystem::new_with_prefix(FsPath::new(url)).map_err(|e| fail(e.to_string()))?;
+            let store = LocalFileSystem::new_with_prefix(FsPath::new(url))
+                .map_err(|e| fail(e.to_string()))?;
             return Ok(Self {
                 store: Arc::new(store),
                 prefix: Path::from("blobs"),

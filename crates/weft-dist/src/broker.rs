@@ -122,7 +122,10 @@ impl Broker {
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         {
-            return Err(DistError::broker("prefix", "use lowercase letters, digits and '-'"));
+            return Err(DistError::broker(
+                "prefix",
+                "use lowercase letters, digits and '-'",
+            ));
         }
         let client = async_nats::ConnectOptions::new()
             .connection_timeout(Duration::from_secs(5))

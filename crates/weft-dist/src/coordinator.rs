@@ -270,7 +270,9 @@ impl Coordinator {
             let next = tokio::time::timeout(left, watch.next()).await;
             let entry = match next {
                 Err(_) => {
-                    let missing = (0..n_jobs as u32).filter(|j| !done.contains_key(j)).collect();
+                    let missing = (0..n_jobs as u32)
+                        .filter(|j| !done.contains_key(j))
+                        .collect();
                     return Err(DistError::Timeout {
                         run: plan.run.clone(),
                         n_jobs,
@@ -279,9 +281,7 @@ impl Coordinator {
                     });
                 }
                 Ok(None) => return Err(DistError::broker("watch the records", "watch ended")),
-                Ok(Some(entry)) => {
-                    entry.map_err(|e| DistError::broker("watch the records", e))?
-                }
+                Ok(Some(entry)) => entry.map_err(|e| DistError::broker("watch the records", e))?,
             };
             caught_up |= entry.delta == 0;
             if entry.operation != async_nats::jetstream::kv::Operation::Put {
@@ -294,8 +294,8 @@ impl Coordinator {
             if job as usize >= n_jobs {
                 continue;
             }
-            let record =
-                JobRecord::from_json(&entry.value).map_err(|source| DistError::Job { job, source })?;
+            let record = JobRecord::from_json(&entry.value)
+                .map_err(|source| DistError::Job { job, source })?;
             match record {
                 JobRecord::Failed {
                     worker,

@@ -162,11 +162,11 @@ pub(crate) fn decode_contexts(
         message,
     };
     let mut reader = SliceReader::new(bytes);
-    let count = reader
-        .read_u32()
-        .map_err(|e| bad(format!("count: {e}")))?;
+    let count = reader.read_u32().map_err(|e| bad(format!("count: {e}")))?;
     if count != expected {
-        return Err(bad(format!("{count} contexts, the job has {expected} fragments")));
+        return Err(bad(format!(
+            "{count} contexts, the job has {expected} fragments"
+        )));
     }
     let mut fragments = Vec::new();
     for i in 0..count {
@@ -226,7 +226,10 @@ pub(crate) fn decode_rows(bytes: &[u8], first: u64, n: u64) -> Result<CoreRows, 
         message,
     };
     if bytes.len() < ROWS_HEADER {
-        return Err(bad(format!("{} bytes, shorter than the header", bytes.len())));
+        return Err(bad(format!(
+            "{} bytes, shorter than the header",
+            bytes.len()
+        )));
     }
     let u32_at = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
     let u64_at = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));

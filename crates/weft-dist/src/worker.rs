@@ -23,9 +23,7 @@ use weft_tracegen::build_core_fragments;
 
 use crate::{
     BlobStore, Broker, Digest, DistError, JobError, JobKind, JobRecord, JobSpec,
-    wire::{
-        MAX_CONTEXTS_BYTES, MAX_FOREST_BYTES, decode_contexts, decode_forest, encode_rows,
-    },
+    wire::{MAX_CONTEXTS_BYTES, MAX_FOREST_BYTES, decode_contexts, decode_forest, encode_rows},
 };
 
 /// Forests kept decoded between jobs, at most.
@@ -106,7 +104,11 @@ impl Worker {
     ///
     /// # Errors
     /// [`DistError::Broker`] if its thread pool cannot start.
-    pub fn new(broker: Broker, store: BlobStore, options: WorkerOptions) -> Result<Self, DistError> {
+    pub fn new(
+        broker: Broker,
+        store: BlobStore,
+        options: WorkerOptions,
+    ) -> Result<Self, DistError> {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(options.threads)
             .thread_name(|i| format!("weft-worker-{i}"))
@@ -165,7 +167,10 @@ impl Worker {
         let delivered = message.info().map_or(1, |i| i.delivered.max(1) as u64);
         let name = &self.options.name;
         let Some((run, job)) = self.broker.parse_job_subject(&message.subject) else {
-            eprintln!("weft worker {name}: a message on {} is no job; terminated", message.subject);
+            eprintln!(
+                "weft worker {name}: a message on {} is no job; terminated",
+                message.subject
+            );
             let _ = message.ack_with(AckKind::Term).await;
             report.failed += 1;
             return;
@@ -205,7 +210,9 @@ impl Worker {
                 report.done += 1;
                 report.conflicts += usize::from(conflict);
                 if let Err(e) = message.double_ack().await {
-                    eprintln!("weft worker {name}: ack of job {job} failed ({e}); it may run again");
+                    eprintln!(
+                        "weft worker {name}: ack of job {job} failed ({e}); it may run again"
+                    );
                 }
             }
             Err(e) if e.is_retryable() && (delivered as i64) < self.broker.config.max_deliver => {

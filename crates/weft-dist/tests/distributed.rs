@@ -10,7 +10,9 @@ use std::{
     time::{Duration, Instant},
 };
 
-use support::{Case, Rig, TEST_LIMIT, arith_program, assert_same, call_program, case, hash_program};
+use support::{
+    Case, Rig, TEST_LIMIT, arith_program, assert_same, call_program, case, hash_program,
+};
 use weft_dist::{Coordinator, DistError, JobRecord, RunOptions, WorkerOptions};
 
 fn options(job_rows: usize) -> RunOptions {
@@ -46,11 +48,20 @@ async fn distributed_equals_local() {
         let cases: Vec<(Case, usize)> = vec![
             // One fragment per job, fragments of a prime size.
             (case("arith, fragments of 37", &arith_program(40), 37), 37),
-            (case("arith, fragments of 37", &arith_program(600), 37), 37 * 16),
+            (
+                case("arith, fragments of 37", &arith_program(600), 37),
+                37 * 16,
+            ),
             (case("hash, fragments of 64", &hash_program(300), 64), 1000),
-            (case("call, fragments of 256", &call_program(500), 256), 1024),
+            (
+                case("call, fragments of 256", &call_program(500), 256),
+                1024,
+            ),
             // One job for the whole trace.
-            (case("call, fragments of 4096", &call_program(500), 4096), 1 << 20),
+            (
+                case("call, fragments of 4096", &call_program(500), 4096),
+                1 << 20,
+            ),
         ];
         for (case, job_rows) in &cases {
             let started = Instant::now();
@@ -117,7 +128,10 @@ async fn worker_killed_mid_job_is_redelivered() {
         let held = t0.elapsed();
         // Held past one lease: the progress reports kept it.
         tokio::time::sleep(rig.config.ack_wait * 2).await;
-        assert_eq!(coordinator.broker().record(&plan.run, 1).await.expect("kv"), None);
+        assert_eq!(
+            coordinator.broker().record(&plan.run, 1).await.expect("kv"),
+            None
+        );
         a.kill().expect("SIGKILL worker A");
         a.wait().expect("reaped");
         let killed = t0.elapsed();
@@ -376,7 +390,9 @@ async fn no_worker_is_a_timeout_naming_the_jobs() {
             .run(&case.forests, &case.contexts, &options)
             .await
         {
-            Err(DistError::Timeout { missing, n_jobs, .. }) => {
+            Err(DistError::Timeout {
+                missing, n_jobs, ..
+            }) => {
                 assert_eq!(missing.len(), n_jobs);
             }
             other => panic!("unexpected: {:?}", other.map(|_| ())),

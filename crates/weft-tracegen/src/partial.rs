@@ -231,7 +231,12 @@ pub fn build_trace_from_core(
     contexts: &TraceContexts,
     parts: &[CoreRows],
 ) -> Result<(MainTrace, TraceLenSummary), TraceGenError> {
-    crate::build(forests, contexts, Vec::new(), crate::CoreSource::Given(parts))
+    crate::build(
+        forests,
+        contexts,
+        Vec::new(),
+        crate::CoreSource::Given(parts),
+    )
 }
 
 /// Checks that `parts` cover rows `0..=n_cycles` exactly once, in order, each starting at a

@@ -46,7 +46,10 @@ fn run() -> Result<(), String> {
         }
     }
     if let Ok(job) = std::env::var("WEFT_TEST_HOLD_JOB") {
-        options.hold_job = Some(job.parse().map_err(|e| format!("WEFT_TEST_HOLD_JOB: {e}"))?);
+        options.hold_job = Some(
+            job.parse()
+                .map_err(|e| format!("WEFT_TEST_HOLD_JOB: {e}"))?,
+        );
     }
     let mut config = BrokerConfig::new(nats.ok_or("--nats is required")?);
     if let Some(prefix) = config_prefix {

@@ -103,9 +103,7 @@ impl NatsServer {
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("starting {}: {e}", binary.display()));
-        let ports = dir
-            .path()
-            .join(format!("nats-server_{}.ports", child.id()));
+        let ports = dir.path().join(format!("nats-server_{}.ports", child.id()));
         let mut server = Self {
             child,
             url: String::new(),
@@ -189,7 +187,10 @@ impl Rig {
         command
             .args(["--nats", &self.server.url, "--store", &self.store_url()])
             .args(["--name", name, "--threads", "1"])
-            .args(["--ack-wait-ms", &self.config.ack_wait.as_millis().to_string()])
+            .args([
+                "--ack-wait-ms",
+                &self.config.ack_wait.as_millis().to_string(),
+            ])
             .args(["--max-deliver", &self.config.max_deliver.to_string()])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -216,11 +217,7 @@ fn felt(v: u64) -> Felt {
 
 /// A loop of `n` iterations: `body_work` (which must leave the stack as it found it) and a
 /// decrement of the counter on top of the stack.
-fn counting_loop(
-    b: &mut MastForestBuilder,
-    n: u64,
-    body_work: MastNodeId,
-) -> MastNodeId {
+fn counting_loop(b: &mut MastForestBuilder, n: u64, body_work: MastNodeId) -> MastNodeId {
     use Operation as O;
     let head = b
         .add_block(&[O::Push(felt(n)), O::Push(felt(1))])
