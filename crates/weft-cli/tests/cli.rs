@@ -113,7 +113,10 @@ fn check_trace(report: &Value) -> (u64, u64) {
     let range = report["range_rows"].as_u64().expect("range_rows");
     let chiplets = report["chiplets_rows"].as_u64().expect("chiplets_rows");
     let longest = cycles.max(range).max(chiplets);
-    assert!(longest < padded && padded <= (2 * longest + 2).max(64), "{report}");
+    assert!(
+        longest < padded && padded <= (2 * longest + 2).max(64),
+        "{report}"
+    );
     assert!(report["build_s"].as_f64().expect("build_s") >= 0.0);
     (rows, padded)
 }

@@ -57,6 +57,9 @@ impl BrokerConfig {
 pub enum JobRecord {
     /// The rows are in the store.
     Done {
+        /// The digest of the job message it completes, so that a record left by another run
+        /// of the same id is never taken for this one's.
+        spec: Digest,
         /// The rows blob.
         rows: Digest,
         /// Its first row.

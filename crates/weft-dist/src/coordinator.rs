@@ -68,7 +68,8 @@ pub struct SubmitReport {
     pub already_done: usize,
     /// Jobs still in the stream (queued or leased).
     pub still_queued: usize,
-    /// Jobs recorded as failed, published again.
+    /// Jobs recorded as failed (or done for another job under the same run id), published
+    /// again.
     pub retried_failed: usize,
 }
 
@@ -211,7 +212,7 @@ impl Coordinator {
         let mut report = SubmitReport::default();
         for spec in &plan.jobs {
             match self.broker.record(&plan.run, spec.job).await? {
-                Some(JobRecord::Done { .. }) => {
+                Some(JobRecord::Done { spec: done, .. }) if done == Digest::of(&spec.to_json()) => {
                     report.already_done += 1;
                     continue;
                 }
@@ -316,6 +317,17 @@ impl Coordinator {
                         job,
                         first,
                         second,
+                    });
+                }
+                JobRecord::Done { spec, .. }
+                    if spec != Digest::of(&plan.jobs[job as usize].to_json()) =>
+                {
+                    return Err(DistError::Job {
+                        job,
+                        source: JobError::Message {
+                            what: "job record",
+                            message: format!("completes job message {spec}, not this run's"),
+                        },
                     });
                 }
                 record @ JobRecord::Done { .. } => {

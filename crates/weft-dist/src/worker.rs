@@ -198,8 +198,12 @@ impl Worker {
             tokio::time::sleep(pause).await;
         }
         let outcome = self.build(&message.payload, &run, job).await;
+        let spec = Digest::of(&message.payload);
         let outcome = match outcome {
-            Ok(built) => self.complete(&run, job, built, delivered, started).await,
+            Ok(built) => {
+                self.complete(&run, job, spec, built, delivered, started)
+                    .await
+            }
             Err(e) => Err(e),
         };
         if let Some(keeper) = keeper {
@@ -243,11 +247,13 @@ impl Worker {
         &self,
         run: &str,
         job: u32,
+        spec: Digest,
         built: Built,
         delivered: u64,
         started: Instant,
     ) -> Result<bool, JobError> {
         let record = JobRecord::Done {
+            spec,
             rows: built.rows,
             first_row: built.first_row,
             n_rows: built.n_rows,

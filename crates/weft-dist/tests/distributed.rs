@@ -400,3 +400,37 @@ async fn no_worker_is_a_timeout_naming_the_jobs() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn missing_blob_is_retried_then_recorded_as_failed() {
+    let Some(rig) = Rig::start() else { return };
+    bounded(async {
+        let case = case("arith", &arith_program(100), 128);
+        let coordinator = Coordinator::new(rig.broker().await, rig.store());
+        let plan = coordinator
+            .prepare(&case.forests, &case.contexts, &options(1 << 20))
+            .await
+            .expect("prepare");
+        let blob = std::path::Path::new("/").join(rig.store().location(&plan.jobs[0].contexts));
+        std::fs::remove_file(&blob).expect("blob removed");
+        coordinator.submit(&plan).await.expect("submit");
+        let mut options = WorkerOptions::new("w");
+        options.retry_delay = Duration::from_millis(100);
+        let worker = rig.spawn_worker(options).await;
+        let started = Instant::now();
+        // An I/O error: handed back and retried, then recorded on the last delivery.
+        match coordinator.wait(&plan, Duration::from_secs(30)).await {
+            Err(DistError::JobFailed {
+                job: 0, delivered, ..
+            }) => assert_eq!(delivered as i64, rig.config.max_deliver),
+            other => panic!("unexpected: {:?}", other.map(|_| ())),
+        }
+        eprintln!(
+            "missing blob: {} deliveries, failure recorded after {:?}",
+            rig.config.max_deliver,
+            started.elapsed()
+        );
+        worker.abort();
+    })
+    .await;
+}

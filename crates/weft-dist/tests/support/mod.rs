@@ -183,7 +183,7 @@ impl Rig {
 
     /// A worker as a child process, on one thread, its stderr piped.
     pub fn spawn_worker_process(&self, name: &str, hold_job: Option<u32>) -> Child {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_weft-dist-worker"));
+        let mut command = Command::new(worker_binary());
         command
             .args(["--nats", &self.server.url, "--store", &self.store_url()])
             .args(["--name", name, "--threads", "1"])
@@ -199,6 +199,21 @@ impl Rig {
             command.env("WEFT_TEST_HOLD_JOB", job.to_string());
         }
         command.spawn().expect("worker process starts")
+    }
+}
+
+/// The `weft-dist-worker` binary: Cargo names it to tests; an example finds it beside itself.
+pub fn worker_binary() -> PathBuf {
+    match option_env!("CARGO_BIN_EXE_weft-dist-worker") {
+        Some(path) => PathBuf::from(path),
+        None => {
+            let exe = std::env::current_exe().expect("own path");
+            let dir = exe
+                .parent()
+                .and_then(Path::parent)
+                .expect("target directory");
+            dir.join("weft-dist-worker")
+        }
     }
 }
 
