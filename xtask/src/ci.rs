@@ -91,6 +91,12 @@ const CHECKS: &[Step] = &[
         env: &[],
     },
     Step {
+        why: "the command line with the `dist` feature (weft worker, weft trace --distributed)",
+        program: Program::Cargo,
+        args: &["build", "-p", "weft-cli", "--features", "dist"],
+        env: &[],
+    },
+    Step {
         why: "MAST readers without the `concurrent` feature",
         program: Program::Cargo,
         args: &["test", "-p", "weft-mast", "--no-default-features"],

@@ -189,10 +189,10 @@ pub struct DistArgs {
     #[arg(long, requires_all = ["nats", "store"])]
     pub distributed: bool,
     /// The NATS server, with JetStream (e.g. nats://host:4222).
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", requires = "distributed")]
     pub nats: Option<String>,
     /// The blob store every machine reaches: a directory, or file:///path.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", requires = "distributed")]
     pub store: Option<String>,
     /// Rows per job, rounded down to whole fragments.
     #[arg(long, value_name = "N", default_value_t = weft_dist::DEFAULT_JOB_ROWS)]
