@@ -91,9 +91,10 @@ const CHECKS: &[Step] = &[
         env: &[],
     },
     Step {
-        why: "the command line with the `dist` feature (weft worker, weft trace --distributed)",
+        why: "the command line with the `dist` feature: weft worker and weft trace \
+              --distributed end to end against nats-server",
         program: Program::Cargo,
-        args: &["build", "-p", "weft-cli", "--features", "dist"],
+        args: &["test", "-p", "weft-cli", "--features", "dist", "--test", "dist"],
         env: &[],
     },
     Step {
