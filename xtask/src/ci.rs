@@ -54,7 +54,8 @@ const LINTS: &[Step] = &[
 const CHECKS: &[Step] = &[
     Step {
         why: "the README's test command (the shared corpus beside the repository runs too when \
-              present; the tests say whether they found it)",
+              present; the tests say whether they found it; weft-dist's tests start nats-server \
+              and fail without it when WEFT_REQUIRE_NATS=1, as .ci/run sets)",
         program: Program::Cargo,
         args: &["test", "--workspace", "--all-targets"],
         env: &[],
@@ -88,6 +89,13 @@ const CHECKS: &[Step] = &[
         why: "trace generation without the `concurrent` feature",
         program: Program::Cargo,
         args: &["test", "-p", "weft-tracegen", "--no-default-features"],
+        env: &[],
+    },
+    Step {
+        why: "the command line with the `dist` feature: weft worker and weft trace \
+              --distributed end to end against nats-server",
+        program: Program::Cargo,
+        args: &["test", "-p", "weft-cli", "--features", "dist", "--test", "dist"],
         env: &[],
     },
     Step {

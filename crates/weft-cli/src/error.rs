@@ -96,6 +96,14 @@ pub enum CliError {
     /// The parallel trace builder rejected the contexts (a bug, as they come from the executor).
     #[error("trace generation failed: {0}")]
     TraceGen(#[from] TraceGenError),
+    /// A distributed run or a worker failed.
+    #[cfg(feature = "dist")]
+    #[error("distributed: {0}")]
+    Dist(#[from] weft_dist::DistError),
+    /// The async runtime of a distributed run could not start.
+    #[cfg(feature = "dist")]
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(std::io::Error),
     /// The worker pool could not be started.
     #[error("cannot start {threads} worker threads: {reason}")]
     ThreadPool {

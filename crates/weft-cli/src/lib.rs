@@ -15,6 +15,9 @@
 //! weft trace FILE [--inputs F] [--max-cycles N] [--engine parallel|reference] [--fragment-size N]
 //!                 [--threads N] [--csv OUT] [--check] [--max-trace-memory MIB] [--json]
 //! weft inspect FILE [--json]
+//! weft trace FILE --distributed --nats URL --store URL [--job-rows N] [--run-id ID] [--timeout-s S]
+//!                 [...]                                       (with the `dist` feature)
+//! weft worker --nats URL --store URL [--threads N] [--name NAME]  (with the `dist` feature)
 //! weft convert IN OUT --format fast|compact|text [--strip]
 //! ```
 //!
@@ -92,6 +95,10 @@ pub enum Command {
     Bench(BenchArgs),
     /// Build the execution trace (49 core columns), with per-phase timings.
     Trace(TraceArgs),
+    /// Take trace jobs from a NATS JetStream queue and build their core rows, until stopped
+    /// (see docs/DISTRIBUTED.md).
+    #[cfg(feature = "dist")]
+    Worker(WorkerArgs),
     /// Print a program's digest, node counts by kind, procedures and text form.
     Inspect {
         /// The program or library.
@@ -167,6 +174,59 @@ pub struct TraceArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Distributed building (`--distributed`).
+    #[cfg(feature = "dist")]
+    #[command(flatten)]
+    pub dist: DistArgs,
+}
+
+/// The arguments of `weft trace --distributed`.
+#[cfg(feature = "dist")]
+#[derive(Debug, clap::Args)]
+pub struct DistArgs {
+    /// Build the core rows on workers (`weft worker`) through a NATS JetStream queue; the
+    /// range checker and chiplets are built here (parallel engine only).
+    #[arg(long, requires_all = ["nats", "store"])]
+    pub distributed: bool,
+    /// The NATS server, with JetStream (e.g. nats://host:4222).
+    #[arg(long, value_name = "URL", requires = "distributed")]
+    pub nats: Option<String>,
+    /// The blob store every machine reaches: a directory, or file:///path.
+    #[arg(long, value_name = "URL", requires = "distributed")]
+    pub store: Option<String>,
+    /// Rows per job, rounded down to whole fragments.
+    #[arg(long, value_name = "N", default_value_t = weft_dist::DEFAULT_JOB_ROWS)]
+    pub job_rows: usize,
+    /// The run's id (default: derived from the inputs, so running again resumes the run).
+    #[arg(long, value_name = "ID")]
+    pub run_id: Option<String>,
+    /// Fail when the jobs are not all done after this many seconds.
+    #[arg(long, value_name = "S", default_value_t = 3600)]
+    pub timeout_s: u64,
+}
+
+/// Arguments of `weft worker`.
+#[cfg(feature = "dist")]
+#[derive(Debug, clap::Args)]
+pub struct WorkerArgs {
+    /// The NATS server, with JetStream (e.g. nats://host:4222).
+    #[arg(long, value_name = "URL")]
+    pub nats: String,
+    /// The blob store every machine reaches: a directory, or file:///path.
+    #[arg(long, value_name = "URL")]
+    pub store: String,
+    /// Threads building a job (default: one per core).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub threads: Option<u32>,
+    /// The name its completion records carry (default: worker-PID).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Stop after this many jobs.
+    #[arg(long, value_name = "N")]
+    pub max_jobs: Option<usize>,
+    /// Stop after this many seconds without a job.
+    #[arg(long, value_name = "S")]
+    pub idle_exit_s: Option<u64>,
 }
 
 /// Arguments of `weft bench`.

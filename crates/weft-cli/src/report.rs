@@ -18,7 +18,10 @@
 //!   builds while it executes, so its time is all in `execute_s` and `build_s` is 0),
 //!   `fragment_size`, `threads` and `fragments` (parallel engine; `null` otherwise), `check`
 //!   (`null` without `--check`, else `{"ok", "engine", "check_s", "difference"}`: the other
-//!   engine's run and the comparison), `csv` (the path written, or `null`) and `csv_s`.
+//!   engine's run and the comparison), `csv` (the path written, or `null`), `csv_s`, and
+//!   `distributed` (`null` unless `--distributed`, else `{"run", "jobs", "published",
+//!   "already_done", "still_queued", "redelivered", "bytes_uploaded", "bytes_downloaded",
+//!   "upload_s", "wait_s", "download_s", "assemble_s"}`).
 //! - `bench`: `program_digest`, `cycles`, `stack_outputs` and `load_s` as for `run`; `reps`,
 //!   `threads` (of the pool building the trace), `fragment_size`, `fragments`; for each phase
 //!   `execute`, `execute_for_trace` and `build_trace`: `{phase}_s` (the median over the

@@ -151,6 +151,24 @@ impl Columns {
     }
 }
 
+impl Columns {
+    /// Gives the 49 core columns their length `len` (at most the reserved length) and drops
+    /// the others, for a build of core rows alone.
+    ///
+    /// # Safety
+    /// Rows `0..len` of every core column have been written.
+    pub(crate) unsafe fn finish_core(mut self, len: usize) -> Vec<Vec<Felt>> {
+        assert!(len <= self.len, "trace longer than its reservation");
+        self.columns.truncate(CORE_TRACE_WIDTH);
+        for column in &mut self.columns {
+            // SAFETY: capacity is at least `len` and rows `0..len` are initialised (caller's
+            // promise).
+            unsafe { column.set_len(len) };
+        }
+        self.columns
+    }
+}
+
 /// Writes cells of one row range and column range of the buffer; every write is checked
 /// against both ranges, so safe code holding one cannot write outside them.
 #[derive(Debug)]

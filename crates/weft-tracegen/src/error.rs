@@ -53,6 +53,34 @@ pub enum TraceGenError {
         /// The clock cycle it records.
         found: u32,
     },
+    /// A range of fragments that is empty or runs past the execution's last fragment.
+    #[error("fragments {first}..{first}+{count} are not a range of the {n_fragments} fragments")]
+    FragmentRange {
+        /// The range's first fragment.
+        first: usize,
+        /// Its number of fragments.
+        count: usize,
+        /// The execution's fragments.
+        n_fragments: usize,
+    },
+    /// Core rows that are not 49 columns of one length, at least one row long.
+    #[error("core rows of {n_columns} columns and {n_rows} rows (in the first column)")]
+    CoreRowsShape {
+        /// Columns found.
+        n_columns: usize,
+        /// Rows of the first column.
+        n_rows: usize,
+    },
+    /// Parts of the core rows that do not cover the execution's rows once, in order.
+    #[error("core rows part {part} starts at row {found_row}, expected {expected_row}")]
+    CoreRowsCoverage {
+        /// The part's index (the number of parts when the parts end short or long).
+        part: usize,
+        /// The row it should start at (or where the parts should end).
+        expected_row: usize,
+        /// The row it starts at (or where the parts end).
+        found_row: usize,
+    },
     /// The chiplet logs are malformed.
     #[error("chiplet logs: {0}")]
     Chiplets(#[from] ChipletError),

@@ -102,6 +102,7 @@ mod columns;
 mod core_view;
 mod error;
 mod fragment;
+mod partial;
 
 use std::sync::Arc;
 
@@ -120,10 +121,11 @@ use weft_replay::TraceContexts;
 pub use crate::chiplets::MAX_CHIPLET_ROWS;
 pub use crate::core_view::{core_trace, first_core_difference};
 pub use crate::error::{ChipletError, FragmentError, ReplayLog, TraceGenError};
+pub use crate::partial::{CoreRows, build_core_fragments, build_trace_from_core};
 use crate::{
     chiplets::{Plan, RangeCounts, fill_padding, range},
     columns::Columns,
-    fragment::{FragmentBuilder, FragmentSummary},
+    fragment::FragmentSummary,
 };
 
 /// The most rows a range checker table can have: every 16-bit value once (no bridges) and the
@@ -140,7 +142,7 @@ pub fn build_trace(
     forests: &[Arc<MastForest>],
     contexts: &TraceContexts,
 ) -> Result<MainTrace, TraceGenError> {
-    build(forests, contexts, Vec::new()).map(|(trace, _)| trace)
+    build(forests, contexts, Vec::new(), CoreSource::Build).map(|(trace, _)| trace)
 }
 
 /// [`build_trace`], also returning the row counts that decided the trace's length.
@@ -151,7 +153,7 @@ pub fn build_trace_with_summary(
     forests: &[Arc<MastForest>],
     contexts: &TraceContexts,
 ) -> Result<(MainTrace, TraceLenSummary), TraceGenError> {
-    build(forests, contexts, Vec::new())
+    build(forests, contexts, Vec::new(), CoreSource::Build)
 }
 
 /// [`build_trace`] into `trace`, reusing its column allocations: the previous contents are
@@ -167,7 +169,7 @@ pub fn build_trace_into(
 ) -> Result<TraceLenSummary, TraceGenError> {
     let empty = MainTrace::from_columns(vec![Vec::new(); TRACE_WIDTH]).expect("71 columns");
     let storage = std::mem::replace(trace, empty).into_columns();
-    let (built, summary) = build(forests, contexts, storage)?;
+    let (built, summary) = build(forests, contexts, storage, CoreSource::Build)?;
     *trace = built;
     Ok(summary)
 }
@@ -191,12 +193,25 @@ pub fn trace_len_bound(
     ))
 }
 
+/// Where the core rows come from.
+#[derive(Clone, Copy, Debug)]
+enum CoreSource<'a> {
+    /// Built here, one task per fragment.
+    Build,
+    /// Built elsewhere ([`build_trace_from_core`]).
+    Given(&'a [CoreRows]),
+}
+
 fn build(
     forests: &[Arc<MastForest>],
     contexts: &TraceContexts,
     storage: Vec<Vec<Felt>>,
+    source: CoreSource<'_>,
 ) -> Result<(MainTrace, TraceLenSummary), TraceGenError> {
     let n_cycles = check_contexts(forests, contexts)?;
+    if let CoreSource::Given(parts) = source {
+        partial::check_parts(parts, n_cycles, contexts.fragment_size as usize)?;
+    }
     let plan = Plan::new(forests, &contexts.chiplets)?;
     // The range checker's length is known only once the core rows are written; reserve for
     // the longest it can be (untouched reserved pages cost nothing).
@@ -204,7 +219,15 @@ fn build(
     let columns = Columns::new(storage, reserve);
 
     // The core fragments and the chiplet regions, side by side on one pool.
-    let core = || build_core(forests, contexts, &columns, n_cycles);
+    let core = || match source {
+        CoreSource::Build => build_core(forests, contexts, &columns, n_cycles),
+        CoreSource::Given(parts) => Ok(partial::copy_core(
+            parts,
+            &columns,
+            contexts.fragments.len(),
+            contexts.fragment_size as usize,
+        )),
+    };
     let chiplets = || plan.fill(&columns);
     #[cfg(feature = "concurrent")]
     let (summaries, memory_counts) = rayon::join(core, chiplets);
@@ -266,23 +289,7 @@ fn build_core(
             // SAFETY: `check_contexts` makes the ranges `i * size .. (i + 1) * size` (the last
             // one `.. n_cycles + 1`, below the reservation) disjoint and in bounds.
             let out = unsafe { columns.writer(start, end) };
-            let wrap = |source| TraceGenError::Fragment {
-                fragment: i,
-                source,
-            };
-            let builder = FragmentBuilder::new(forests, fragment, out).map_err(wrap)?;
-            if i == last {
-                let (summary, mut builder) = builder.run_rows(n_cycles - start).map_err(wrap)?;
-                if !builder.is_finished() {
-                    return Err(wrap(FragmentError::Inconsistent(
-                        "the last fragment ends with work left",
-                    )));
-                }
-                builder.write_halt_row().map_err(wrap)?;
-                Ok(summary)
-            } else {
-                builder.run_rows(size).map(|(s, _)| s).map_err(wrap)
-            }
+            partial::run_fragment(forests, fragment, i, out, size, n_cycles, i == last)
         })
         .collect::<Result<Vec<_>, _>>()
 }

@@ -20,7 +20,7 @@ fn felt(v: u64) -> Felt {
 
 /// A program with a multi-batch block, a loop over a memory counter whose body is a join, a
 /// split, a call and a syscall into a kernel procedure, hashing and advice pops.
-fn sample_program() -> Program {
+pub(crate) fn sample_program() -> Program {
     use Operation as O;
     let mut b = MastForestBuilder::new();
     let mut long = Vec::new();
@@ -112,7 +112,7 @@ fn reference_trace(program: &Program) -> MainTrace {
     .trace
 }
 
-fn contexts(
+pub(crate) fn contexts(
     program: &Program,
     fragment_size: u32,
 ) -> (Vec<Arc<weft_mast::MastForest>>, TraceContexts) {

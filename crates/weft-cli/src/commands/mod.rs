@@ -1,8 +1,11 @@
-//! The commands: `run`, `bench`, `trace`, `inspect` and `convert`, one module each, plus how an execution
-//! failure is located and how results reach standard output.
+//! The commands: `run`, `bench`, `trace`, `inspect`, `convert` (and `worker`, with the `dist`
+//! feature), one module each, plus how an execution failure is located and how results reach
+//! standard output.
 
 mod bench;
 mod convert;
+#[cfg(feature = "dist")]
+mod dist;
 mod failure;
 mod inspect;
 mod run;
@@ -25,6 +28,8 @@ pub fn dispatch(command: Command) -> Result<(), CliError> {
         } => run::run(&file, inputs.as_deref(), max_cycles, json),
         Command::Bench(args) => bench::bench(&args),
         Command::Trace(args) => trace::trace(&args),
+        #[cfg(feature = "dist")]
+        Command::Worker(args) => dist::worker(&args),
         Command::Inspect { file, json } => inspect::inspect(&file, json),
         Command::Convert {
             input,

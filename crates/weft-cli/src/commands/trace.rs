@@ -28,7 +28,16 @@ struct Built {
     execute_s: f64,
     build_s: f64,
     fragments: Option<usize>,
+    /// What the distributed run did (`--distributed`).
+    distributed: Option<serde_json::Value>,
 }
+
+/// How the parallel engine builds (`--distributed` with the `dist` feature).
+#[cfg(feature = "dist")]
+type Distributed<'a> = Option<&'a crate::DistArgs>;
+/// How the parallel engine builds (always locally without the `dist` feature).
+#[cfg(not(feature = "dist"))]
+type Distributed<'a> = Option<&'a std::convert::Infallible>;
 
 pub(super) fn thread_pool(threads: Option<u32>) -> Result<rayon::ThreadPool, CliError> {
     let mut builder = rayon::ThreadPoolBuilder::new();
@@ -78,6 +87,10 @@ pub(super) struct MemoryLimit {
     pub(super) n_traces: u64,
 }
 
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the inputs of one build, each used once"
+)]
 fn build_parallel(
     file: &LoadedFile,
     program: &Program,
@@ -86,6 +99,7 @@ fn build_parallel(
     pool: &rayon::ThreadPool,
     memory: &MemoryLimit,
     progress: &Progress,
+    distributed: Distributed<'_>,
 ) -> Result<Built, CliError> {
     let mut host = file.host()?;
     progress.phase("executing (recording fragment contexts)");
@@ -102,10 +116,23 @@ fn build_parallel(
     let (output, contexts) = executed.map_err(|e| execution_error(e, file, program, inputs))?;
     let rows = weft_tracegen::trace_len_bound(&output.forests, &contexts)?;
     check_trace_memory(rows as u64, memory)?;
-    progress.phase("building the trace in parallel");
     let start = Instant::now();
-    let (trace, summary) =
-        pool.install(|| weft_tracegen::build_trace_with_summary(&output.forests, &contexts))?;
+    let mut dist_summary = None;
+    let (trace, summary) = match distributed {
+        #[cfg(feature = "dist")]
+        Some(args) => {
+            progress.phase("building the core rows on workers, the rest here");
+            let (trace, summary, run) = super::dist::build(args, &output.forests, &contexts, pool)?;
+            dist_summary = Some(run);
+            (trace, summary)
+        }
+        #[cfg(not(feature = "dist"))]
+        Some(never) => match *never {},
+        None => {
+            progress.phase("building the trace in parallel");
+            pool.install(|| weft_tracegen::build_trace_with_summary(&output.forests, &contexts))?
+        }
+    };
     let build_s = start.elapsed().as_secs_f64();
     Ok(Built {
         trace,
@@ -115,6 +142,7 @@ fn build_parallel(
         execute_s,
         build_s,
         fragments: Some(contexts.fragments.len()),
+        distributed: dist_summary,
     })
 }
 
@@ -161,6 +189,7 @@ fn build_reference(
         execute_s,
         build_s: 0.0,
         fragments: None,
+        distributed: None,
     })
 }
 
@@ -209,6 +238,10 @@ pub(super) fn trace(args: &TraceArgs) -> Result<(), CliError> {
         limit_bytes: args.max_trace_memory.map(|mib| mib.saturating_mul(1 << 20)),
         n_traces: if args.check { 2 } else { 1 },
     };
+    #[cfg(feature = "dist")]
+    let distributed = args.dist.distributed.then_some(&args.dist);
+    #[cfg(not(feature = "dist"))]
+    let distributed = None;
     let parallel = |progress: &Progress| {
         build_parallel(
             &file,
@@ -218,6 +251,7 @@ pub(super) fn trace(args: &TraceArgs) -> Result<(), CliError> {
             &pool,
             &memory,
             progress,
+            distributed,
         )
     };
     let built = match args.engine {
@@ -296,6 +330,7 @@ pub(super) fn trace(args: &TraceArgs) -> Result<(), CliError> {
             "fragment_size": is_parallel.then_some(args.fragment_size),
             "threads": is_parallel.then_some(threads),
             "fragments": built.fragments,
+            "distributed": built.distributed,
             "check": check_json,
             "csv": args.csv.as_ref().map(|p| p.display().to_string()),
             "csv_s": csv_s,
@@ -315,6 +350,19 @@ pub(super) fn trace(args: &TraceArgs) -> Result<(), CliError> {
             None => {
                 let _ = writeln!(text, "engine   reference");
             }
+        }
+        if let Some(run) = &built.distributed {
+            let _ = writeln!(
+                text,
+                "workers  run {}: {} jobs ({} published, {} already done, {} redelivered), {} \
+                 bytes of core rows back",
+                run["run"].as_str().unwrap_or_default(),
+                run["jobs"],
+                run["published"],
+                run["already_done"],
+                run["redelivered"],
+                run["bytes_downloaded"]
+            );
         }
         let _ = writeln!(text, "stack    {}", stack_text(&built.stack_outputs));
         let _ = writeln!(text, "cycles   {cycles}");
@@ -385,6 +433,7 @@ mod tests {
             execute_s: 0.0,
             build_s: 0.0,
             fragments: None,
+            distributed: None,
         }
     }
 
