@@ -95,7 +95,15 @@ const CHECKS: &[Step] = &[
         why: "the command line with the `dist` feature: weft worker and weft trace \
               --distributed end to end against nats-server",
         program: Program::Cargo,
-        args: &["test", "-p", "weft-cli", "--features", "dist", "--test", "dist"],
+        args: &[
+            "test",
+            "-p",
+            "weft-cli",
+            "--features",
+            "dist",
+            "--test",
+            "dist",
+        ],
         env: &[],
     },
     Step {
