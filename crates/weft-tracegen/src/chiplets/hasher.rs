@@ -2,8 +2,9 @@
 //! counts, so requests are filled in parallel; a node entered again copies the rows of its
 //! first entry (upstream memoizes the same way, by digest), which are filled first.
 
+use weft_core::rpo;
 use weft_core::{
-    Felt, Rpo256, Word, ZERO,
+    Felt, Word, ZERO,
     main_trace::{
         CHIPLETS_OFFSET, CHIPLETS_WIDTH,
         chiplets::hasher::{
@@ -48,13 +49,16 @@ fn permutation(
     (init_idx, rest_idx): (Felt, Felt),
 ) {
     write_row(out, row, init, state, init_idx);
+    // The seven round states in one call: `weft_core::rpo` picks its AVX2 path where the CPU
+    // has it (bit-identical to `Rpo256::apply_round`, about 1.3x faster; measured in its docs).
+    let mut rounds = [[ZERO; rpo::STATE_WIDTH]; rpo::NUM_ROUNDS];
+    rpo::permute_rounds(state, &mut rounds);
     let mid = [ZERO, init[1], init[2]];
-    for round in 0..CYCLE_LEN - 2 {
-        Rpo256::apply_round(state, round);
-        write_row(out, row + 1 + round, mid, state, rest_idx);
+    let (last_round, inner) = rounds.split_last().expect("seven rounds");
+    for (round, round_state) in inner.iter().enumerate() {
+        write_row(out, row + 1 + round, mid, round_state, rest_idx);
     }
-    Rpo256::apply_round(state, CYCLE_LEN - 2);
-    write_row(out, row + CYCLE_LEN - 1, last, state, rest_idx);
+    write_row(out, row + CYCLE_LEN - 1, last, last_round, rest_idx);
 }
 
 fn digest_of(state: &[Felt; 12]) -> Word {
