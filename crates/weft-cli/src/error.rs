@@ -114,7 +114,7 @@ pub enum CliError {
     },
     /// The traces would not fit in memory (`--max-trace-memory`, or the memory available).
     #[error(
-        "the trace needs {needed_mib} MiB ({n_traces} x {rows} rows of 49 columns), more than the \
+        "the trace needs {needed_mib} MiB ({n_traces} x {rows} rows of 71 columns), more than the \
          limit of {limit_mib} MiB"
     )]
     TraceTooLarge {

@@ -36,7 +36,7 @@
 //! `.inputs` file with the program's stem beside it (`fib.masm` reads `fib.inputs`), or none.
 //!
 //! # Limits
-//! Before building a trace, `trace` checks that it fits: padded rows x 49 columns x 8 bytes (twice
+//! Before building a trace, `trace` checks that it fits: padded rows x 71 columns x 8 bytes (twice
 //! with `--check`) must not exceed `--max-trace-memory`, by default the memory available now.
 //!
 //! # Output
@@ -93,7 +93,7 @@ pub enum Command {
     /// Run a program several times in one process and report the median, minimum and first
     /// times of execute, execute_for_trace and build_trace.
     Bench(BenchArgs),
-    /// Build the execution trace (49 core columns), with per-phase timings.
+    /// Build the whole execution trace (71 columns: core, range checker, chiplets), with per-phase timings.
     Trace(TraceArgs),
     /// Take trace jobs from a NATS JetStream queue and build their core rows, until stopped
     /// (see docs/DISTRIBUTED.md).
