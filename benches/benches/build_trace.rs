@@ -4,6 +4,10 @@
 //! `cargo bench -p weft-benches --bench build_trace`. The contexts are recorded once, outside
 //! the measurement; each iteration builds the whole padded trace, into a fresh allocation
 //! (`build_trace`: page faults included) or into the previous trace's (`build_trace_into`).
+//!
+//! `cargo test` runs every benchmark once as a smoke test, in a debug build where a whole
+//! 71-column trace of this size takes minutes: without `--bench` (which only `cargo bench`
+//! passes) the program is cut to about 8 000 rows.
 
 use std::hint::black_box;
 
@@ -13,11 +17,19 @@ use weft_tracegen::{build_trace, build_trace_into};
 
 /// Loop iterations of the measured program (about 730 000 rows).
 const ITERATIONS: u64 = 730_000 / support::ROWS_PER_ITERATION;
+/// Loop iterations when run as a test (about 8 000 rows).
+const TEST_ITERATIONS: u64 = 8_000 / support::ROWS_PER_ITERATION;
 /// Rows per fragment, as a prover would ask `execute_for_trace` for.
 const FRAGMENT_SIZE: u32 = 4096;
 
 fn bench(c: &mut Criterion) {
-    let (forests, contexts) = support::contexts(ITERATIONS, FRAGMENT_SIZE);
+    let measuring = std::env::args().any(|a| a == "--bench");
+    let iterations = if measuring {
+        ITERATIONS
+    } else {
+        TEST_ITERATIONS
+    };
+    let (forests, contexts) = support::contexts(iterations, FRAGMENT_SIZE);
     let rows = contexts.n_cycles;
     let mut group = c.benchmark_group("build_trace");
     group.throughput(Throughput::Elements(u64::from(rows)));
