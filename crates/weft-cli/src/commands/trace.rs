@@ -117,20 +117,20 @@ fn build_parallel(
     let rows = weft_tracegen::trace_len_bound(&output.forests, &contexts)?;
     check_trace_memory(rows as u64, memory)?;
     let start = Instant::now();
-    let mut dist_summary = None;
-    let (trace, summary) = match distributed {
+    let (trace, summary, dist_summary) = match distributed {
         #[cfg(feature = "dist")]
         Some(args) => {
             progress.phase("building the core rows on workers, the rest here");
             let (trace, summary, run) = super::dist::build(args, &output.forests, &contexts, pool)?;
-            dist_summary = Some(run);
-            (trace, summary)
+            (trace, summary, Some(run))
         }
         #[cfg(not(feature = "dist"))]
         Some(never) => match *never {},
         None => {
             progress.phase("building the trace in parallel");
-            pool.install(|| weft_tracegen::build_trace_with_summary(&output.forests, &contexts))?
+            let (trace, summary) = pool
+                .install(|| weft_tracegen::build_trace_with_summary(&output.forests, &contexts))?;
+            (trace, summary, None)
         }
     };
     let build_s = start.elapsed().as_secs_f64();
