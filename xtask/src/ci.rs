@@ -62,12 +62,12 @@ const CHECKS: &[Step] = &[
     },
     Step {
         why: "the conformance figures (nodes compared, programs, rows, mismatches, opcode and \
-              error tables): the same tests with their output shown",
+              error tables): the same tests with their output shown (`--workspace`, so the \
+              features resolve as in the first step and nothing is rebuilt)",
         program: Program::Cargo,
         args: &[
             "test",
-            "-p",
-            "weft-miden",
+            "--workspace",
             "--test",
             "digests",
             "--test",
@@ -97,10 +97,9 @@ const CHECKS: &[Step] = &[
         program: Program::Cargo,
         args: &[
             "test",
-            "-p",
-            "weft-cli",
+            "--workspace",
             "--features",
-            "dist",
+            "weft-cli/dist",
             "--test",
             "dist",
         ],
