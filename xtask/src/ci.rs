@@ -61,6 +61,12 @@ const CHECKS: &[Step] = &[
         env: &[],
     },
     Step {
+        why: "the examples in the documentation (`--all-targets` leaves doctests out)",
+        program: Program::Cargo,
+        args: &["test", "--workspace", "--doc"],
+        env: &[],
+    },
+    Step {
         why: "the conformance figures (nodes compared, programs, rows, mismatches, opcode and \
               error tables): the same tests with their output shown (`--workspace`, so the \
               features resolve as in the first step and nothing is rebuilt)",
