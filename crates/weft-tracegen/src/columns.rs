@@ -116,6 +116,30 @@ impl Columns {
         unsafe { self.ptrs[col].add(row).write(value) }
     }
 
+    /// Copies rows `src..src + n` to rows `dst..dst + n` in columns `cols`.
+    ///
+    /// # Safety
+    /// Both ranges are inside `len` and do not overlap; the source rows of these columns have
+    /// been written and no thread writes them meanwhile; no other thread reads or writes the
+    /// destination cells meanwhile.
+    pub(crate) unsafe fn copy_rows(
+        &self,
+        src: usize,
+        dst: usize,
+        n: usize,
+        cols: core::ops::Range<usize>,
+    ) {
+        debug_assert!(src + n <= self.len && dst + n <= self.len);
+        debug_assert!(src + n <= dst || dst + n <= src);
+        for col in cols {
+            // SAFETY: in bounds, initialised, disjoint and not written by others, by the
+            // caller's promise.
+            unsafe {
+                core::ptr::copy_nonoverlapping(self.ptrs[col].add(src), self.ptrs[col].add(dst), n);
+            }
+        }
+    }
+
     /// A writer of the cells of rows `start..end` in columns `cols` (not core columns).
     ///
     /// # Safety

@@ -16,6 +16,7 @@ mod kernel;
 mod memory;
 pub(crate) mod range;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 #[cfg(feature = "concurrent")]
@@ -60,6 +61,10 @@ pub(crate) enum Checked<'a> {
 #[derive(Debug)]
 pub(crate) struct HasherJob<'a> {
     row: usize,
+    /// Its row count.
+    n_rows: usize,
+    /// For a node entered before: the first row of its first entry, whose rows it copies.
+    copy_of: Option<usize>,
     checked: Checked<'a>,
 }
 
@@ -110,8 +115,13 @@ impl<'a> Plan<'a> {
         replay: &'a ChipletsReplay,
     ) -> Result<Self, ChipletError> {
         let mut hasher = Vec::with_capacity(replay.hasher.requests.len());
+        // The first row of each node's first entry, by (forest, node). Keyed by position rather
+        // than digest, so a forest whose stored digests do not match its nodes still gets each
+        // node's own rows.
+        let mut first_entry: HashMap<(u32, u32), usize> = HashMap::new();
         let mut row = 0usize;
         for (i, request) in replay.hasher.requests.iter().enumerate() {
+            let mut copy_of = None;
             let (checked, n_rows) = match request {
                 HasherRequest::Node(node_ref) => {
                     let unknown = ChipletError::UnknownNode {
@@ -136,6 +146,10 @@ impl<'a> Plan<'a> {
                         }
                         _ => CYCLE_LEN,
                     };
+                    copy_of = first_entry.get(&(node_ref.forest, node_ref.node)).copied();
+                    if copy_of.is_none() {
+                        first_entry.insert((node_ref.forest, node_ref.node), row);
+                    }
                     (Checked::Node { forest, node }, n_rows)
                 }
                 HasherRequest::Permute(state) => {
@@ -183,7 +197,12 @@ impl<'a> Plan<'a> {
                     )
                 }
             };
-            hasher.push(HasherJob { row, checked });
+            hasher.push(HasherJob {
+                row,
+                n_rows,
+                copy_of,
+                checked,
+            });
             row = row
                 .checked_add(n_rows)
                 .filter(|r| *r <= MAX_CHIPLET_ROWS)
@@ -257,21 +276,27 @@ impl<'a> Plan<'a> {
         let [_, bitwise_start, memory_start, ace_start, kernel_start, _] =
             self.summary.chiplet_starts();
         let all = CHIPLETS_OFFSET..CHIPLETS_OFFSET + CHIPLETS_WIDTH;
+        // Two passes: first every request that computes its rows, then every node entered
+        // again copies the rows of its first entry (as upstream memoizes), so a loop body
+        // entered 20,000 times costs one set of permutations.
         let hasher = || {
-            maybe_par!(self.hasher.par_iter(), self.hasher.iter()).for_each(|job| {
-                let n = match &job.checked {
-                    Checked::Node {
-                        node: MastNode::Block(b),
-                        ..
-                    } => CYCLE_LEN * b.batches().map_or(0, <[_]>::len),
-                    Checked::MerkleVerify { path, .. } => CYCLE_LEN * path.len(),
-                    Checked::MerkleUpdate { path, .. } => 2 * CYCLE_LEN * path.len(),
-                    _ => CYCLE_LEN,
-                };
-                // SAFETY: requests own the disjoint ranges their prefix sums give, inside the
-                // hasher region.
-                let mut out = unsafe { columns.cells(job.row, job.row + n, all.clone()) };
-                hasher::fill(&mut out, job.row, job);
+            let jobs = &self.hasher;
+            maybe_par!(jobs.par_iter(), jobs.iter())
+                .filter(|job| job.copy_of.is_none())
+                .for_each(|job| {
+                    // SAFETY: requests own the disjoint ranges their prefix sums give, inside
+                    // the hasher region.
+                    let mut out =
+                        unsafe { columns.cells(job.row, job.row + job.n_rows, all.clone()) };
+                    hasher::fill(&mut out, job.row, job);
+                });
+            maybe_par!(jobs.par_iter(), jobs.iter()).for_each(|job| {
+                if let Some(src) = job.copy_of {
+                    // SAFETY: the source rows were written by the first pass, which has
+                    // finished, and only first entries are sources, so no one writes them
+                    // now; the destination rows are this request's alone.
+                    unsafe { columns.copy_rows(src, job.row, job.n_rows, all.clone()) };
+                }
             });
         };
         let bitwise = || {
