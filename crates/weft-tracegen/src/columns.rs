@@ -4,9 +4,13 @@
 //! allocating thread: each page is first written by the worker that fills the rows on it, so
 //! the page-fault cost (the kernel zeroing each fresh page, about half of a one-thread build of a
 //! large trace) is spread over the workers instead of being paid up front by one thread, and each
-//! page is written once (a zero-filled `vec!` would write every page twice). Transparent huge
-//! pages (`madvise`) were tried: four times fewer faults, the same CPU time (the zeroing stays),
-//! so the columns are plain allocations.
+//! page is written once (a zero-filled `vec!` would write every page twice). The 2 MiB-aligned
+//! blocks inside each column are advised as transparent huge pages (`MADV_HUGEPAGE`; this
+//! machine kind runs THP in `madvise` mode): the kernel still zeroes every page, but pays one
+//! fault per 2 MiB instead of 512. Measured with `weft bench --reps 15` on fib_loop (524,288
+//! rows, 4 MiB columns of which the aligned half is advised), 2 threads: build_trace median
+//! 90-95 ms without the advice, 65-68 ms with it; `perf` samples of the whole run fell by 44 %.
+//! Columns under 4 MiB (traces under 2^19 rows) have no aligned block and are unchanged.
 //!
 //! A caller that builds trace after trace can hand back a trace it no longer needs
 //! ([`crate::build_trace_into`]): its pages are already mapped, so the build pays no page fault
@@ -38,6 +42,31 @@ unsafe impl Send for Columns {}
 // SAFETY: as above: shared access only hands out writers of disjoint ranges.
 unsafe impl Sync for Columns {}
 
+/// Asks the kernel to back the 2 MiB-aligned blocks inside `len` cells from `ptr` with
+/// transparent huge pages (`MADV_HUGEPAGE`): a fresh page's first touch then costs one fault
+/// per 2 MiB instead of one per 4 KiB. Cells outside the aligned blocks keep 4 KiB pages, so
+/// nothing beyond the reservation is ever mapped. Only advice: on failure, or where the kernel
+/// has transparent huge pages off, the build goes on with 4 KiB pages.
+#[cfg(target_os = "linux")]
+fn advise_huge_pages(ptr: *mut Felt, len: usize) {
+    const HUGE: usize = 2 << 20;
+    let start = ptr as usize;
+    let end = start.saturating_add(len.saturating_mul(size_of::<Felt>()));
+    let first = start.next_multiple_of(HUGE);
+    let last = end - end % HUGE;
+    if first < last {
+        // SAFETY: `first..last` lies inside the allocation behind `ptr` (it has room for `len`
+        // cells) and is page-aligned; MADV_HUGEPAGE changes no contents and no mapping, only how
+        // the kernel backs pages not yet touched.
+        unsafe {
+            libc::madvise(first as *mut libc::c_void, last - first, libc::MADV_HUGEPAGE);
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn advise_huge_pages(_ptr: *mut Felt, _len: usize) {}
+
 impl Columns {
     /// Room for `len` rows of every column, in the allocations of `storage` where it holds
     /// [`TRACE_WIDTH`] columns (their contents are dropped, their capacity kept and grown
@@ -51,6 +80,7 @@ impl Columns {
         for column in &mut columns {
             column.clear();
             column.reserve_exact(len);
+            advise_huge_pages(column.as_mut_ptr(), len);
         }
         let ptrs = core::array::from_fn(|c| columns[c].as_mut_ptr());
         Self { columns, ptrs, len }
