@@ -145,7 +145,7 @@ fn malformed_chiplet_logs_are_typed_errors() {
     c.chiplets
         .hasher
         .requests
-        .push(HasherRequest::Permute([u64::MAX; 12]));
+        .push(HasherRequest::Permute(Box::new([u64::MAX; 12])));
     assert!(matches!(
         chiplet_error(&c),
         ChipletError::NonCanonical { .. }
@@ -155,11 +155,13 @@ fn malformed_chiplet_logs_are_typed_errors() {
     c.chiplets
         .hasher
         .requests
-        .push(HasherRequest::MerkleVerify {
-            leaf: [0; 4],
-            index: 4,
-            path: vec![[0; 4]; 2],
-        });
+        .push(HasherRequest::MerkleVerify(Box::new(
+            weft_replay::MerkleVerifyRequest {
+                leaf: [0; 4],
+                index: 4,
+                path: vec![[0; 4]; 2],
+            },
+        )));
     assert!(matches!(
         chiplet_error(&c),
         ChipletError::MerkleIndex { index: 4, depth: 2 }
@@ -169,12 +171,14 @@ fn malformed_chiplet_logs_are_typed_errors() {
     c.chiplets
         .hasher
         .requests
-        .push(HasherRequest::MerkleUpdate {
-            old: [0; 4],
-            new: [0; 4],
-            index: 0,
-            path: Vec::new(),
-        });
+        .push(HasherRequest::MerkleUpdate(Box::new(
+            weft_replay::MerkleUpdateRequest {
+                old: [0; 4],
+                new: [0; 4],
+                index: 0,
+                path: Vec::new(),
+            },
+        )));
     assert!(matches!(
         chiplet_error(&c),
         ChipletError::MerkleIndex { depth: 0, .. }

@@ -12,6 +12,11 @@ use weft_fast::NodeRef;
 use crate::DecodeError;
 
 /// One request to the hasher chiplet, in the order the execution made them.
+///
+/// Sixteen bytes: the commonest request by far, a node's start (every block entered, every loop
+/// iteration), is two indices, and the rarer ones keep their inputs behind a box. An inline
+/// 12-element state made every request 104 bytes, and storing them was about a tenth of
+/// `execute_for_trace` on loop-heavy programs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum HasherRequest {
     /// A node's start row: a control node (8 rows: its children's digests hashed in its
@@ -19,27 +24,35 @@ pub enum HasherRequest {
     /// children and batches come from the forest table.
     Node(NodeRef),
     /// An `HPERM` or `LOGPRECOMPILE` permutation of this input state (8 rows).
-    Permute([u64; 12]),
-    /// An `MPVERIFY` of `leaf` at `index` with `path` (8 rows per level).
-    MerkleVerify {
-        /// The leaf.
-        leaf: [u64; 4],
-        /// The leaf's index.
-        index: u64,
-        /// The siblings, from the leaf up.
-        path: Vec<[u64; 4]>,
-    },
-    /// An `MRUPDATE` of `old` to `new` at `index` with `path` (16 rows per level).
-    MerkleUpdate {
-        /// The old leaf.
-        old: [u64; 4],
-        /// The new leaf.
-        new: [u64; 4],
-        /// The leaf's index.
-        index: u64,
-        /// The siblings, from the leaf up.
-        path: Vec<[u64; 4]>,
-    },
+    Permute(Box<[u64; 12]>),
+    /// An `MPVERIFY` (8 rows per level).
+    MerkleVerify(Box<MerkleVerifyRequest>),
+    /// An `MRUPDATE` (16 rows per level).
+    MerkleUpdate(Box<MerkleUpdateRequest>),
+}
+
+/// An `MPVERIFY` of `leaf` at `index` with `path`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MerkleVerifyRequest {
+    /// The leaf.
+    pub leaf: [u64; 4],
+    /// The leaf's index.
+    pub index: u64,
+    /// The siblings, from the leaf up.
+    pub path: Vec<[u64; 4]>,
+}
+
+/// An `MRUPDATE` of `old` to `new` at `index` with `path`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MerkleUpdateRequest {
+    /// The old leaf.
+    pub old: [u64; 4],
+    /// The new leaf.
+    pub new: [u64; 4],
+    /// The leaf's index.
+    pub index: u64,
+    /// The siblings, from the leaf up.
+    pub path: Vec<[u64; 4]>,
 }
 
 /// Every hasher request of the execution.
@@ -189,5 +202,17 @@ impl ChipletsReplay {
     /// Malformed bytes (an unknown operation or access kind among them).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
         bincode::deserialize(bytes)
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::HasherRequest;
+
+    /// The hasher log gets one request per node entered; its element size is what recording a
+    /// loop-heavy program pays per iteration.
+    #[test]
+    fn a_hasher_request_is_sixteen_bytes() {
+        assert_eq!(size_of::<HasherRequest>(), 16);
     }
 }

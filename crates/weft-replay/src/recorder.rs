@@ -11,7 +11,7 @@ use weft_mast::{MastNode, Program};
 
 use crate::chiplets::{
     BitwiseKind, BitwiseOp, ChipletsReplay, CircuitEvaluation, HasherRequest, MemoryAccess,
-    MemoryAccessKind,
+    MemoryAccessKind, MerkleUpdateRequest, MerkleVerifyRequest,
 };
 use crate::context::{
     AdviceReplay, BlockEntry, ExternalReplay, ForestOrigin, FragmentContext, FragmentState,
@@ -280,24 +280,24 @@ impl Tracer for RecordingTracer {
         self.chiplets
             .hasher
             .requests
-            .push(HasherRequest::Permute(state));
+            .push(HasherRequest::Permute(Box::new(state)));
     }
 
     fn merkle_path(&mut self, node: Word, new_node: Option<Word>, index: Felt, path: &[Word]) {
         let path = path.iter().map(word_to_u64s).collect();
         let index = index.as_int();
         let request = match new_node {
-            None => HasherRequest::MerkleVerify {
+            None => HasherRequest::MerkleVerify(Box::new(MerkleVerifyRequest {
                 leaf: word_to_u64s(&node),
                 index,
                 path,
-            },
-            Some(new) => HasherRequest::MerkleUpdate {
+            })),
+            Some(new) => HasherRequest::MerkleUpdate(Box::new(MerkleUpdateRequest {
                 old: word_to_u64s(&node),
                 new: word_to_u64s(&new),
                 index,
                 path,
-            },
+            })),
         };
         self.chiplets.hasher.requests.push(request);
     }

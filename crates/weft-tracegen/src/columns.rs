@@ -59,7 +59,11 @@ fn advise_huge_pages(ptr: *mut Felt, len: usize) {
         // cells) and is page-aligned; MADV_HUGEPAGE changes no contents and no mapping, only how
         // the kernel backs pages not yet touched.
         unsafe {
-            libc::madvise(first as *mut libc::c_void, last - first, libc::MADV_HUGEPAGE);
+            libc::madvise(
+                first as *mut libc::c_void,
+                last - first,
+                libc::MADV_HUGEPAGE,
+            );
         }
     }
 }

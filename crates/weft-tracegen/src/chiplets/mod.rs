@@ -27,7 +27,7 @@ use weft_core::{
     maybe_par,
 };
 use weft_mast::{MastForest, MastNode};
-use weft_replay::{ChipletsReplay, HasherRequest};
+use weft_replay::{ChipletsReplay, HasherRequest, MerkleUpdateRequest, MerkleVerifyRequest};
 
 pub(crate) use self::range::RangeCounts;
 use crate::{columns::Columns, error::ChipletError};
@@ -154,16 +154,17 @@ impl<'a> Plan<'a> {
                 }
                 HasherRequest::Permute(state) => {
                     let mut s = [ZERO; 12];
-                    for (d, v) in s.iter_mut().zip(state) {
+                    for (d, v) in s.iter_mut().zip(state.iter()) {
                         *d = felt(*v)?;
                     }
                     (Checked::Permute(s), CYCLE_LEN)
                 }
-                HasherRequest::MerkleVerify {
-                    leaf,
-                    index,
-                    path: p,
-                } => {
+                HasherRequest::MerkleVerify(request) => {
+                    let MerkleVerifyRequest {
+                        leaf,
+                        index,
+                        path: p,
+                    } = &**request;
                     let path = path(p, *index)?;
                     let n_rows = CYCLE_LEN * path.len();
                     let leaf = word(leaf)?;
@@ -176,12 +177,13 @@ impl<'a> Plan<'a> {
                         n_rows,
                     )
                 }
-                HasherRequest::MerkleUpdate {
-                    old,
-                    new,
-                    index,
-                    path: p,
-                } => {
+                HasherRequest::MerkleUpdate(request) => {
+                    let MerkleUpdateRequest {
+                        old,
+                        new,
+                        index,
+                        path: p,
+                    } = &**request;
                     let path = path(p, *index)?;
                     let n_rows = 2 * CYCLE_LEN * path.len();
                     let (old, new) = (word(old)?, word(new)?);
