@@ -9,6 +9,8 @@ pub(super) const WIDTH: usize = 12;
 pub(super) const NUM_ROUNDS: usize = 7;
 /// The field modulus `2^64 - 2^32 + 1`.
 pub(super) const P: u64 = 0xffff_ffff_0000_0001;
+/// `2^64 - p = 2^32 - 1`: what a wrap past `2^64` is worth modulo `p`.
+pub(super) const EPSILON: u64 = 0xffff_ffff;
 
 /// The MDS matrix as small integers (`MDS[r][c]` multiplies input `c` into output `r`).
 pub(super) const MDS: [[u64; WIDTH]; WIDTH] = {

@@ -1,44 +1,49 @@
 //! The RPO-256 permutation, bit-identical to `miden-crypto` 0.19.8's default (scalar) build of
-//! `Rpo256::apply_permutation` and `Rpo256::apply_round`, with an AVX2 path chosen at run time.
+//! `Rpo256::apply_permutation` and `Rpo256::apply_round`, with AVX2 and AVX-512 paths chosen at
+//! run time.
 //!
 //! # Paths
 //!
 //! - [`Path::Scalar`]: portable Rust ([`scalar`](self) module), on every target.
-//! - [`Path::Avx2`]: x86-64 with AVX2, chosen when `is_x86_feature_detected!("avx2")` says so.
-//!   The answer is cached after the first call, so a binary built for generic x86-64 still uses
-//!   AVX2 where the CPU has it. aarch64 (NEON) stays on the scalar path: there is no machine here
-//!   to test a NEON path on.
+//! - [`Path::Avx2`]: x86-64 with AVX2: a state is three 256-bit vectors.
+//! - [`Path::Avx512`]: x86-64 with AVX-512F and AVX-512VL, on the same vectors and layers
+//!   (`vector` module): unsigned comparisons into masks and masked additions make each carry and
+//!   borrow two instructions instead of five.
 //!
-//! [`permute`], [`permute_rounds`] and [`permute_many`] take the best path; the `_with` forms
-//! take a given one (the differential tests run every path the CPU supports) and return
-//! [`RpoError::Unsupported`] for a path this CPU or target cannot run.
+//! The CPU's features are read once per process (`is_x86_feature_detected!`), so a binary built
+//! for generic x86-64 still uses the vector paths. [`permute`], [`permute_rounds`] and [`merge`]
+//! take [`Path::best`], the fastest for one state; [`permute_many`] takes
+//! [`Path::best_for_many`]. aarch64 (NEON) stays on the scalar path: there is no machine here to
+//! test a NEON path on. The `_with` forms take a given path (the differential tests run every
+//! path the CPU supports) and return [`RpoError::Unsupported`] for one it cannot run.
 //!
 //! # Bit-identity
 //!
 //! `miden-crypto`'s `Felt` keeps `x·2^64 mod p` in a `u64` and compares stored words bit for bit;
-//! its MDS reduction and additions can leave a word in `[p, 2^64)`. Both paths therefore work on
-//! the stored words and repeat each of the reference's reduction steps exactly (the same products
-//! in the same order, the same carries and borrows), instead of merely computing equal field
-//! values. The tests compare stored words, including states built with `Felt::from_mont` from
-//! words at or above `p`.
+//! its MDS reduction and additions can leave a word in `[p, 2^64)`. Every path therefore works on
+//! the stored words and computes each of the reference's intermediate words exactly (the same
+//! 128-bit products, the same reduction steps with the same carries and borrows), instead of
+//! merely computing equal field values. The vector squares build the 128-bit product with fewer
+//! steps than a general product, but it is the same product. The tests compare stored words,
+//! including states built with `Felt::from_mont` from words at or above `p`.
 //!
 //! # Speed
 //!
 //! `cargo bench -p weft-benches --bench rpo -- --warm-up-time 1 --measurement-time 2` on the
-//! build machine (AMD EPYC, AVX2 + BMI2, no AVX-512; two cores shared with other builds, load
-//! average about 12, so absolute times are inflated several-fold and only ratios mean much):
+//! build machine (AMD EPYC with AVX-512, 2 cores, otherwise idle):
 //!
-//! | per permutation | miden-crypto 0.19.8 | weft scalar | weft avx2 |
-//! |---|---:|---:|---:|
-//! | one state per call | 7.78 µs | 10.33 µs (0.75×) | 6.04 µs (1.29×) |
-//! | 64 states (`permute_many`) | 8.17 µs | 10.18 µs (0.80×) | 5.85 µs (1.40×) |
-//! | 2-to-1 merge | 9.74 µs | | 6.14 µs (best path) |
+//! | per permutation | miden-crypto 0.19.8 | weft scalar | weft avx2 | weft avx512 |
+//! |---|---:|---:|---:|---:|
+//! | one state per call | 7.03 µs | 8.91 µs (0.79×) | 4.67 µs (1.51×) | 4.85 µs (1.45×) |
+//! | 64 states (`permute_many`) | 6.89 µs | 8.86 µs (0.78×) | 4.72 µs (1.46×) | 3.55 µs (1.94×) |
 //!
-//! The scalar path is slower than `miden-crypto`'s: its MDS layer is the direct 12×12 product on
-//! 32-bit halves, where `miden-crypto` uses a frequency-domain form. End to end (`weft-compare`,
-//! same load), weft's execute speedup over upstream on `hperm_sponge` is 1.33× and on the corpus'
-//! `hperm_chain` 1.30× with this module (the issue measured 1.0-1.2× on hash-bound programs before
-//! it), short of the 1.5× bar.
+//! A lone state is bound by the latency of its squarings' dependency chain (three independent
+//! vectors are too few to fill the ports); two interleaved states are bound by the instruction
+//! count, where AVX-512 is ahead. The scalar path is slower than `miden-crypto`'s: its MDS layer
+//! is the direct 12×12 product on 32-bit halves, where `miden-crypto` uses a frequency-domain
+//! form.
+
+use std::sync::OnceLock;
 
 use thiserror::Error;
 
@@ -49,6 +54,10 @@ mod scalar;
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
+#[cfg(target_arch = "x86_64")]
+mod avx512;
+#[cfg(target_arch = "x86_64")]
+mod vector;
 
 #[cfg(test)]
 mod tests;
@@ -72,17 +81,21 @@ pub enum Path {
     Scalar,
     /// x86-64 AVX2, three 256-bit vectors per state.
     Avx2,
+    /// x86-64 AVX-512 (F and VL) on the same three 256-bit vectors: unsigned comparisons into
+    /// masks and masked additions make each carry and borrow cheaper.
+    Avx512,
 }
 
 impl Path {
     /// Every path, supported here or not.
-    pub const ALL: [Path; 2] = [Path::Scalar, Path::Avx2];
+    pub const ALL: [Path; 3] = [Path::Scalar, Path::Avx2, Path::Avx512];
 
     /// The path's name, as the bench and error messages print it.
     pub const fn name(self) -> &'static str {
         match self {
             Path::Scalar => "scalar",
             Path::Avx2 => "avx2",
+            Path::Avx512 => "avx512",
         }
     }
 
@@ -92,8 +105,14 @@ impl Path {
             Path::Scalar => true,
             #[cfg(target_arch = "x86_64")]
             Path::Avx2 => std::is_x86_feature_detected!("avx2"),
+            #[cfg(target_arch = "x86_64")]
+            Path::Avx512 => {
+                std::is_x86_feature_detected!("avx2")
+                    && std::is_x86_feature_detected!("avx512f")
+                    && std::is_x86_feature_detected!("avx512vl")
+            }
             #[cfg(not(target_arch = "x86_64"))]
-            Path::Avx2 => false,
+            Path::Avx2 | Path::Avx512 => false,
         }
     }
 
@@ -102,25 +121,30 @@ impl Path {
         Path::ALL.into_iter().filter(|p| p.is_supported()).collect()
     }
 
-    /// The fastest supported path, detected once per process.
+    /// The fastest supported path for one state at a time, detected once per process: AVX2
+    /// where the CPU has it. A lone state is bound by the latency of its products' dependency
+    /// chain, which AVX-512's mask comparisons lengthen: measured here (AMD EPYC with AVX-512),
+    /// one permutation takes 4.67 µs on AVX2 and 4.85 µs on AVX-512 (`benches/rpo.rs`).
     pub fn best() -> Path {
-        use std::sync::atomic::{AtomicU8, Ordering};
-        // 0: not yet detected; otherwise 1 + the index into `ALL`.
-        static BEST: AtomicU8 = AtomicU8::new(0);
-        match BEST.load(Ordering::Relaxed) {
-            1 => Path::Scalar,
-            2 => Path::Avx2,
-            _ => {
-                let best = if Path::Avx2.is_supported() {
-                    Path::Avx2
-                } else {
-                    Path::Scalar
-                };
-                let code = if best == Path::Avx2 { 2 } else { 1 };
-                BEST.store(code, Ordering::Relaxed);
-                best
-            }
-        }
+        static BEST: OnceLock<Path> = OnceLock::new();
+        *BEST.get_or_init(|| Path::first_supported(&[Path::Avx2, Path::Scalar]))
+    }
+
+    /// The fastest supported path for many independent states ([`permute_many`]), detected once
+    /// per process: AVX-512 where the CPU has it, then AVX2. Two interleaved states keep the
+    /// ports busy, and then AVX-512's fewer instructions win: 3.55 µs per permutation against
+    /// AVX2's 4.72 µs, 64 states at a time (`benches/rpo.rs`).
+    pub fn best_for_many() -> Path {
+        static BEST: OnceLock<Path> = OnceLock::new();
+        *BEST.get_or_init(|| Path::first_supported(&[Path::Avx512, Path::Avx2, Path::Scalar]))
+    }
+
+    fn first_supported(preference: &[Path]) -> Path {
+        preference
+            .iter()
+            .copied()
+            .find(|p| p.is_supported())
+            .unwrap_or(Path::Scalar)
     }
 }
 
@@ -159,11 +183,11 @@ pub fn permute_rounds(state: &mut State, out: &mut [State; NUM_ROUNDS]) {
     run_rounds(Path::best(), state, out);
 }
 
-/// Applies the permutation to each of `states` independently on the best path.
+/// Applies the permutation to each of `states` independently on [`Path::best_for_many`].
 ///
-/// On the AVX2 path, states are taken two at a time and their rounds interleaved.
+/// On the vector paths, states are taken two at a time and their rounds interleaved.
 pub fn permute_many(states: &mut [State]) {
-    run_many(Path::best(), states);
+    run_many(Path::best_for_many(), states);
 }
 
 /// Merges two digests as `Rpo256::merge` does: capacity zero, rate `values[0] ‖ values[1]`, one
@@ -254,35 +278,50 @@ fn run(path: Path, state: &mut State) {
             // `Path::Avx2` is supported only where `is_x86_feature_detected!("avx2")` is true.
             unsafe { avx2::permute(&mut words) }
         }
+        #[cfg(target_arch = "x86_64")]
+        Path::Avx512 => {
+            // SAFETY: as for AVX2: `Path::Avx512` is supported only where the CPU has AVX2,
+            // AVX-512F and AVX-512VL.
+            unsafe { avx512::permute(&mut words) }
+        }
         _ => scalar::permute(&mut words),
     }
     *state = from_words(&words);
 }
 
+/// Two states through the seven rounds at once, on a vector path.
+type PairFn = fn(&mut [u64; STATE_WIDTH], &mut [u64; STATE_WIDTH]);
+
 fn run_many(path: Path, states: &mut [State]) {
-    match path {
-        #[cfg(target_arch = "x86_64")]
-        Path::Avx2 => {
-            let mut pairs = states.chunks_exact_mut(2);
-            for pair in &mut pairs {
-                // Every chunk has exactly two states.
-                if let [a, b] = pair {
-                    let (mut wa, mut wb) = (to_words(a), to_words(b));
-                    // SAFETY: as in `run`: the AVX2 path is taken only where the CPU has AVX2.
-                    unsafe { avx2::permute_pair(&mut wa, &mut wb) }
-                    *a = from_words(&wa);
-                    *b = from_words(&wb);
-                }
-            }
-            for state in pairs.into_remainder() {
-                run(path, state);
-            }
+    #[cfg(target_arch = "x86_64")]
+    let pair: Option<PairFn> = match path {
+        // SAFETY: the caller checked `path`, or took it from `Path::best_for_many`, so the CPU
+        // has AVX2; the closure runs only below, on this path.
+        Path::Avx2 => Some(|a, b| unsafe { avx2::permute_pair(a, b) }),
+        // SAFETY: as above, with AVX-512F and AVX-512VL.
+        Path::Avx512 => Some(|a, b| unsafe { avx512::permute_pair(a, b) }),
+        Path::Scalar => None,
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let pair: Option<PairFn> = None;
+    let Some(pair) = pair else {
+        for state in states {
+            run(path, state);
         }
-        _ => {
-            for state in states {
-                run(path, state);
-            }
+        return;
+    };
+    let mut pairs = states.chunks_exact_mut(2);
+    for chunk in &mut pairs {
+        // Every chunk has exactly two states.
+        if let [a, b] = chunk {
+            let (mut wa, mut wb) = (to_words(a), to_words(b));
+            pair(&mut wa, &mut wb);
+            *a = from_words(&wa);
+            *b = from_words(&wb);
         }
+    }
+    for state in pairs.into_remainder() {
+        run(path, state);
     }
 }
 
@@ -295,6 +334,11 @@ fn run_rounds(path: Path, state: &mut State, out: &mut [State; NUM_ROUNDS]) {
         Path::Avx2 => {
             // SAFETY: as in `run`: the AVX2 path is taken only where the CPU has AVX2.
             unsafe { avx2::permute_rounds(&mut words, &mut rows) }
+        }
+        #[cfg(target_arch = "x86_64")]
+        Path::Avx512 => {
+            // SAFETY: as in `run`.
+            unsafe { avx512::permute_rounds(&mut words, &mut rows) }
         }
         _ => scalar::permute_rounds(&mut words, &mut rows),
     }

@@ -7,10 +7,7 @@
 //! below is written to give the same word as the corresponding `miden-crypto` step for every
 //! `u64` input, and each S-box evaluates the same products in the same order.
 
-use super::consts::{MDS, NEG_ARK1, NEG_ARK2, NUM_ROUNDS, WIDTH};
-
-/// `2^32 - 1`: the amount subtracted (or added) when a 64-bit step wraps modulo `p`.
-const EPSILON: u64 = 0xffff_ffff;
+use super::consts::{EPSILON, MDS, NEG_ARK1, NEG_ARK2, NUM_ROUNDS, WIDTH};
 
 /// Montgomery reduction of the 128-bit value `hi·2^64 + lo`: returns a word congruent to
 /// `(hi·2^64 + lo)·2^-64 mod p`, below `p` whenever `hi < p`.

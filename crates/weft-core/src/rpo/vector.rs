@@ -1,0 +1,235 @@
+//! The parts of a vector permutation path that do not depend on the lane arithmetic: a state is
+//! three 256-bit vectors of four words each, and the layers (MDS, constants, S-box and its
+//! inverse) and entry points are the same for every instruction set that works on such vectors.
+//!
+//! [`vector_permutation!`] expands them inside a path's module, where `mul`, `square`,
+//! `add_neg` and `fold_mds` give that path's lane arithmetic, each function compiled with the
+//! path's target features.
+
+/// Expands the state layers and entry points (`permute`, `permute_pair`, `permute_rounds`)
+/// for the target features `$features`, using the `mul`, `square`, `add_neg` and `fold_mds` of
+/// the module it is expanded in.
+macro_rules! vector_permutation {
+    ($features:literal) => {
+        // STATE LAYERS
+        // ================================================================================================
+        //
+        // The layers work on `K` states at once, `3·K` vectors: state `k` is vectors `3k..3k + 3`. The
+        // states are independent, so interleaving them gives the out-of-order core more independent
+        // products to overlap; `K = 1` is the single-state path.
+
+        /// Four consecutive words of a 12-word row as a vector.
+        #[inline]
+        #[target_feature(enable = $features)]
+        fn row_vector(row: &[u64; WIDTH], j: usize) -> __m256i {
+            _mm256_setr_epi64x(
+                row[4 * j] as i64,
+                row[4 * j + 1] as i64,
+                row[4 * j + 2] as i64,
+                row[4 * j + 3] as i64,
+            )
+        }
+
+        /// Loads a state.
+        #[inline]
+        #[target_feature(enable = $features)]
+        fn load(words: &[u64; WIDTH]) -> State {
+            [
+                row_vector(words, 0),
+                row_vector(words, 1),
+                row_vector(words, 2),
+            ]
+        }
+
+        /// Stores a state.
+        #[inline]
+        #[target_feature(enable = $features)]
+        fn store(state: State) -> [u64; WIDTH] {
+            // SAFETY: `[__m256i; 3]` and `[u64; 12]` are both 96 plain bytes with no invalid bit patterns;
+            // the target array's alignment (8) is no stricter than the source's (32).
+            unsafe { core::mem::transmute::<State, [u64; WIDTH]>(state) }
+        }
+
+        /// The MDS layer on one state: for each input word, its two 32-bit halves broadcast and
+        /// multiplied into the matching column of the matrix, summed per output; then folded as in the
+        /// scalar path.
+        #[inline]
+        #[target_feature(enable = $features)]
+        fn apply_mds(state: &mut [__m256i]) {
+            let words = store([state[0], state[1], state[2]]);
+            let zero = _mm256_set1_epi64x(0);
+            let mut l = [zero; 3];
+            let mut h = [zero; 3];
+            for (c, &word) in words.iter().enumerate() {
+                // `_mm256_mul_epu32` reads only the low 32 bits of each lane, so the word itself serves
+                // as its low half.
+                let lo = _mm256_set1_epi64x(word as i64);
+                let hi = _mm256_set1_epi64x((word >> 32) as i64);
+                for j in 0..3 {
+                    let column = _mm256_setr_epi64x(
+                        MDS[4 * j][c] as i64,
+                        MDS[4 * j + 1][c] as i64,
+                        MDS[4 * j + 2][c] as i64,
+                        MDS[4 * j + 3][c] as i64,
+                    );
+                    l[j] = _mm256_add_epi64(l[j], _mm256_mul_epu32(column, lo));
+                    h[j] = _mm256_add_epi64(h[j], _mm256_mul_epu32(column, hi));
+                }
+            }
+            for j in 0..3 {
+                state[j] = fold_mds(l[j], h[j]);
+            }
+        }
+
+        /// The MDS layer on each of the states.
+        #[inline]
+        #[target_feature(enable = $features)]
+        fn apply_mds_all<const N: usize>(state: &mut [__m256i; N]) {
+            for one in state.chunks_exact_mut(3) {
+                apply_mds(one);
+            }
+        }
+
+        /// Adds one half-round's constants to each state.
+        #[inline]
+        #[target_feature(enable = $features)]
+        fn add_constants<const N: usize>(state: &mut [__m256i; N], neg_ark: &[u64; WIDTH]) {
+            let ark = [
+                row_vector(neg_ark, 0),
+                row_vector(neg_ark, 1),
+                row_vector(neg_ark, 2),
+            ];
+            for (i, v) in state.iter_mut().enumerate() {
+                *v = add_neg(*v, ark[i % 3]);
+            }
+        }
+
+        /// `x^7` per word, the products in the scalar order.
+        #[inline]
+        #[target_feature(enable = $features)]
+        fn sbox<const N: usize>(state: &mut [__m256i; N]) {
+            for v in state.iter_mut() {
+                let x2 = square(*v);
+                let x4 = square(x2);
+                let x3 = mul(x2, *v);
+                *v = mul(x3, x4);
+            }
+        }
+
+        /// Squares each vector `n` times, then multiplies by `tail`.
+        #[inline]
+        #[target_feature(enable = $features)]
+        fn square_n_mul<const N: usize>(
+            mut base: [__m256i; N],
+            n: usize,
+            tail: &[__m256i; N],
+        ) -> [__m256i; N] {
+            for _ in 0..n {
+                for v in base.iter_mut() {
+                    *v = square(*v);
+                }
+            }
+            for (v, t) in base.iter_mut().zip(tail) {
+                *v = mul(*v, *t);
+            }
+            base
+        }
+
+        /// Squares each vector.
+        #[inline]
+        #[target_feature(enable = $features)]
+        fn square_all<const N: usize>(mut base: [__m256i; N]) -> [__m256i; N] {
+            for v in base.iter_mut() {
+                *v = square(*v);
+            }
+            base
+        }
+
+        /// `x^(1/7)` per word by the scalar path's addition chain.
+        #[inline]
+        #[target_feature(enable = $features)]
+        fn inv_sbox<const N: usize>(state: &mut [__m256i; N]) {
+            let t1 = square_all(*state);
+            let t2 = square_all(t1);
+            let t3 = square_n_mul(t2, 3, &t2);
+            let t4 = square_n_mul(t3, 6, &t3);
+            let t5 = square_n_mul(t4, 12, &t4);
+            let t6 = square_n_mul(t5, 6, &t3);
+            let t7 = square_n_mul(t6, 31, &t6);
+            for j in 0..N {
+                let a = square(square(mul(square(t7[j]), t6[j])));
+                let b = mul(mul(t1[j], t2[j]), state[j]);
+                state[j] = mul(a, b);
+            }
+        }
+
+        /// One round on each state.
+        #[inline]
+        #[target_feature(enable = $features)]
+        fn apply_round<const N: usize>(state: &mut [__m256i; N], round: usize) {
+            apply_mds_all(state);
+            add_constants(state, &NEG_ARK1[round]);
+            sbox(state);
+            apply_mds_all(state);
+            add_constants(state, &NEG_ARK2[round]);
+            inv_sbox(state);
+        }
+
+        // ENTRY POINTS
+        // ================================================================================================
+
+        /// The seven rounds on one state.
+        ///
+        /// # Safety
+        ///
+        /// Safe to call only where the CPU has every feature of the path (the parent module checks at
+        /// run time).
+        #[target_feature(enable = $features)]
+        pub(super) fn permute(words: &mut [u64; WIDTH]) {
+            let mut state = load(words);
+            for round in 0..NUM_ROUNDS {
+                apply_round(&mut state, round);
+            }
+            *words = store(state);
+        }
+
+        /// The seven rounds on two independent states at once.
+        ///
+        /// # Safety
+        ///
+        /// Safe to call only where the CPU has every feature of the path (the parent module checks at
+        /// run time).
+        #[target_feature(enable = $features)]
+        pub(super) fn permute_pair(a: &mut [u64; WIDTH], b: &mut [u64; WIDTH]) {
+            let [a0, a1, a2] = load(a);
+            let [b0, b1, b2] = load(b);
+            let mut state = [a0, a1, a2, b0, b1, b2];
+            for round in 0..NUM_ROUNDS {
+                apply_round(&mut state, round);
+            }
+            *a = store([state[0], state[1], state[2]]);
+            *b = store([state[3], state[4], state[5]]);
+        }
+
+        /// The seven rounds on one state, keeping the state after each.
+        ///
+        /// # Safety
+        ///
+        /// Safe to call only where the CPU has every feature of the path (the parent module checks at
+        /// run time).
+        #[target_feature(enable = $features)]
+        pub(super) fn permute_rounds(
+            words: &mut [u64; WIDTH],
+            out: &mut [[u64; WIDTH]; NUM_ROUNDS],
+        ) {
+            let mut state = load(words);
+            for (round, row) in out.iter_mut().enumerate() {
+                apply_round(&mut state, round);
+                *row = store(state);
+            }
+            *words = store(state);
+        }
+    };
+}
+
+pub(super) use vector_permutation;
