@@ -13,10 +13,13 @@
 
 use weft_core::{Felt, ZERO};
 
-/// Where the bottom of the stack starts (and is moved back to).
-const HOME: usize = 2048;
-/// The initial buffer length.
-const INITIAL_LEN: usize = 8192;
+/// Where the bottom of the stack starts (and is moved back to): a window move copies 16
+/// elements once per `HOME` pops at the minimum depth, so 256 makes that 1/16 of a copy per pop.
+const HOME: usize = 256;
+/// The initial buffer length: 8 KiB of elements and 4 KiB of clock cycles. A short program's
+/// first execution pays a page fault for every fresh page it touches (about 1 µs each here):
+/// the 64 KiB buffer this used to be was 16 of them, more than the rest of a small run.
+const INITIAL_LEN: usize = 1024;
 /// Where the bottom of a stack restored by [`Stack::from_parts`] starts.
 const RESTORED_HOME: usize = 64;
 /// Visible stack elements.

