@@ -47,7 +47,14 @@ impl UntrustedMastForest {
                 op_pos = end;
             }
         }
-        let n_threads = current_num_threads();
+        // A forest too small for two runs never asks for the thread pool, so loading a short
+        // program does not start one: its threads would still be spinning down when the
+        // program runs, on the same cores.
+        let n_threads = if op_pos < 2 * MIN_RUN_OPS {
+            1
+        } else {
+            current_num_threads()
+        };
         let run_ops = (op_pos / (4 * n_threads)).max(MIN_RUN_OPS);
         let mut plans: Vec<(Range<usize>, Range<usize>)> = Vec::new();
         let (mut first_block, mut first_op) = (0usize, 0usize);
@@ -56,6 +63,9 @@ impl UntrustedMastForest {
                 plans.push((first_block..k + 1, first_op..ops.end));
                 (first_block, first_op) = (k + 1, ops.end);
             }
+        }
+        if let [(run_blocks, run_ops)] = plans.as_slice() {
+            return vec![self.batch_run(&blocks[run_blocks.clone()], run_ops.clone(), 0)];
         }
         let counts: Vec<usize> = maybe_par!(plans.par_iter(), plans.iter())
             .map(|(_, ops)| batch::count_immediates(&self.opcodes[ops.clone()]))
@@ -73,41 +83,51 @@ impl UntrustedMastForest {
             plans.iter().zip(imm_starts.iter())
         )
         .map(|((run_blocks, run_ops), &imm_start)| {
-            let run_blocks = &blocks[run_blocks.clone()];
-            let mut batcher = batch::BlockBatcher::for_blocks(run_ops.len(), run_blocks.len());
-            let mut imm_pos = imm_start;
-            let mut ranges = Vec::with_capacity(run_blocks.len());
-            for ops in run_blocks {
-                match batcher.add_encoded(&self.opcodes[ops.clone()], &self.imms, &mut imm_pos) {
-                    Some(range) => ranges.push(range),
-                    None => break,
-                }
-            }
-            let shared = batcher.share();
-            let blocks: Option<Vec<_>> = ranges
-                .into_iter()
-                .map(|range| {
-                    let digest = shared.digest(range.clone())?;
-                    let batches = shared.batches(range)?;
-                    Some(Some(BasicBlockNode::from_batches(batches, Some(digest))))
-                })
-                .collect();
-            match blocks {
-                Some(blocks) => BlockRun {
-                    n_planned: run_blocks.len(),
-                    blocks,
-                    imm_pos,
-                },
-                // The batcher gave a range it does not hold (a bug in the batcher): the run
-                // makes no block, so the second pass decodes each of its blocks itself.
-                None => BlockRun {
-                    n_planned: run_blocks.len(),
-                    blocks: Vec::new(),
-                    imm_pos: imm_start,
-                },
-            }
+            self.batch_run(&blocks[run_blocks.clone()], run_ops.clone(), imm_start)
         })
         .collect()
+    }
+
+    /// Decodes, batches and hashes one run of consecutive blocks (`run_blocks`, operations
+    /// `run_ops`), whose first immediate is at `imm_start`.
+    fn batch_run(
+        &self,
+        run_blocks: &[Range<usize>],
+        run_ops: Range<usize>,
+        imm_start: usize,
+    ) -> BlockRun {
+        let mut batcher = batch::BlockBatcher::for_blocks(run_ops.len(), run_blocks.len());
+        let mut imm_pos = imm_start;
+        let mut ranges = Vec::with_capacity(run_blocks.len());
+        for ops in run_blocks {
+            match batcher.add_encoded(&self.opcodes[ops.clone()], &self.imms, &mut imm_pos) {
+                Some(range) => ranges.push(range),
+                None => break,
+            }
+        }
+        let shared = batcher.share();
+        let blocks: Option<Vec<_>> = ranges
+            .into_iter()
+            .map(|range| {
+                let digest = shared.digest(range.clone())?;
+                let batches = shared.batches(range)?;
+                Some(Some(BasicBlockNode::from_batches(batches, Some(digest))))
+            })
+            .collect();
+        match blocks {
+            Some(blocks) => BlockRun {
+                n_planned: run_blocks.len(),
+                blocks,
+                imm_pos,
+            },
+            // The batcher gave a range it does not hold (a bug in the batcher): the run makes
+            // no block, so the second pass decodes each of its blocks itself.
+            None => BlockRun {
+                n_planned: run_blocks.len(),
+                blocks: Vec::new(),
+                imm_pos: imm_start,
+            },
+        }
     }
 }
 
