@@ -108,7 +108,8 @@ pub(super) fn fill(
             counts.add(hi);
             out.set(row, col(14), Felt::new(u64::from(lo)));
             out.set(row, col(15), Felt::new(u64::from(hi)));
-            out.set(row, col(16), Felt::new(delta).inv());
+            // Column 16 (the delta's inverse) is written afterwards, batch-inverted.
+            out.set(row, col(16), Felt::new(delta));
             let same = prev_ctx == ctx && prev_word == word;
             out.set(row, col(17), if same { ONE } else { ZERO });
             out.set(row, col(18), ZERO);
@@ -117,8 +118,14 @@ pub(super) fn fill(
         }
     };
     #[cfg(feature = "concurrent")]
+    // Each fold accumulator is a 65,536-entry table zeroed and later merged: at least
+    // `MIN_WORDS` words per accumulator keeps their number near the thread count.
+    #[cfg(feature = "concurrent")]
+    const MIN_WORDS: usize = 1 << 12;
+    #[cfg(feature = "concurrent")]
     let counts = (0..firsts.len())
         .into_par_iter()
+        .with_min_len(MIN_WORDS)
         .fold(RangeCounts::default, |mut counts, g| {
             word(&mut counts, g);
             counts
@@ -129,5 +136,40 @@ pub(super) fn fill(
         word(&mut counts, g);
         counts
     });
+    invert_deltas(columns, start, n);
     counts
+}
+
+/// Replaces the deltas in column 16 of rows `start..start + n` by their inverses (zero stays
+/// zero), in chunks that each pay one field inversion and three products per row (Montgomery's
+/// trick) instead of an inversion per row.
+fn invert_deltas(columns: &Columns, start: usize, n: usize) {
+    const CHUNK: usize = 1 << 10;
+    let chunk = |c: usize| {
+        let (first, end) = (start + c * CHUNK, (start + (c + 1) * CHUNK).min(start + n));
+        // SAFETY: the memory rows were all written by `fill` above, and chunks are disjoint row
+        // ranges of the memory region that no other task reads or writes now.
+        let mut out = unsafe { columns.cells(first, end, col(16)..col(17)) };
+        let mut prefix = Vec::with_capacity(end - first);
+        let mut acc = ONE;
+        for row in first..end {
+            // SAFETY: as above; this task writes the row only below, through `out`.
+            let delta = unsafe { columns.read(row, col(16)) };
+            prefix.push(acc);
+            if delta != ZERO {
+                acc *= delta;
+            }
+        }
+        let mut inv = acc.inv();
+        for row in (first..end).rev() {
+            // SAFETY: as above.
+            let delta = unsafe { columns.read(row, col(16)) };
+            if delta == ZERO {
+                continue;
+            }
+            out.set(row, col(16), prefix[row - first] * inv);
+            inv *= delta;
+        }
+    };
+    maybe_par!((0..n.div_ceil(CHUNK)).into_par_iter(), 0..n.div_ceil(CHUNK)).for_each(chunk);
 }
