@@ -20,8 +20,9 @@
 //!   one trace row per row into its own row range (fragment `i` owns rows
 //!   `i * fragment_size ..`);
 //! - the hasher: one task per request in its own row range (control blocks, basic blocks batch
-//!   by batch, permutations, Merkle paths leg by leg); rows are recomputed, which gives the
-//!   cells upstream's memoized copies give;
+//!   by batch, permutations, Merkle paths leg by leg); a node entered again (a loop body, a
+//!   procedure called often) copies the rows of its first entry once those are written, as
+//!   upstream memoizes, instead of recomputing its permutations;
 //! - the bitwise chiplet: eight rows per operation;
 //! - memory: one parallel stable sort of the accesses by (context, word), then one scan per
 //!   word, words in parallel, counting the deltas' 16-bit halves for the range checker;
@@ -42,9 +43,10 @@
 //! task is done.
 //!
 //! Pages of the buffer are first touched by the worker that writes them, so the page-fault
-//! cost is shared by the workers; [`build_trace_into`] reuses a previous trace's memory and pays
-//! no page fault at all. Core rows go out through an eight-row tile, column by column
-//! (`columns.rs` says why).
+//! cost is shared by the workers, and the 2 MiB-aligned blocks of each column are advised as
+//! transparent huge pages; [`build_trace_into`] reuses a previous trace's memory and pays no
+//! page fault at all. Core rows go out through a 32-row tile, column by column (`columns.rs`
+//! says why, with the figures behind both choices).
 //!
 //! # Performance
 //! The figures below were measured when this crate built the 49 core columns only; the whole
@@ -74,8 +76,10 @@
 //!   reused 2^21-row build writes its 822 MB at 6.7 GB/s (27 %) and 13.3 GB/s (32 %): the rest
 //!   is regenerating the rows (operations, decoder bookkeeping, the tile's transposition).
 //! - A fresh build is dominated by the kernel zeroing fresh pages (about half its CPU time in
-//!   this VM, about 2 GB/s); transparent huge pages cut the fault count by four but not the CPU
-//!   time, so they are not used.
+//!   this VM, about 2 GB/s). A first try of transparent huge pages cut the fault count by four
+//!   but not the CPU time; measured again on the whole trace, advising only each column's
+//!   2 MiB-aligned blocks took fib_loop's build from 90-95 to 65-68 ms (`columns.rs`), and
+//!   they are used.
 //! - Writing one cell of each of the 49 columns per row made every store of a row fall into the
 //!   same cache set (the columns sit at the same page offset): the reused 2^21-row build took
 //!   604 ms on one thread before the eight-row tile, 122 ms after.
