@@ -50,7 +50,7 @@ fn mont_reduce(lo: __m256i, hi: __m256i) -> __m256i {
 /// The full 128-bit products `a·b` per lane as (low, high) words, from four 32×32 products.
 #[inline]
 #[target_feature(enable = "avx2")]
-fn wide_mul(a: __m256i, b: __m256i) -> (__m256i, __m256i) {
+pub(super) fn wide_mul(a: __m256i, b: __m256i) -> (__m256i, __m256i) {
     let mask32 = _mm256_set1_epi64x(0xffff_ffff);
     let a_hi = _mm256_srli_epi64::<32>(a);
     let b_hi = _mm256_srli_epi64::<32>(b);

@@ -13,9 +13,9 @@
 //! reductions with the same carries and borrows), so every path agrees bit for bit.
 
 use core::arch::x86_64::{
-    __m256i, _mm256_add_epi64, _mm256_and_si256, _mm256_blend_epi32, _mm256_cmplt_epu64_mask,
-    _mm256_mask_add_epi64, _mm256_mask_sub_epi64, _mm256_mul_epu32, _mm256_set1_epi64x,
-    _mm256_setr_epi64x, _mm256_slli_epi64, _mm256_srli_epi64, _mm256_sub_epi64,
+    __m256i, _mm256_add_epi64, _mm256_cmplt_epu64_mask, _mm256_mask_add_epi64,
+    _mm256_mask_sub_epi64, _mm256_mul_epu32, _mm256_set1_epi64x, _mm256_setr_epi64x,
+    _mm256_slli_epi64, _mm256_srli_epi64, _mm256_sub_epi64,
 };
 
 use super::consts::{EPSILON, MDS, NEG_ARK1, NEG_ARK2, NUM_ROUNDS, WIDTH};
@@ -48,27 +48,12 @@ fn mont_reduce(lo: __m256i, lo_shl: __m256i, hi: __m256i) -> __m256i {
     _mm256_mask_sub_epi64(r, borrow, r, epsilon())
 }
 
-/// The Montgomery product per lane, from four 32×32 products.
+/// The Montgomery product per lane: the AVX2 path's 128-bit product, reduced with masks.
 #[inline]
 #[target_feature(enable = "avx2,avx512f,avx512vl")]
 fn mul(a: __m256i, b: __m256i) -> __m256i {
-    let mask32 = _mm256_set1_epi64x(0xffff_ffff);
-    let a_hi = _mm256_srli_epi64::<32>(a);
-    let b_hi = _mm256_srli_epi64::<32>(b);
-    let ll = _mm256_mul_epu32(a, b);
-    let lh = _mm256_mul_epu32(a, b_hi);
-    let hl = _mm256_mul_epu32(a_hi, b);
-    let hh = _mm256_mul_epu32(a_hi, b_hi);
-    // None of these sums overflow: each adds at most 2^32 - 1 to a product of two 32-bit halves.
-    let t0 = _mm256_add_epi64(hl, _mm256_srli_epi64::<32>(ll));
-    let t1 = _mm256_add_epi64(lh, _mm256_and_si256(t0, mask32));
-    let hi = _mm256_add_epi64(
-        _mm256_add_epi64(hh, _mm256_srli_epi64::<32>(t0)),
-        _mm256_srli_epi64::<32>(t1),
-    );
-    let lo = _mm256_blend_epi32::<0b1010_1010>(ll, _mm256_slli_epi64::<32>(t1));
-    // The low word's top half is `t1`'s low half, so `lo << 32` is `ll << 32`.
-    mont_reduce(lo, _mm256_slli_epi64::<32>(ll), hi)
+    let (lo, hi) = super::avx2::wide_mul(a, b);
+    mont_reduce(lo, _mm256_slli_epi64::<32>(lo), hi)
 }
 
 /// The Montgomery square per lane (the same word as `mul(a, a)`): with `a = h·2^32 + l`,
