@@ -11,11 +11,11 @@
 //!   borrow two instructions instead of five.
 //!
 //! The CPU's features are read once per process (`is_x86_feature_detected!`), so a binary built
-//! for generic x86-64 still uses the vector paths. [`permute`], [`permute_rounds`] and [`merge`]
-//! take [`Path::best`], the fastest for one state; [`permute_many`] takes
-//! [`Path::best_for_many`]. aarch64 (NEON) stays on the scalar path: there is no machine here to
-//! test a NEON path on. The `_with` forms take a given path (the differential tests run every
-//! path the CPU supports) and return [`RpoError::Unsupported`] for one it cannot run.
+//! for generic x86-64 still uses the vector paths. [`permute`], [`permute_rounds`],
+//! [`permute_many`] and [`merge`] take [`Path::best`]. aarch64 (NEON) stays on the scalar path:
+//! there is no machine here to test a NEON path on. The `_with` forms take a given path (the
+//! differential tests run every path the CPU supports) and return [`RpoError::Unsupported`] for
+//! one it cannot run.
 //!
 //! # Bit-identity
 //!
@@ -34,14 +34,16 @@
 //!
 //! | per permutation | miden-crypto 0.19.8 | weft scalar | weft avx2 | weft avx512 |
 //! |---|---:|---:|---:|---:|
-//! | one state per call | 7.03 µs | 8.91 µs (0.79×) | 4.67 µs (1.51×) | 4.85 µs (1.45×) |
-//! | 64 states (`permute_many`) | 6.89 µs | 8.86 µs (0.78×) | 4.72 µs (1.46×) | 3.55 µs (1.94×) |
+//! | one state per call | 6.83 µs | 8.85 µs (0.77×) | 4.65 µs (1.47×) | 4.32 µs (1.58×) |
+//! | 64 states (`permute_many`) | 6.86 µs | 8.82 µs (0.78×) | 4.70 µs (1.46×) | 3.55 µs (1.93×) |
 //!
-//! A lone state is bound by the latency of its squarings' dependency chain (three independent
-//! vectors are too few to fill the ports); two interleaved states are bound by the instruction
-//! count, where AVX-512 is ahead. The scalar path is slower than `miden-crypto`'s: its MDS layer
-//! is the direct 12×12 product on 32-bit halves, where `miden-crypto` uses a frequency-domain
-//! form.
+//! Three independent vectors per state are too few to keep the vector ports busy, so two
+//! interleaved states (`permute_many`) gain most from AVX-512's fewer instructions. Tried and
+//! dropped, both slower on a lone state: computing each comparison's sign-flipped operand
+//! alongside the plain one (more instructions for a shorter chain, 4.80 µs), and running four
+//! of the twelve words on the scalar units beside two vectors (5.65 µs). The scalar path is
+//! slower than `miden-crypto`'s: its MDS layer is the direct 12×12 product on 32-bit halves,
+//! where `miden-crypto` uses a frequency-domain form.
 
 use std::sync::OnceLock;
 
@@ -121,20 +123,10 @@ impl Path {
         Path::ALL.into_iter().filter(|p| p.is_supported()).collect()
     }
 
-    /// The fastest supported path for one state at a time, detected once per process: AVX2
-    /// where the CPU has it. A lone state is bound by the latency of its products' dependency
-    /// chain, which AVX-512's mask comparisons lengthen: measured here (AMD EPYC with AVX-512),
-    /// one permutation takes 4.67 µs on AVX2 and 4.85 µs on AVX-512 (`benches/rpo.rs`).
+    /// The fastest supported path, detected once per process: AVX-512 where the CPU has it,
+    /// then AVX2, then the portable one (measured order on the build machine, one state at a
+    /// time and 64 at a time alike; figures in the module documentation).
     pub fn best() -> Path {
-        static BEST: OnceLock<Path> = OnceLock::new();
-        *BEST.get_or_init(|| Path::first_supported(&[Path::Avx2, Path::Scalar]))
-    }
-
-    /// The fastest supported path for many independent states ([`permute_many`]), detected once
-    /// per process: AVX-512 where the CPU has it, then AVX2. Two interleaved states keep the
-    /// ports busy, and then AVX-512's fewer instructions win: 3.55 µs per permutation against
-    /// AVX2's 4.72 µs, 64 states at a time (`benches/rpo.rs`).
-    pub fn best_for_many() -> Path {
         static BEST: OnceLock<Path> = OnceLock::new();
         *BEST.get_or_init(|| Path::first_supported(&[Path::Avx512, Path::Avx2, Path::Scalar]))
     }
@@ -183,11 +175,11 @@ pub fn permute_rounds(state: &mut State, out: &mut [State; NUM_ROUNDS]) {
     run_rounds(Path::best(), state, out);
 }
 
-/// Applies the permutation to each of `states` independently on [`Path::best_for_many`].
+/// Applies the permutation to each of `states` independently on the best path.
 ///
 /// On the vector paths, states are taken two at a time and their rounds interleaved.
 pub fn permute_many(states: &mut [State]) {
-    run_many(Path::best_for_many(), states);
+    run_many(Path::best(), states);
 }
 
 /// Merges two digests as `Rpo256::merge` does: capacity zero, rate `values[0] ‖ values[1]`, one
@@ -295,7 +287,7 @@ type PairFn = fn(&mut [u64; STATE_WIDTH], &mut [u64; STATE_WIDTH]);
 fn run_many(path: Path, states: &mut [State]) {
     #[cfg(target_arch = "x86_64")]
     let pair: Option<PairFn> = match path {
-        // SAFETY: the caller checked `path`, or took it from `Path::best_for_many`, so the CPU
+        // SAFETY: the caller checked `path`, or took it from `Path::best`, so the CPU
         // has AVX2; the closure runs only below, on this path.
         Path::Avx2 => Some(|a, b| unsafe { avx2::permute_pair(a, b) }),
         // SAFETY: as above, with AVX-512F and AVX-512VL.

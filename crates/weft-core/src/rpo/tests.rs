@@ -96,17 +96,21 @@ fn the_scalar_path_is_always_supported_and_best_is_supported() {
 
 #[cfg(target_arch = "x86_64")]
 #[test]
-fn avx2_serves_one_state_and_the_widest_path_serves_many() {
+fn the_widest_path_the_cpu_has_is_chosen() {
     let avx2 = std::is_x86_feature_detected!("avx2");
     let avx512 = avx2
         && std::is_x86_feature_detected!("avx512f")
         && std::is_x86_feature_detected!("avx512vl");
     assert_eq!(Path::Avx2.is_supported(), avx2);
     assert_eq!(Path::Avx512.is_supported(), avx512);
-    let one = if avx2 { Path::Avx2 } else { Path::Scalar };
-    assert_eq!(Path::best(), one);
-    let many = if avx512 { Path::Avx512 } else { one };
-    assert_eq!(Path::best_for_many(), many);
+    let expected = if avx512 {
+        Path::Avx512
+    } else if avx2 {
+        Path::Avx2
+    } else {
+        Path::Scalar
+    };
+    assert_eq!(Path::best(), expected);
 }
 
 #[test]
