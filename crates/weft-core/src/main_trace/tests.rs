@@ -96,3 +96,22 @@ fn regions_and_diffs() {
     );
     assert!(MainTrace::from_columns(vec![vec![ZERO; 2]; 70]).is_none());
 }
+
+#[test]
+fn random_row_equals_miden_crypto_coin_draws() {
+    use miden_crypto::rand::{FeltRng, RpoRandomCoin};
+    let seeds = (0..64u64).map(|i| {
+        let x = i.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        Word::from([
+            Felt::new(x),
+            Felt::new(x >> 7),
+            Felt::new(i),
+            Felt::new(u64::MAX - i),
+        ])
+    });
+    for seed in seeds.chain([Word::default()]) {
+        let mut coin = RpoRandomCoin::new(seed);
+        let expected: Vec<Felt> = (0..TRACE_WIDTH).map(|_| coin.draw_element()).collect();
+        assert_eq!(random_row(seed).to_vec(), expected, "seed {seed:?}");
+    }
+}

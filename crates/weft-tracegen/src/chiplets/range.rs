@@ -16,41 +16,82 @@ use weft_core::{
 use crate::columns::Columns;
 
 /// How often each 16-bit value was range-checked.
-#[derive(Clone, Debug)]
-pub(crate) struct RangeCounts(Box<[u32]>);
-
-impl Default for RangeCounts {
-    fn default() -> Self {
-        Self(vec![0; 1 << 16].into_boxed_slice())
-    }
+///
+/// A dense table of 65,536 counts, with a bitmap of the values checked at least once so that
+/// merging and listing the keys visit only those (a small trace checks a handful of values; a
+/// walk of the whole table was most of its build). Both are allocated by the first check: a
+/// trace with no u32 operation and no memory access never zeroes the table.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct RangeCounts {
+    /// Checks per value: empty, or 65,536 entries.
+    counts: Vec<u32>,
+    /// One bit per value with a nonzero count: empty, or 1,024 words.
+    present: Vec<u64>,
 }
 
 impl RangeCounts {
+    const VALUES: usize = 1 << 16;
+
     /// Counts one check of `value`.
     #[inline(always)]
     pub(crate) fn add(&mut self, value: u16) {
-        self.0[usize::from(value)] += 1;
+        if self.counts.is_empty() {
+            self.counts = vec![0; Self::VALUES];
+            self.present = vec![0; Self::VALUES / 64];
+        }
+        let v = usize::from(value);
+        self.counts[v] += 1;
+        self.present[v / 64] |= 1 << (v % 64);
     }
 
     /// The counts of both.
     pub(crate) fn merge(mut self, other: Self) -> Self {
-        for (a, b) in self.0.iter_mut().zip(other.0.iter()) {
-            *a += *b;
+        if other.counts.is_empty() {
+            return self;
+        }
+        if self.counts.is_empty() {
+            return other;
+        }
+        for (w, &bits) in other.present.iter().enumerate() {
+            self.present[w] |= bits;
+            let mut rest = bits;
+            while rest != 0 {
+                let v = w * 64 + rest.trailing_zeros() as usize;
+                self.counts[v] += other.counts[v];
+                rest &= rest - 1;
+            }
         }
         self
     }
 
-    /// Whether `value` is a key of the table: checked at least once, or 0 or 65535 (always
-    /// present).
-    fn is_key(&self, value: usize) -> bool {
-        self.0[value] != 0 || value == 0 || value == usize::from(u16::MAX)
+    /// How often `value` was checked.
+    fn count(&self, value: usize) -> u32 {
+        self.counts.get(value).copied().unwrap_or(0)
+    }
+
+    /// The keys of the table in increasing order: every value checked at least once, and 0 and
+    /// 65535 (always present).
+    fn keys(&self) -> impl Iterator<Item = usize> + '_ {
+        let checked = self.present.iter().enumerate().flat_map(|(w, &bits)| {
+            let mut rest = bits;
+            core::iter::from_fn(move || {
+                (rest != 0).then(|| {
+                    let v = w * 64 + rest.trailing_zeros() as usize;
+                    rest &= rest - 1;
+                    v
+                })
+            })
+        });
+        core::iter::once(0)
+            .chain(checked.filter(|&v| v != 0 && v != Self::VALUES - 1))
+            .chain(core::iter::once(Self::VALUES - 1))
     }
 
     /// The table's rows: one per key, the bridges before it, and the final row.
     pub(crate) fn n_rows(&self) -> usize {
         let mut rows = 1;
         let mut prev = 0usize;
-        for value in (0..1 << 16).filter(|v| self.is_key(*v)) {
+        for value in self.keys() {
             rows += 1 + bridges(value - prev);
             prev = value;
         }
@@ -157,7 +198,7 @@ pub(crate) fn fill(columns: &Columns, counts: &RangeCounts, len: usize) {
             row += 1;
         };
         let mut prev = 0usize;
-        for value in (0..1 << 16).filter(|v| counts.is_key(*v)) {
+        for value in counts.keys() {
             let mut gap = value - prev;
             let mut stride = 2187;
             let mut at = prev;
@@ -170,7 +211,7 @@ pub(crate) fn fill(columns: &Columns, counts: &RangeCounts, len: usize) {
                     stride /= 3;
                 }
             }
-            write(counts.0[value], value);
+            write(counts.count(value), value);
             prev = value;
         }
         write(0, usize::from(u16::MAX));
