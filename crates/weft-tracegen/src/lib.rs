@@ -49,8 +49,20 @@
 //! says why, with the figures behind both choices).
 //!
 //! # Performance
-//! The figures below were measured when this crate built the 49 core columns only; the whole
-//! trace has not been measured yet.
+//! The whole 71-column trace, `cargo run --release -p weft-benches --example trace_figures`
+//! (2,095,139 executed rows, 4,194,304 trace rows, 2,272 MiB), 2-core development VM, idle,
+//! 2026-12-06:
+//!
+//! | buffer | 1 thread | 2 threads | scaling |
+//! |---|---:|---:|---:|
+//! | fresh (`build_trace`) | 1,060 ms, 4.0 M trace rows/s | 526 ms, 8.0 M trace rows/s | 2.02x |
+//! | reused (`build_trace_into`) | 710 ms, 5.9 M trace rows/s | 393 ms, 10.7 M trace rows/s | 1.80x |
+//!
+//! Peak resident set 2,331 MiB, 1.026x the trace's bytes. The same example before this
+//! session's changes (node rows memoized, huge pages, 32-row tiles, the AVX-512 permutation)
+//! took 4,841 and 3,135 ms fresh.
+//!
+//! The figures below were measured when this crate built the 49 core columns only:
 //!
 //! Measured with `cargo run --release -p weft-benches --example trace_figures` (a loop mixing
 //! arithmetic, u32 operations, hashing, memory, advice and a call; fragments of 4096 rows) on
