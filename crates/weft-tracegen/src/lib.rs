@@ -60,7 +60,8 @@
 //!
 //! Peak resident set 2,331 MiB, 1.026x the trace's bytes. The same example before this
 //! session's changes (node rows memoized, huge pages, 32-row tiles, the AVX-512 permutation)
-//! took 4,841 and 3,135 ms fresh.
+//! took 4,841 and 3,135 ms fresh (measured with a build using the other core, so the gain is
+//! overstated by that load).
 //!
 //! The figures below were measured when this crate built the 49 core columns only:
 //!
