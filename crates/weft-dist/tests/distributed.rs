@@ -29,6 +29,45 @@ async fn bounded<F: std::future::Future>(body: F) -> F::Output {
         .expect("the test finishes within its limit")
 }
 
+/// A run whose job 0 went first to a worker that stalls past its lease without renewing it,
+/// then a live worker.
+struct StalledRun {
+    case: Case,
+    coordinator: Coordinator,
+    plan: weft_dist::RunPlan,
+    stalled: tokio::task::JoinHandle<weft_dist::WorkerReport>,
+    live: tokio::task::JoinHandle<weft_dist::WorkerReport>,
+}
+
+/// Starts worker `stalled` (one job, stalled for 2.5 lease periods, its rows tampered with when
+/// `tamper`), submits a 300-iteration arithmetic program in 512-row jobs, then starts worker
+/// `live`: the setup shared by the zombie and the nondeterminism tests.
+async fn stalled_then_live(rig: &Rig, stalled: &str, tamper: bool, live: &str) -> StalledRun {
+    let case = case("arith", &arith_program(300), 256);
+    let mut options_stalled = WorkerOptions::new(stalled);
+    options_stalled.stall = Some((0, rig.config.ack_wait * 5 / 2));
+    options_stalled.keep_lease = false;
+    options_stalled.tamper = tamper.then_some(0);
+    options_stalled.max_jobs = Some(1);
+    let stalled = rig.spawn_worker(options_stalled).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let coordinator = Coordinator::new(rig.broker().await, rig.store());
+    let plan = coordinator
+        .prepare(&case.forests, &case.contexts, &options(512))
+        .await
+        .expect("prepare");
+    coordinator.submit(&plan).await.expect("submit");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let live = rig.spawn_worker(WorkerOptions::new(live)).await;
+    StalledRun {
+        case,
+        coordinator,
+        plan,
+        stalled,
+        live,
+    }
+}
+
 fn record_of(records: &[JobRecord], job: usize) -> (String, u64) {
     match &records[job] {
         JobRecord::Done {
@@ -201,21 +240,13 @@ async fn live_slow_worker_is_not_duplicated() {
 async fn zombie_duplicate_is_idempotent() {
     let Some(rig) = Rig::start() else { return };
     bounded(async {
-        let case = case("arith", &arith_program(300), 256);
-        let mut zombie = WorkerOptions::new("zombie");
-        zombie.stall = Some((0, rig.config.ack_wait * 5 / 2));
-        zombie.keep_lease = false;
-        zombie.max_jobs = Some(1);
-        let zombie = rig.spawn_worker(zombie).await;
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        let coordinator = Coordinator::new(rig.broker().await, rig.store());
-        let plan = coordinator
-            .prepare(&case.forests, &case.contexts, &options(512))
-            .await
-            .expect("prepare");
-        coordinator.submit(&plan).await.expect("submit");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        let live = rig.spawn_worker(WorkerOptions::new("live")).await;
+        let StalledRun {
+            case,
+            coordinator,
+            plan,
+            stalled: zombie,
+            live,
+        } = stalled_then_live(&rig, "zombie", false, "live").await;
         let records = coordinator
             .wait(&plan, Duration::from_secs(60))
             .await
@@ -343,22 +374,13 @@ async fn restarted_coordinator_resumes() {
 async fn nondeterministic_completion_is_reported() {
     let Some(rig) = Rig::start() else { return };
     bounded(async {
-        let case = case("arith", &arith_program(300), 256);
-        let mut liar = WorkerOptions::new("liar");
-        liar.stall = Some((0, rig.config.ack_wait * 5 / 2));
-        liar.keep_lease = false;
-        liar.tamper = Some(0);
-        liar.max_jobs = Some(1);
-        let liar = rig.spawn_worker(liar).await;
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        let coordinator = Coordinator::new(rig.broker().await, rig.store());
-        let plan = coordinator
-            .prepare(&case.forests, &case.contexts, &options(512))
-            .await
-            .expect("prepare");
-        coordinator.submit(&plan).await.expect("submit");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        let honest = rig.spawn_worker(WorkerOptions::new("honest")).await;
+        let StalledRun {
+            coordinator,
+            plan,
+            stalled: liar,
+            live: honest,
+            ..
+        } = stalled_then_live(&rig, "liar", true, "honest").await;
         let first = coordinator.wait(&plan, Duration::from_secs(60)).await;
         let report = liar.await.expect("liar");
         assert_eq!(report.conflicts, 1);
