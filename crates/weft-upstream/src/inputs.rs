@@ -333,11 +333,19 @@ impl ProgramInputs {
     }
 
     /// Returns weft's advice inputs.
+    ///
+    /// Built field by field: `AdviceInputs::default()` would first build an empty Merkle store
+    /// (its 255 empty-subtree roots, about 12 µs) only to replace it with this one.
     pub fn weft_advice_inputs(&self) -> weft_host::AdviceInputs {
-        weft_host::AdviceInputs::default()
-            .with_stack(self.advice_stack.iter().copied())
-            .with_map(self.advice_map.iter().cloned())
-            .with_merkle_store(self.merkle_store.clone())
+        let mut map = weft_mast::AdviceMap::default();
+        for (key, values) in &self.advice_map {
+            map.insert(*key, values.clone());
+        }
+        weft_host::AdviceInputs {
+            stack: self.advice_stack.clone(),
+            map,
+            store: self.merkle_store.clone(),
+        }
     }
 }
 
