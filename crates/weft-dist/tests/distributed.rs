@@ -29,8 +29,7 @@ async fn bounded<F: std::future::Future>(body: F) -> F::Output {
         .expect("the test finishes within its limit")
 }
 
-/// A run whose job 0 went first to a worker that stalls past its lease without renewing it,
-/// then a live worker.
+/// A run whose job 0 went first to a worker that stalls on it, then a live worker.
 struct StalledRun {
     case: Case,
     coordinator: Coordinator,
@@ -39,17 +38,23 @@ struct StalledRun {
     live: tokio::task::JoinHandle<weft_dist::WorkerReport>,
 }
 
-/// Starts worker `stalled` (one job, stalled for 2.5 lease periods, its rows tampered with when
-/// `tamper`), submits a 300-iteration arithmetic program in 512-row jobs, then starts worker
-/// `live`: the setup shared by the zombie and the nondeterminism tests.
-async fn stalled_then_live(rig: &Rig, stalled: &str, tamper: bool, live: &str) -> StalledRun {
+/// Options of a worker that takes one job and stalls on it for 2.5 lease periods without
+/// renewing its lease (its rows tampered with when `tamper`).
+fn lapsing(rig: &Rig, name: &str, tamper: bool) -> WorkerOptions {
+    let mut options = WorkerOptions::new(name);
+    options.stall = Some((0, rig.config.ack_wait * 5 / 2));
+    options.keep_lease = false;
+    options.tamper = tamper.then_some(0);
+    options.max_jobs = Some(1);
+    options
+}
+
+/// Starts the worker `first` (waiting before there is a job, so it gets job 0), submits a
+/// 300-iteration arithmetic program in 512-row jobs, then starts worker `live`: the setup shared
+/// by the slow-worker, zombie and nondeterminism tests.
+async fn stalled_then_live(rig: &Rig, first: WorkerOptions, live: &str) -> StalledRun {
     let case = case("arith", &arith_program(300), 256);
-    let mut options_stalled = WorkerOptions::new(stalled);
-    options_stalled.stall = Some((0, rig.config.ack_wait * 5 / 2));
-    options_stalled.keep_lease = false;
-    options_stalled.tamper = tamper.then_some(0);
-    options_stalled.max_jobs = Some(1);
-    let stalled = rig.spawn_worker(options_stalled).await;
+    let stalled = rig.spawn_worker(first).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     let coordinator = Coordinator::new(rig.broker().await, rig.store());
     let plan = coordinator
@@ -209,21 +214,17 @@ async fn worker_killed_mid_job_is_redelivered() {
 async fn live_slow_worker_is_not_duplicated() {
     let Some(rig) = Rig::start() else { return };
     bounded(async {
-        let case = case("arith", &arith_program(300), 256);
         let mut slow = WorkerOptions::new("slow");
         slow.stall = Some((0, rig.config.ack_wait * 3));
         slow.max_jobs = Some(1);
         // The slow worker is waiting for a job before there is one, so it gets job 0.
-        let slow = rig.spawn_worker(slow).await;
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        let coordinator = Coordinator::new(rig.broker().await, rig.store());
-        let plan = coordinator
-            .prepare(&case.forests, &case.contexts, &options(512))
-            .await
-            .expect("prepare");
-        coordinator.submit(&plan).await.expect("submit");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        let fast = rig.spawn_worker(WorkerOptions::new("fast")).await;
+        let StalledRun {
+            coordinator,
+            plan,
+            stalled: slow,
+            live: fast,
+            ..
+        } = stalled_then_live(&rig, slow, "fast").await;
         let records = coordinator
             .wait(&plan, Duration::from_secs(60))
             .await
@@ -246,7 +247,7 @@ async fn zombie_duplicate_is_idempotent() {
             plan,
             stalled: zombie,
             live,
-        } = stalled_then_live(&rig, "zombie", false, "live").await;
+        } = stalled_then_live(&rig, lapsing(&rig, "zombie", false), "live").await;
         let records = coordinator
             .wait(&plan, Duration::from_secs(60))
             .await
@@ -380,7 +381,7 @@ async fn nondeterministic_completion_is_reported() {
             stalled: liar,
             live: honest,
             ..
-        } = stalled_then_live(&rig, "liar", true, "honest").await;
+        } = stalled_then_live(&rig, lapsing(&rig, "liar", true), "honest").await;
         let first = coordinator.wait(&plan, Duration::from_secs(60)).await;
         let report = liar.await.expect("liar");
         assert_eq!(report.conflicts, 1);
