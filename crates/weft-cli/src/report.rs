@@ -117,7 +117,7 @@ pub fn write_csv(
     mut progress: impl FnMut(u64),
 ) -> io::Result<()> {
     writeln!(out, "{}", COLUMN_NAMES.join(","))?;
-    let columns = trace.columns();
+    let columns: Vec<&[Felt]> = trace.columns().collect();
     let mut line = String::with_capacity(TRACE_WIDTH * 21);
     const STEP: usize = 1 << 14;
     for row in 0..trace.num_rows() {

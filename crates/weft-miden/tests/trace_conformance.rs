@@ -219,7 +219,7 @@ fn comparison_reports_differences() {
         (last, 0, Region::RandomRow),
     ] {
         let mut weft = run_reference(&program).expect("weft runs the program");
-        let mut columns = weft.trace.columns().to_vec();
+        let mut columns = weft.trace.clone().into_columns();
         let old = columns[column][row];
         columns[column][row] = old + ONE;
         weft.trace = MainTrace::from_columns(columns).expect("71 equal columns");

@@ -53,8 +53,8 @@ pub(crate) fn main_trace(
     let mut rest: Vec<_> = range.columns(len).ok_or_else(misfit)?.into();
     rest.extend(chiplets.columns(len).ok_or_else(misfit)?);
     let mut trace = MainTrace::from_core(core, rest).ok_or_else(misfit)?;
-    for (column, value) in trace.columns_mut().iter_mut().zip(random_row(program_hash)) {
-        column[len - 1] = value;
+    for (col, value) in random_row(program_hash).into_iter().enumerate() {
+        trace.column_mut(col)[len - 1] = value;
     }
     Ok((trace, summary))
 }

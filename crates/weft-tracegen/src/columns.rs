@@ -1,16 +1,23 @@
 //! The one preallocated column buffer every fragment and every chiplet region writes into.
 //!
-//! The 71 columns are allocated with their final length as capacity and never touched by the
-//! allocating thread: each page is first written by the worker that fills the rows on it, so
-//! the page-fault cost (the kernel zeroing each fresh page, about half of a one-thread build of a
-//! large trace) is spread over the workers instead of being paid up front by one thread, and each
-//! page is written once (a zero-filled `vec!` would write every page twice). The 2 MiB-aligned
-//! blocks inside each column are advised as transparent huge pages (`MADV_HUGEPAGE`; this
-//! machine kind runs THP in `madvise` mode): the kernel still zeroes every page, but pays one
-//! fault per 2 MiB instead of 512. Measured with `weft bench --reps 15` on fib_loop (524,288
-//! rows, 4 MiB columns of which the aligned half is advised), 2 threads: build_trace median
-//! 90-95 ms without the advice, 65-68 ms with it; `perf` samples of the whole run fell by 44 %.
-//! Columns under 4 MiB (traces under 2^19 rows) have no aligned block and are unchanged.
+//! The 71 columns sit one after the other in one [`ColumnBuffer`] (one mapping, aligned to
+//! 2 MiB and advised as transparent huge pages: `weft_core::main_trace::ColumnBuffer` says
+//! why), reserved for their final length and never touched by the allocating thread: each page
+//! is first written by the worker that fills the rows on it, so the kernel's zeroing of fresh
+//! pages is spread over the workers instead of being paid up front by one thread, and each page
+//! is written once (a zero-filled `vec!` would write every page twice).
+//!
+//! Measured with `weft bench --reps 15` on fib_loop (524,288 rows) and u32_arith (262,144),
+//! 2 threads, idle machine, build_trace median: 90-95 ms on fib_loop with 71 separately
+//! allocated columns, 65-70 ms when their 2 MiB-aligned interiors were advised (half of each
+//! 4 MiB column; none of a 2 MiB one), 44-53 ms in one advised buffer (`perf`: the process's
+//! page faults fell from 257,000 to 6,800 over 15 builds). In `cargo xtask compare` the trace
+//! pipeline's geometric mean went from 2.10x to 3.98x upstream's, u32_arith from 2.10x to
+//! 4.52x (its 2 MiB columns had no huge page before).
+//!
+//! The length is reserved without the range checker, whose rows are known only once the core
+//! rows are written; in the rare trace the range checker makes longer (only traces under
+//! 2^17 rows can be), [`Columns::grow`] moves the written rows to a longer buffer.
 //!
 //! A caller that builds trace after trace can hand back a trace it no longer needs
 //! ([`crate::build_trace_into`]): its pages are already mapped, so the build pays no page fault
@@ -25,69 +32,70 @@
 
 use std::mem::MaybeUninit;
 
-use weft_core::{Felt, ZERO, main_trace::TRACE_WIDTH, trace::CORE_TRACE_WIDTH};
+use weft_core::{
+    Felt, ZERO,
+    main_trace::{ColumnBuffer, MainTrace, TRACE_WIDTH},
+    trace::CORE_TRACE_WIDTH,
+};
 
 /// The column buffer under construction.
 #[derive(Debug)]
 pub(crate) struct Columns {
-    columns: Vec<Vec<Felt>>,
+    buffer: ColumnBuffer,
     ptrs: [*mut Felt; TRACE_WIDTH],
-    /// The reserved rows of every column.
+    /// The reserved rows of every column (the buffer's stride).
     len: usize,
 }
 
-// SAFETY: the raw pointers point into `columns`, which `Columns` owns and never reallocates
+// SAFETY: the raw pointers point into `buffer`, which `Columns` owns and never reallocates
 // while it lives; writers reach them only through `RowWriter`s over disjoint row ranges.
 unsafe impl Send for Columns {}
 // SAFETY: as above: shared access only hands out writers of disjoint ranges.
 unsafe impl Sync for Columns {}
 
-/// Asks the kernel to back the 2 MiB-aligned blocks inside `len` cells from `ptr` with
-/// transparent huge pages (`MADV_HUGEPAGE`): a fresh page's first touch then costs one fault
-/// per 2 MiB instead of one per 4 KiB. Cells outside the aligned blocks keep 4 KiB pages, so
-/// nothing beyond the reservation is ever mapped. Only advice: on failure, or where the kernel
-/// has transparent huge pages off, the build goes on with 4 KiB pages.
-#[cfg(target_os = "linux")]
-fn advise_huge_pages(ptr: *mut Felt, len: usize) {
-    const HUGE: usize = 2 << 20;
-    let start = ptr as usize;
-    let end = start.saturating_add(len.saturating_mul(size_of::<Felt>()));
-    let first = start.next_multiple_of(HUGE);
-    let last = end - end % HUGE;
-    if first < last {
-        // SAFETY: `first..last` lies inside the allocation behind `ptr` (it has room for `len`
-        // cells) and is page-aligned; MADV_HUGEPAGE changes no contents and no mapping, only how
-        // the kernel backs pages not yet touched.
-        unsafe {
-            libc::madvise(
-                first as *mut libc::c_void,
-                last - first,
-                libc::MADV_HUGEPAGE,
-            );
-        }
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn advise_huge_pages(_ptr: *mut Felt, _len: usize) {}
-
 impl Columns {
-    /// Room for `len` rows of every column, in the allocations of `storage` where it holds
-    /// [`TRACE_WIDTH`] columns (their contents are dropped, their capacity kept and grown
-    /// to `len` if needed), else in fresh ones. Nothing is written.
-    pub(crate) fn new(storage: Vec<Vec<Felt>>, len: usize) -> Self {
-        let mut columns = if storage.len() == TRACE_WIDTH {
-            storage
-        } else {
-            (0..TRACE_WIDTH).map(|_| Vec::new()).collect()
+    /// Room for `len` rows of every column, column `c` at cells `c * len ..` of `storage` when
+    /// it is large enough (its contents are forgotten, its pages kept), else of a fresh
+    /// [`ColumnBuffer`] (one mapping advised as huge pages). Nothing is written.
+    pub(crate) fn new(storage: Option<ColumnBuffer>, len: usize) -> Self {
+        let cells = len
+            .checked_mul(TRACE_WIDTH)
+            .expect("trace length is bounded by the cycle limit");
+        let buffer = match storage {
+            Some(buffer) if buffer.capacity() >= cells => buffer,
+            _ => ColumnBuffer::new(cells),
         };
-        for column in &mut columns {
-            column.clear();
-            column.reserve_exact(len);
-            advise_huge_pages(column.as_mut_ptr(), len);
-        }
-        let ptrs = core::array::from_fn(|c| columns[c].as_mut_ptr());
-        Self { columns, ptrs, len }
+        let ptrs = core::array::from_fn(|c| buffer.cell_ptr(c * len));
+        Self { buffer, ptrs, len }
+    }
+
+    /// The reserved rows of every column.
+    pub(crate) fn reserved(&self) -> usize {
+        self.len
+    }
+
+    /// The same columns with room for `len` rows (more than reserved), in a fresh buffer: rows
+    /// `0..core_rows` of the core columns and `0..chiplet_rows` of the chiplet columns are
+    /// copied (the range checker's columns are not written yet).
+    ///
+    /// # Safety
+    /// Those rows have been written, and no writer is alive.
+    pub(crate) unsafe fn grow(self, len: usize, core_rows: usize, chiplet_rows: usize) -> Self {
+        assert!(len > self.len && core_rows <= self.len && chiplet_rows <= self.len);
+        let grown = Self::new(None, len);
+        let copy = |cols: core::ops::Range<usize>, rows: usize| {
+            for col in cols {
+                // SAFETY: the source rows are written (caller's promise) and in bounds of both
+                // buffers, which are distinct allocations; nothing else touches either.
+                unsafe { core::ptr::copy_nonoverlapping(self.ptrs[col], grown.ptrs[col], rows) };
+            }
+        };
+        copy(0..CORE_TRACE_WIDTH, core_rows);
+        copy(
+            weft_core::main_trace::CHIPLETS_OFFSET..TRACE_WIDTH,
+            chiplet_rows,
+        );
+        grown
     }
 
     /// A writer of rows `start..end`.
@@ -194,36 +202,29 @@ impl Columns {
         }
     }
 
-    /// Gives the columns their length `len` (at most the reserved length).
+    /// The trace of the first `len` rows (at most the reserved length).
     ///
     /// # Safety
     /// Rows `0..len` of every column have been written.
-    pub(crate) unsafe fn finish(mut self, len: usize) -> Vec<Vec<Felt>> {
+    pub(crate) unsafe fn finish(self, len: usize) -> MainTrace {
         assert!(len <= self.len, "trace longer than its reservation");
-        for column in &mut self.columns {
-            // SAFETY: capacity is at least `len` and rows `0..len` are initialised (caller's
-            // promise).
-            unsafe { column.set_len(len) };
-        }
-        self.columns
+        // SAFETY: rows `0..len` of every column are initialised (caller's promise).
+        unsafe { MainTrace::from_buffer(self.buffer, self.len, len) }
+            .expect("the buffer holds every column's reservation")
     }
-}
 
-impl Columns {
-    /// Gives the 49 core columns their length `len` (at most the reserved length) and drops
-    /// the others, for a build of core rows alone.
+    /// The 49 core columns' first `len` rows (at most the reserved length), copied out into
+    /// vectors, for a build of core rows alone.
     ///
     /// # Safety
     /// Rows `0..len` of every core column have been written.
-    pub(crate) unsafe fn finish_core(mut self, len: usize) -> Vec<Vec<Felt>> {
+    pub(crate) unsafe fn finish_core(self, len: usize) -> Vec<Vec<Felt>> {
         assert!(len <= self.len, "trace longer than its reservation");
-        self.columns.truncate(CORE_TRACE_WIDTH);
-        for column in &mut self.columns {
-            // SAFETY: capacity is at least `len` and rows `0..len` are initialised (caller's
-            // promise).
-            unsafe { column.set_len(len) };
-        }
-        self.columns
+        (0..CORE_TRACE_WIDTH)
+            // SAFETY: rows `0..len` of the core columns are initialised (caller's promise) and
+            // no writer is alive (`self` is owned).
+            .map(|col| unsafe { self.buffer.slice(col * self.len, len) }.to_vec())
+            .collect()
     }
 }
 
@@ -274,14 +275,15 @@ const TILE_ROWS: usize = 32;
 ///
 /// Rows are assembled in a small row-major tile (12.5 KiB, within the L1 cache) and written out
 /// column by column, [`TILE_ROWS`] rows at a time, at row numbers that are multiples of it. The
-/// columns are separate allocations that the allocator tends to place at the same offset modulo
-/// the page size, so writing one cell of each of the 49 columns per row lands 49 stores in the
-/// same cache set: measured on a 2^21-row trace, a tile of eight rows made building about twice
-/// as fast. Columns start 16 bytes into a cache line (the allocator's header), so eight rows
-/// were two partly written lines per column, each fetched again by the next tile's flush after
-/// the set conflicts evicted it; 32 rows are five lines of which three are whole. Measured as
-/// CPU time of `weft bench` (15 to 100 repetitions, two cores): 8 to 32 rows took mem_word_sum
-/// (32,768 rows) from 603-731 to 465-551 ms and fib_loop (524,288 rows) from 1,829-2,134 to
+/// columns lie a power-of-two number of cells apart (they did at the same page offset too when
+/// each was its own allocation), so writing one cell of each of the 49 columns per row lands 49
+/// stores in the same cache set: measured on a 2^21-row trace, a tile of eight rows made
+/// building about twice as fast. When columns started 16 bytes into a cache line (the
+/// allocator's header), eight rows were two partly written lines per column, each fetched again
+/// by the next tile's flush after the set conflicts evicted it; 32 rows were five lines of which
+/// three whole (in the one buffer they are four whole lines). Measured as CPU time of
+/// `weft bench` (15 to 100 repetitions, two cores): 8 to 32 rows took mem_word_sum (32,768
+/// rows) from 603-731 to 465-551 ms and fib_loop (524,288 rows) from 1,829-2,134 to
 /// 1,716-2,028 ms. Rows are written out when the tile is full and when the writer is dropped;
 /// only rows that were finished ([`RowWriter::advance`]) are written.
 #[derive(Debug)]

@@ -43,20 +43,24 @@
 //! task is done.
 //!
 //! Pages of the buffer are first touched by the worker that writes them, so the page-fault
-//! cost is shared by the workers, and the 2 MiB-aligned blocks of each column are advised as
-//! transparent huge pages; [`build_trace_into`] reuses a previous trace's memory and pays no
+//! cost is shared by the workers, and the columns lie in one mapping advised as transparent
+//! huge pages; [`build_trace_into`] reuses a previous trace's memory and pays no
 //! page fault at all. Core rows go out through a 32-row tile, column by column (`columns.rs`
 //! says why, with the figures behind both choices).
 //!
 //! # Performance
 //! The whole 71-column trace, `cargo run --release -p weft-benches --example trace_figures`
 //! (2,095,139 executed rows, 4,194,304 trace rows, 2,272 MiB), 2-core development VM, idle,
-//! 2026-12-06:
+//! 2026-12-06, the columns in one buffer advised as huge pages:
 //!
 //! | buffer | 1 thread | 2 threads | scaling |
 //! |---|---:|---:|---:|
-//! | fresh (`build_trace`) | 1,060 ms, 4.0 M trace rows/s | 526 ms, 8.0 M trace rows/s | 2.02x |
-//! | reused (`build_trace_into`) | 710 ms, 5.9 M trace rows/s | 393 ms, 10.7 M trace rows/s | 1.80x |
+//! | fresh (`build_trace`) | 986 ms, 4.3 M trace rows/s | 499 ms, 8.4 M trace rows/s | 1.98x |
+//! | reused (`build_trace_into`) | 636 ms, 6.6 M trace rows/s | 362 ms, 11.6 M trace rows/s | 1.76x |
+//!
+//! With 71 separate column allocations (huge pages only inside their 2 MiB-aligned blocks) the
+//! same run took 1,060 and 526 ms fresh; smaller traces gained more (`columns.rs`: fib_loop,
+//! 524,288 rows, 65-70 ms to 44-53 ms on 2 threads).
 //!
 //! Peak resident set 2,331 MiB, 1.026x the trace's bytes. The same example before this
 //! session's changes (node rows memoized, huge pages, 32-row tiles, the AVX-512 permutation)
@@ -129,7 +133,9 @@ use weft_core::maybe_par;
 use rayon::prelude::*;
 use weft_core::{
     Felt,
-    main_trace::{MainTrace, TRACE_WIDTH, TraceLenSummary, main_trace_len, random_row},
+    main_trace::{
+        ColumnBuffer, MainTrace, TRACE_WIDTH, TraceLenSummary, main_trace_len, random_row,
+    },
     trace::{CLK_COL_IDX, CORE_TRACE_WIDTH, DECODER_TRACE_OFFSET, decoder, halt_padding_row},
 };
 use weft_mast::MastForest;
@@ -159,7 +165,7 @@ pub fn build_trace(
     forests: &[Arc<MastForest>],
     contexts: &TraceContexts,
 ) -> Result<MainTrace, TraceGenError> {
-    build(forests, contexts, Vec::new(), CoreSource::Build).map(|(trace, _)| trace)
+    build(forests, contexts, None, CoreSource::Build).map(|(trace, _)| trace)
 }
 
 /// [`build_trace`], also returning the row counts that decided the trace's length.
@@ -170,12 +176,13 @@ pub fn build_trace_with_summary(
     forests: &[Arc<MastForest>],
     contexts: &TraceContexts,
 ) -> Result<(MainTrace, TraceLenSummary), TraceGenError> {
-    build(forests, contexts, Vec::new(), CoreSource::Build)
+    build(forests, contexts, None, CoreSource::Build)
 }
 
-/// [`build_trace`] into `trace`, reusing its column allocations: the previous contents are
-/// replaced, the memory is not. Building into a trace of at least the same length pays no page
-/// fault (see the crate documentation's figures).
+/// [`build_trace`] into `trace`, reusing its buffer: the previous contents are replaced, the
+/// memory is not. Building into a trace this crate built, at least as large, pays no page fault
+/// (see the crate documentation's figures); a trace held in vectors (the reference engine's) or
+/// too small is dropped and a fresh buffer taken.
 ///
 /// # Errors
 /// As [`build_trace`]; `trace` is then left with no rows.
@@ -185,7 +192,7 @@ pub fn build_trace_into(
     trace: &mut MainTrace,
 ) -> Result<TraceLenSummary, TraceGenError> {
     let empty = MainTrace::from_columns(vec![Vec::new(); TRACE_WIDTH]).expect("71 columns");
-    let storage = std::mem::replace(trace, empty).into_columns();
+    let storage = std::mem::replace(trace, empty).into_buffer();
     let (built, summary) = build(forests, contexts, storage, CoreSource::Build)?;
     *trace = built;
     Ok(summary)
@@ -222,7 +229,7 @@ enum CoreSource<'a> {
 fn build(
     forests: &[Arc<MastForest>],
     contexts: &TraceContexts,
-    storage: Vec<Vec<Felt>>,
+    storage: Option<ColumnBuffer>,
     source: CoreSource<'_>,
 ) -> Result<(MainTrace, TraceLenSummary), TraceGenError> {
     let n_cycles = check_contexts(forests, contexts)?;
@@ -230,9 +237,10 @@ fn build(
         partial::check_parts(parts, n_cycles, contexts.fragment_size as usize)?;
     }
     let plan = Plan::new(forests, &contexts.chiplets)?;
-    // The range checker's length is known only once the core rows are written; reserve for
-    // the longest it can be (untouched reserved pages cost nothing).
-    let reserve = main_trace_len(n_cycles, MAX_RANGE_ROWS, plan.summary.chiplets_rows());
+    // The range checker's length is known only once the core rows are written: reserve the
+    // length without it, and move to a longer buffer in the rare trace the range checker
+    // makes longer (only traces under 2^17 rows can be).
+    let reserve = main_trace_len(n_cycles, 0, plan.summary.chiplets_rows());
     let columns = Columns::new(storage, reserve);
 
     // The core fragments and the chiplet regions, side by side on one pool.
@@ -262,6 +270,13 @@ fn build(
     };
     let len = summary.trace_len();
     let padding_start = summary.chiplet_starts()[5];
+    let columns = if len > columns.reserved() {
+        // SAFETY: the core rows `0..=n_cycles` and the chiplet rows above the padding are
+        // written, and every task is done.
+        unsafe { columns.grow(len, n_cycles + 1, padding_start) }
+    } else {
+        columns
+    };
     let core_padding = || pad(&columns, n_cycles, len);
     let range = || range::fill(&columns, &counts, len);
     let chiplet_padding = || fill_padding(&columns, padding_start, len - 1);
@@ -280,8 +295,7 @@ fn build(
     // SAFETY: rows `0..=n_cycles` of the core columns were written by the fragments, the rest
     // by `pad`; the chiplet rows by their regions and the padding; the range rows by
     // `range::fill`; the last row just now.
-    let columns = unsafe { columns.finish(len) };
-    let trace = MainTrace::from_columns(columns).expect("71 columns of one length");
+    let trace = unsafe { columns.finish(len) };
     Ok((trace, summary))
 }
 

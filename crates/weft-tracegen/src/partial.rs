@@ -163,7 +163,7 @@ pub fn build_core_fragments(
         (first + fragments.len()) * size
     };
     let n_rows = row_end - first_row;
-    let columns = Columns::new(Vec::new(), n_rows);
+    let columns = Columns::new(None, n_rows);
     let summaries = maybe_par!(fragments.par_iter(), fragments.iter())
         .enumerate()
         .map(|(i, fragment)| {
@@ -231,12 +231,7 @@ pub fn build_trace_from_core(
     contexts: &TraceContexts,
     parts: &[CoreRows],
 ) -> Result<(MainTrace, TraceLenSummary), TraceGenError> {
-    crate::build(
-        forests,
-        contexts,
-        Vec::new(),
-        crate::CoreSource::Given(parts),
-    )
+    crate::build(forests, contexts, None, crate::CoreSource::Given(parts))
 }
 
 /// Checks that `parts` cover rows `0..=n_cycles` exactly once, in order, each starting at a

@@ -76,8 +76,8 @@ fn regions_and_diffs() {
 
     let mut other = trace.clone();
     assert_eq!(first_difference(&trace, &other), None);
-    other.columns_mut()[CHIPLETS_OFFSET + 9][2] = Felt::new(7);
-    other.columns_mut()[0][6] = Felt::new(7);
+    other.column_mut(CHIPLETS_OFFSET + 9)[2] = Felt::new(7);
+    other.column_mut(0)[6] = Felt::new(7);
     let diff = first_difference(&trace, &other).expect("differs");
     assert_eq!(
         (
