@@ -115,3 +115,54 @@ fn random_row_equals_miden_crypto_coin_draws() {
         assert_eq!(random_row(seed).to_vec(), expected, "seed {seed:?}");
     }
 }
+
+#[test]
+fn buffer_and_vector_storage_read_and_compare_alike() {
+    let n_rows = 8;
+    let stride = 10;
+    let value = |row: usize, col: usize| Felt::new((col * 100 + row) as u64);
+    let vectors: Vec<Vec<Felt>> = (0..TRACE_WIDTH)
+        .map(|col| (0..n_rows).map(|row| value(row, col)).collect())
+        .collect();
+    let by_vectors = MainTrace::from_columns(vectors.clone()).expect("71 columns");
+    let mut buffer = ColumnBuffer::new(stride * TRACE_WIDTH);
+    for col in 0..TRACE_WIDTH {
+        for (row, cell) in buffer
+            .uninit_mut(col * stride, n_rows)
+            .iter_mut()
+            .enumerate()
+        {
+            cell.write(value(row, col));
+        }
+    }
+    // SAFETY: the first `n_rows` cells of every column were written.
+    let by_buffer = unsafe { MainTrace::from_buffer(buffer, stride, n_rows) }.expect("fits");
+    assert_eq!(by_buffer, by_vectors);
+    assert_eq!(by_buffer.row(3), by_vectors.row(3));
+    assert_eq!(by_buffer.try_get(7, 70), Some(value(7, 70)));
+    assert_eq!(by_buffer.try_get(8, 0), None);
+    assert_eq!(by_buffer.try_get(0, TRACE_WIDTH), None);
+
+    let mut copy = by_buffer.clone();
+    assert_eq!(copy, by_buffer);
+    copy.column_mut(70)[7] = Felt::new(1);
+    assert_ne!(copy, by_buffer);
+    assert_eq!(
+        first_difference(&by_buffer, &copy).map(|d| (d.row, d.column)),
+        Some((7, "chiplets.c19"))
+    );
+    assert_eq!(by_buffer.clone().into_columns(), vectors);
+    assert!(by_vectors.into_buffer().is_none());
+    assert_eq!(
+        by_buffer.into_buffer().map(|b| b.capacity()),
+        Some(stride * TRACE_WIDTH)
+    );
+
+    // A buffer too small for 71 strides, or rows longer than the stride, is refused.
+    // SAFETY: nothing is read: both are refused before any access.
+    assert!(unsafe { MainTrace::from_buffer(ColumnBuffer::new(70 * stride), stride, 1) }.is_none());
+    // SAFETY: as above.
+    assert!(
+        unsafe { MainTrace::from_buffer(ColumnBuffer::new(71 * stride), stride, 11) }.is_none()
+    );
+}
