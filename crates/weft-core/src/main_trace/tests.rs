@@ -161,8 +161,9 @@ fn buffer_and_vector_storage_read_and_compare_alike() {
     // A buffer too small for 71 strides, or rows longer than the stride, is refused.
     // SAFETY: nothing is read: both are refused before any access.
     assert!(unsafe { MainTrace::from_buffer(ColumnBuffer::new(70 * stride), stride, 1) }.is_none());
-    // SAFETY: as above.
-    assert!(
-        unsafe { MainTrace::from_buffer(ColumnBuffer::new(71 * stride), stride, 11) }.is_none()
-    );
+    let too_long = {
+        // SAFETY: as above.
+        unsafe { MainTrace::from_buffer(ColumnBuffer::new(71 * stride), stride, 11) }
+    };
+    assert!(too_long.is_none());
 }
