@@ -126,6 +126,21 @@ pub trait Backend {
     /// A service that runs out.
     fn permute(&mut self, state: &mut [Felt; 12]) -> Result<Felt, Self::Error>;
 
+    /// [`Backend::permute`], also writing the seven round states into `rounds` where this
+    /// backend computes the permutation itself; returns the address and whether `rounds` was
+    /// written. The default runs [`Backend::permute`] and writes nothing.
+    ///
+    /// # Errors
+    /// As [`Backend::permute`].
+    fn permute_rounds(
+        &mut self,
+        state: &mut [Felt; 12],
+        rounds: &mut [[Felt; 12]; 7],
+    ) -> Result<(Felt, bool), Self::Error> {
+        let _ = rounds;
+        self.permute(state).map(|addr| (addr, false))
+    }
+
     /// `MPVERIFY`: see [`crate::Machine::merkle_verify`].
     ///
     /// # Errors

@@ -420,6 +420,21 @@ pub trait Tracer {
     #[inline(always)]
     fn permutation_input(&mut self, input: &[Felt; 12]) {}
 
+    /// Whether this tracer wants each permutation's round states
+    /// ([`Tracer::permutation_rounds`]). When it does, the backend is asked for them
+    /// ([`crate::Backend::permute_rounds`]): a backend that computes the permutation gets them
+    /// at no extra cost, so a trace builder need not compute the permutation a second time.
+    #[inline(always)]
+    fn wants_permutation_rounds(&self) -> bool {
+        false
+    }
+
+    /// The seven round states (the last is the output) of the permutation that
+    /// [`Tracer::permutation_input`] announced, between it and [`Tracer::hasher_permuted`];
+    /// only where [`Tracer::wants_permutation_rounds`] and the backend computed them.
+    #[inline(always)]
+    fn permutation_rounds(&mut self, rounds: &[[Felt; 12]; 7]) {}
+
     /// A Merkle operation hashed `path` (siblings from the leaf up) at `index`, starting from
     /// `node` (`MPVERIFY`'s leaf, `MRUPDATE`'s old leaf); `new_node` is `MRUPDATE`'s new leaf.
     /// Fires only when the operation succeeded, just before [`Tracer::merkle_root_computed`].
@@ -529,6 +544,14 @@ impl<T: Tracer + ?Sized> Tracer for &mut T {
     #[inline(always)]
     fn hasher_permuted(&mut self, output: &[Felt; 12]) {
         (**self).hasher_permuted(output);
+    }
+    #[inline(always)]
+    fn wants_permutation_rounds(&self) -> bool {
+        (**self).wants_permutation_rounds()
+    }
+    #[inline(always)]
+    fn permutation_rounds(&mut self, rounds: &[[Felt; 12]; 7]) {
+        (**self).permutation_rounds(rounds);
     }
     #[inline(always)]
     fn merkle_root_computed(&mut self, depth: u32, update: bool, root: Word) {

@@ -101,7 +101,7 @@ fn every_column_of_every_row_matches_upstream() {
 /// A malformed chiplet log is a typed error, never a panic or a wrong trace.
 #[test]
 fn malformed_chiplet_logs_are_typed_errors() {
-    use weft_replay::{BitwiseKind, BitwiseOp, HasherRequest, MemoryAccessKind};
+    use weft_replay::{BitwiseKind, BitwiseOp, HasherRequest, MemoryAccessKind, PermuteRequest};
     use weft_tracegen::{ChipletError, TraceGenError};
 
     let programs = common::own_programs();
@@ -145,7 +145,9 @@ fn malformed_chiplet_logs_are_typed_errors() {
     c.chiplets
         .hasher
         .requests
-        .push(HasherRequest::Permute(Box::new([u64::MAX; 12])));
+        .push(HasherRequest::Permute(Box::new(PermuteRequest::new(
+            [u64::MAX; 12],
+        ))));
     assert!(matches!(
         chiplet_error(&c),
         ChipletError::NonCanonical { .. }

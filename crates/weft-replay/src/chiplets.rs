@@ -7,6 +7,7 @@
 //! checked there before any row is written (`weft_tracegen`'s `ChipletError`).
 
 use serde::{Deserialize, Serialize};
+use weft_core::Felt;
 use weft_fast::NodeRef;
 
 use crate::DecodeError;
@@ -23,13 +24,64 @@ pub enum HasherRequest {
     /// domain) or a basic block (8 rows per batch). The node is named, not copied: its digest,
     /// children and batches come from the forest table.
     Node(NodeRef),
-    /// An `HPERM` or `LOGPRECOMPILE` permutation of this input state (8 rows).
-    Permute(Box<[u64; 12]>),
+    /// An `HPERM` or `LOGPRECOMPILE` permutation (8 rows).
+    Permute(Box<PermuteRequest>),
     /// An `MPVERIFY` (8 rows per level).
     MerkleVerify(Box<MerkleVerifyRequest>),
     /// An `MRUPDATE` (16 rows per level).
     MerkleUpdate(Box<MerkleUpdateRequest>),
 }
+
+/// An `HPERM` or `LOGPRECOMPILE` permutation: its input state and, where the execution that
+/// recorded it computed them, its seven round states.
+///
+/// The round states are what the hasher chiplet writes on the permutation's rows after the
+/// first; the recording execution computes them anyway, so keeping them saves the trace builder
+/// the permutation (on `HPERM` chains, about half of the whole trace build). They are a cache:
+/// only the recorder sets them, from the permutation it ran on this very input (both fields are
+/// private, so neither changes afterwards); they are not serialized, so a log read from
+/// elsewhere has none and its permutations are computed again; two requests with the same
+/// input are equal whether or not they hold them.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PermuteRequest {
+    input: [u64; 12],
+    #[serde(skip)]
+    rounds: Option<[[Felt; 12]; 7]>,
+}
+
+impl PermuteRequest {
+    /// A permutation of `input` (canonical or not: the builder checks it), without round states.
+    pub fn new(input: [u64; 12]) -> Self {
+        Self {
+            input,
+            rounds: None,
+        }
+    }
+
+    /// The input state.
+    pub fn input(&self) -> &[u64; 12] {
+        &self.input
+    }
+
+    /// The seven round states the recording execution computed, if it did.
+    pub fn rounds(&self) -> Option<&[[Felt; 12]; 7]> {
+        self.rounds.as_ref()
+    }
+
+    /// Sets the round states of this request's permutation, computed from its input.
+    pub(crate) fn set_rounds(&mut self, rounds: &[[Felt; 12]; 7]) {
+        self.rounds = Some(*rounds);
+    }
+}
+
+impl PartialEq for PermuteRequest {
+    /// Equal inputs: the round states follow from the input.
+    fn eq(&self, other: &Self) -> bool {
+        self.input == other.input
+    }
+}
+
+impl Eq for PermuteRequest {}
 
 /// An `MPVERIFY` of `leaf` at `index` with `path`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

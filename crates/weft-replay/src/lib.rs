@@ -84,7 +84,7 @@ pub mod serialization;
 pub use chiplets::{
     AceReplay, BitwiseKind, BitwiseOp, BitwiseReplay, ChipletsReplay, CircuitEvaluation,
     HasherRequest, HasherRequestReplay, KernelReplay, MemoryAccess, MemoryAccessKind,
-    MemoryAccessReplay, MerkleUpdateRequest, MerkleVerifyRequest,
+    MemoryAccessReplay, MerkleUpdateRequest, MerkleVerifyRequest, PermuteRequest,
 };
 pub use context::{
     AdviceReplay, BlockEntry, DecodeError, ExternalReplay, ForestOrigin, FragmentContext,

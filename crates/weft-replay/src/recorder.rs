@@ -11,7 +11,7 @@ use weft_mast::{MastNode, Program};
 
 use crate::chiplets::{
     BitwiseKind, BitwiseOp, ChipletsReplay, CircuitEvaluation, HasherRequest, MemoryAccess,
-    MemoryAccessKind, MerkleUpdateRequest, MerkleVerifyRequest,
+    MemoryAccessKind, MerkleUpdateRequest, MerkleVerifyRequest, PermuteRequest,
 };
 use crate::context::{
     AdviceReplay, BlockEntry, ExternalReplay, ForestOrigin, FragmentContext, FragmentState,
@@ -280,7 +280,19 @@ impl Tracer for RecordingTracer {
         self.chiplets
             .hasher
             .requests
-            .push(HasherRequest::Permute(Box::new(state)));
+            .push(HasherRequest::Permute(Box::new(PermuteRequest::new(state))));
+    }
+
+    #[inline(always)]
+    fn wants_permutation_rounds(&self) -> bool {
+        true
+    }
+
+    fn permutation_rounds(&mut self, rounds: &[[Felt; 12]; 7]) {
+        // The request `permutation_input` just pushed, for this very permutation.
+        if let Some(HasherRequest::Permute(request)) = self.chiplets.hasher.requests.last_mut() {
+            request.set_rounds(rounds);
+        }
     }
 
     fn merkle_path(&mut self, node: Word, new_node: Option<Word>, index: Felt, path: &[Word]) {

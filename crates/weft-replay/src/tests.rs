@@ -156,3 +156,39 @@ fn hasher_replay_decision() {
         state[0]
     );
 }
+
+#[test]
+fn permutations_keep_their_round_states_until_serialized() {
+    use crate::{ChipletsReplay, HasherRequest};
+    let (_, contexts) = execute_for_trace(
+        &sample_program(),
+        StackInputs::default(),
+        advice(),
+        &mut DefaultHost::new(),
+        64,
+    )
+    .expect("runs");
+    let permutations = |chiplets: &ChipletsReplay| -> Vec<_> {
+        chiplets
+            .hasher
+            .requests
+            .iter()
+            .filter_map(|r| match r {
+                HasherRequest::Permute(p) => Some((**p).clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    let recorded = permutations(&contexts.chiplets);
+    assert!(recorded.len() >= 5, "the loop permutes on every iteration");
+    for request in &recorded {
+        let mut state = request.input().map(felt);
+        let mut rounds = [[felt(0); 12]; 7];
+        weft_core::rpo::permute_rounds(&mut state, &mut rounds);
+        assert_eq!(request.rounds(), Some(&rounds));
+    }
+    let read = ChipletsReplay::from_bytes(&contexts.chiplets.to_bytes()).expect("decodes");
+    let read = permutations(&read);
+    assert_eq!(read, recorded, "the same requests");
+    assert!(read.iter().all(|r| r.rounds().is_none()), "round states are not serialized");
+}

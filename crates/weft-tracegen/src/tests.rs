@@ -166,6 +166,32 @@ fn a_boundary_at_every_row_matches_on_a_second_thread_count() {
     pool.install(|| check(&program, &expected, 3));
 }
 
+/// Permutations whose round states the recording kept and permutations read back from bytes
+/// (which have none and are computed again) give the same trace, the reference's.
+#[test]
+fn kept_and_recomputed_permutation_rounds_give_the_same_trace() {
+    let program = sample_program();
+    let expected = reference_trace(&program);
+    let (forests, recorded) = contexts(&program, 16);
+    let kept = recorded
+        .chiplets
+        .hasher
+        .requests
+        .iter()
+        .filter(|r| matches!(r, weft_replay::HasherRequest::Permute(p) if p.rounds().is_some()))
+        .count();
+    assert!(kept > 0, "the sample program permutes");
+    let mut read = recorded.clone();
+    read.chiplets = weft_replay::ChipletsReplay::from_bytes(&recorded.chiplets.to_bytes())
+        .expect("decodes");
+    for contexts in [&recorded, &read] {
+        let found = build_trace(&forests, contexts).expect("trace builds");
+        if let Some(diff) = first_difference(&expected, &found) {
+            panic!("{diff}");
+        }
+    }
+}
+
 #[test]
 fn malformed_contexts_are_errors() {
     let program = sample_program();

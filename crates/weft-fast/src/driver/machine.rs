@@ -2,7 +2,7 @@
 //! stack and system state are the driver's own, memory addresses are checked here, every other
 //! service is the backend's, and each successful read is reported to the tracer.
 
-use weft_core::{Felt, Word};
+use weft_core::{Felt, Word, ZERO};
 use weft_host::ExecutionError;
 
 use super::{Driver, Interrupt};
@@ -139,7 +139,16 @@ where
     #[inline(always)]
     fn permute(&mut self, state: &mut [Felt; 12]) -> Result<Felt, B::Error> {
         self.tracer.permutation_input(state);
-        let addr = self.backend.permute(state)?;
+        let addr = if self.tracer.wants_permutation_rounds() {
+            let mut rounds = [[ZERO; 12]; 7];
+            let (addr, written) = self.backend.permute_rounds(state, &mut rounds)?;
+            if written {
+                self.tracer.permutation_rounds(&rounds);
+            }
+            addr
+        } else {
+            self.backend.permute(state)?
+        };
         self.tracer.hasher_permuted(state);
         Ok(addr)
     }

@@ -48,11 +48,25 @@ fn permutation(
     last: Selectors,
     (init_idx, rest_idx): (Felt, Felt),
 ) {
-    write_row(out, row, init, state, init_idx);
     // The seven round states in one call: `weft_core::rpo` picks its AVX2 path where the CPU
     // has it (bit-identical to `Rpo256::apply_round`, about 1.3x faster; measured in its docs).
     let mut rounds = [[ZERO; rpo::STATE_WIDTH]; rpo::NUM_ROUNDS];
+    let input = *state;
     rpo::permute_rounds(state, &mut rounds);
+    permutation_rows(out, row, &input, &rounds, init, last, (init_idx, rest_idx));
+}
+
+/// Writes the 8 rows of a permutation of `input` whose round states are `rounds`.
+fn permutation_rows(
+    out: &mut CellWriter<'_>,
+    row: usize,
+    input: &[Felt; 12],
+    rounds: &[[Felt; 12]; rpo::NUM_ROUNDS],
+    init: Selectors,
+    last: Selectors,
+    (init_idx, rest_idx): (Felt, Felt),
+) {
+    write_row(out, row, init, input, init_idx);
     let mid = [ZERO, init[1], init[2]];
     let (last_round, inner) = rounds.split_last().expect("seven rounds");
     for (round, round_state) in inner.iter().enumerate() {
@@ -142,7 +156,20 @@ fn node_rows(out: &mut CellWriter<'_>, row: usize, forest: &MastForest, node: &M
 pub(super) fn fill(out: &mut CellWriter<'_>, row: usize, job: &HasherJob<'_>) {
     match &job.checked {
         Checked::Node { forest, node } => node_rows(out, row, forest, node),
-        Checked::Permute(state) => {
+        // Round states kept by the recording execution (`weft_replay::PermuteRequest`) are
+        // written as they are: they come only from the permutation of this very input.
+        Checked::Permute(input, Some(rounds)) => {
+            permutation_rows(
+                out,
+                row,
+                input,
+                rounds,
+                LINEAR_HASH,
+                RETURN_STATE,
+                (ZERO, ZERO),
+            );
+        }
+        Checked::Permute(state, None) => {
             let mut state = *state;
             permutation(
                 out,

@@ -40,8 +40,8 @@ pub(crate) enum Checked<'a> {
         forest: &'a MastForest,
         node: &'a MastNode,
     },
-    /// A permutation.
-    Permute([Felt; 12]),
+    /// A permutation, with its round states where the recording kept them.
+    Permute([Felt; 12], Option<&'a [[Felt; 12]; 7]>),
     /// An `MPVERIFY`.
     MerkleVerify {
         leaf: Word,
@@ -152,12 +152,12 @@ impl<'a> Plan<'a> {
                     }
                     (Checked::Node { forest, node }, n_rows)
                 }
-                HasherRequest::Permute(state) => {
+                HasherRequest::Permute(request) => {
                     let mut s = [ZERO; 12];
-                    for (d, v) in s.iter_mut().zip(state.iter()) {
+                    for (d, v) in s.iter_mut().zip(request.input()) {
                         *d = felt(*v)?;
                     }
-                    (Checked::Permute(s), CYCLE_LEN)
+                    (Checked::Permute(s, request.rounds()), CYCLE_LEN)
                 }
                 HasherRequest::MerkleVerify(request) => {
                     let MerkleVerifyRequest {
