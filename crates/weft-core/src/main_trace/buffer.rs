@@ -182,12 +182,16 @@ impl Drop for ColumnBuffer {
     }
 }
 
-/// Maps at least `bytes` bytes of fresh anonymous memory at a 2 MiB boundary, whole 2 MiB
-/// blocks, advised as transparent huge pages. Returns the start and the mapping's length, or
-/// `None` if the kernel refuses the mapping.
+/// Maps at least `bytes` bytes of fresh anonymous memory at a 2 MiB boundary and advises its
+/// whole 2 MiB blocks as transparent huge pages; the last, partial block (if any) keeps 4 KiB
+/// pages, so that a buffer just over a block boundary is not zeroed up to the next one (a
+/// 4,096-row trace is 2.3 MiB: 4 MiB of huge pages took 42 % of its build's samples in kernel
+/// zeroing). Returns the start and the mapping's length, or `None` if the kernel refuses the
+/// mapping.
 #[cfg(target_os = "linux")]
 fn map_huge(bytes: usize) -> Option<(NonNull<Felt>, usize)> {
-    let len = bytes.checked_next_multiple_of(HUGE_PAGE)?;
+    const PAGE: usize = 4096;
+    let len = bytes.checked_next_multiple_of(PAGE)?;
     // Map one huge page more, then cut what lies outside the aligned range.
     let padded = len.checked_add(HUGE_PAGE)?;
     // SAFETY: a fresh private anonymous mapping; no existing memory is affected.
@@ -208,8 +212,10 @@ fn map_huge(bytes: usize) -> Option<(NonNull<Felt>, usize)> {
     let start = base.next_multiple_of(HUGE_PAGE);
     let head = start - base;
     let tail = padded - head - len;
-    // SAFETY: both ranges lie inside the mapping just made, are page-aligned (the mapping is,
-    // and so are `head` and `len`), and nothing refers to them.
+    let whole_blocks = len - len % HUGE_PAGE;
+    // SAFETY: both cut ranges lie inside the mapping just made, are page-aligned (the mapping
+    // is, and so are `head` and `len`), and nothing refers to them; the advised range lies
+    // inside what is kept.
     unsafe {
         if head > 0 {
             libc::munmap(raw, head);
@@ -219,7 +225,9 @@ fn map_huge(bytes: usize) -> Option<(NonNull<Felt>, usize)> {
         }
         // Only advice: where the kernel has transparent huge pages off, 4 KiB pages back the
         // buffer and the result is the same.
-        libc::madvise(start as *mut libc::c_void, len, libc::MADV_HUGEPAGE);
+        if whole_blocks > 0 {
+            libc::madvise(start as *mut libc::c_void, whole_blocks, libc::MADV_HUGEPAGE);
+        }
     }
     NonNull::new(start as *mut Felt).map(|ptr| (ptr, len))
 }
