@@ -47,7 +47,9 @@
 //! The range checker and chiplet columns need what the core trace does not: every memory write
 //! ([`Tracer::memory_write_element`], [`Tracer::memory_write_word`], including the frame
 //! pointer a `CALL`/`DYNCALL` start row writes into the new context), the input of every
-//! permutation ([`Tracer::permutation_input`], just before [`Tracer::hasher_permuted`]), the
+//! permutation ([`Tracer::permutation_input`], just before [`Tracer::hasher_permuted`]; a tracer
+//! that says so with [`Tracer::wants_permutation_rounds`] also gets its seven round states from
+//! [`Tracer::permutation_rounds`], in between, where the backend computes them), the
 //! leaf, index and path of every Merkle operation ([`Tracer::merkle_path`], just before
 //! [`Tracer::merkle_root_computed`]), the operands of `U32AND`/`U32XOR`
 //! ([`Tracer::u32_bitwise`], after the operands were checked, before the result is pushed) and
