@@ -51,21 +51,18 @@
 //! # Performance
 //! The whole 71-column trace, `cargo run --release -p weft-benches --example trace_figures`
 //! (2,095,139 executed rows, 4,194,304 trace rows, 2,272 MiB), 2-core development VM, idle,
-//! 2026-12-06, the columns in one buffer advised as huge pages:
+//! 2026-12-06, the columns in one buffer advised as huge pages, written through non-temporal
+//! stores, permutation rounds kept by the recording:
 //!
 //! | buffer | 1 thread | 2 threads | scaling |
 //! |---|---:|---:|---:|
-//! | fresh (`build_trace`) | 986 ms, 4.3 M trace rows/s | 499 ms, 8.4 M trace rows/s | 1.98x |
-//! | reused (`build_trace_into`) | 636 ms, 6.6 M trace rows/s | 362 ms, 11.6 M trace rows/s | 1.76x |
+//! | fresh (`build_trace`) | 708 ms, 5.9 M trace rows/s | 295 ms, 14.2 M trace rows/s | 2.40x |
+//! | reused (`build_trace_into`) | 288 ms, 14.6 M trace rows/s | 167 ms, 25.1 M trace rows/s | 1.72x |
 //!
-//! With 71 separate column allocations (huge pages only inside their 2 MiB-aligned blocks) the
-//! same run took 1,060 and 526 ms fresh; smaller traces gained more (`columns.rs`: fib_loop,
-//! 524,288 rows, 65-70 ms to 44-53 ms on 2 threads).
-//!
-//! Peak resident set 2,331 MiB, 1.026x the trace's bytes. The same example before this
-//! session's changes (node rows memoized, huge pages, 32-row tiles, the AVX-512 permutation)
-//! took 4,841 and 3,135 ms fresh (measured with a build using the other core, so the gain is
-//! overstated by that load).
+//! Earlier the same day, with 71 separate column allocations (huge pages only inside their
+//! 2 MiB-aligned blocks) and plain stores, the same run took 1,060 and 526 ms fresh, 710 and
+//! 393 ms reused; smaller traces gained more (`columns.rs`: fib_loop, 524,288 rows, 65-70 ms
+//! to 34-36 ms on 2 threads). Peak resident set 2,357 MiB, 1.037x the trace's bytes.
 //!
 //! The figures below were measured when this crate built the 49 core columns only:
 //!
