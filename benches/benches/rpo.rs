@@ -1,6 +1,8 @@
 //! The RPO-256 permutation: `miden-crypto`'s `Rpo256::apply_permutation` (the default, scalar
 //! build upstream uses) against `weft_core::rpo` on each path this CPU supports, one state per
-//! call and a batch of 64 independent states, plus a 2-to-1 merge.
+//! call and a batch of 64 independent states, plus a 2-to-1 merge; and what a trace builder
+//! pays instead of a permutation when the recording kept its output (reading back 12 canonical
+//! `u64`s as field elements: `weft_replay`'s "replayed, not recomputed" decision).
 //!
 //! Run with `cargo bench -p weft-benches --bench rpo`.
 
@@ -76,5 +78,30 @@ fn merge(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, single, batched, merge);
+/// Reading back a recorded 12-element permutation output, as the trace builder's replay backend
+/// does, against computing it.
+fn replay_read(c: &mut Criterion) {
+    let mut group = c.benchmark_group("permutation_output");
+    let recorded: Vec<[u64; 12]> = (0..1024u64).map(|i| sample_state(i).map(|f| f.as_int())).collect();
+    group.throughput(Throughput::Elements(recorded.len() as u64));
+    group.bench_function("replayed", |b| {
+        b.iter(|| {
+            for words in black_box(&recorded) {
+                black_box(words.map(Felt::new));
+            }
+        });
+    });
+    group.bench_function("recomputed", |b| {
+        b.iter(|| {
+            for words in black_box(&recorded) {
+                let mut state = words.map(Felt::new);
+                rpo::permute(&mut state);
+                black_box(state);
+            }
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, single, batched, merge, replay_read);
 criterion_main!(benches);

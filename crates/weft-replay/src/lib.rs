@@ -27,13 +27,24 @@
 //!
 //! # Hasher outputs: replayed, not recomputed
 //! A trace builder could recompute `HPERM`/`LOGPRECOMPILE` outputs and Merkle roots itself. We
-//! replay them. Measured with the `hasher_replay_decision` test (release build, the shared
-//! 2-core development machine): one RPO permutation (miden-crypto 0.19) costs 5.0 µs, while
-//! reading back a recorded 12-element output costs 16 ns; recording costs 100 bytes per
-//! permutation. A core trace row costs a few nanoseconds to build, so recomputing one
-//! permutation would cost as much as a thousand rows, while the recorded outputs stay small:
+//! replay them. Measured when this was decided (release build, the shared 2-core development
+//! machine): one RPO permutation (miden-crypto 0.19) cost 5.0 µs, while reading back a recorded
+//! 12-element output cost 16 ns; recording costs 100 bytes per permutation
+//! (`cargo bench -p weft-benches --bench rpo -- permutation_output` measures both today). A
+//! core trace row costs a few nanoseconds to build, so recomputing one permutation would cost
+//! as much as a thousand rows, while the recorded outputs stay small:
 //! over every conformance program, contexts at 4096-row fragments take 0.86 bytes per cycle in
 //! total (`execute_for_trace_fragments_round_trip_on_every_program` in weft-miden).
+//!
+//! The hasher chiplet needs more than outputs: the seven round states of each permutation. The
+//! recording execution computes them anyway, so each recorded `HPERM`/`LOGPRECOMPILE` keeps them
+//! ([`PermuteRequest`], 672 bytes more per permutation, never serialized) and the chiplet
+//! writes them instead of permuting again: on a chain of 3,000 `HPERM`s the whole pipeline
+//! (`execute_for_trace` + `build_trace`) went from 2.2x to 2.7-3.0x upstream's, with
+//! `execute_for_trace` as fast as before (1.03x `execute`). The builder still hashes Merkle
+//! paths and blocks itself: `MPVERIFY`'s path could keep its rounds the same way (the execution
+//! hashes it to check it) but does not yet, `MRUPDATE`'s new path is hashed by the advice
+//! provider, and a block's hashing is never executed.
 //!
 //! # Cost of recording
 //! `execute_for_trace` is the fast processor with [`RecordingTracer`] instead of `NoopTracer`.

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use weft_core::{Felt, Operation, Rpo256};
+use weft_core::{Felt, Operation};
 use weft_fast::{FastProcessor, RowAt};
 use weft_host::{AdviceInputs, DefaultHost, ExecutionOptions, StackInputs};
 use weft_mast::{Kernel, MastForestBuilder, Program};
@@ -131,30 +131,6 @@ fn truncated_bytes_are_an_error() {
     .expect("runs");
     let bytes = contexts.fragments[3].to_bytes();
     assert!(FragmentContext::from_bytes(&bytes[..bytes.len() / 2]).is_err());
-}
-
-/// Times one RPO permutation against reading a recorded output; the figures are in the crate
-/// documentation. Nothing is asserted about speed.
-#[test]
-fn hasher_replay_decision() {
-    let n = 20_000u64;
-    let mut state = [felt(1); 12];
-    let start = std::time::Instant::now();
-    for _ in 0..n {
-        Rpo256::apply_permutation(&mut state);
-    }
-    let permute = start.elapsed().as_nanos() as f64 / n as f64;
-    let recorded: Vec<[u64; 12]> = (0..n).map(|i| [i; 12]).collect();
-    let start = std::time::Instant::now();
-    let mut acc = 0u64;
-    for r in &recorded {
-        acc = acc.wrapping_add(r.iter().map(|&v| felt(v).as_int()).sum::<u64>());
-    }
-    let replay = start.elapsed().as_nanos() as f64 / n as f64;
-    println!(
-        "hasher: permute {permute:.1} ns, replay read {replay:.1} ns ({acc}, {:?})",
-        state[0]
-    );
 }
 
 #[test]
