@@ -82,7 +82,9 @@ fn merge(c: &mut Criterion) {
 /// does, against computing it.
 fn replay_read(c: &mut Criterion) {
     let mut group = c.benchmark_group("permutation_output");
-    let recorded: Vec<[u64; 12]> = (0..1024u64).map(|i| sample_state(i).map(|f| f.as_int())).collect();
+    let recorded: Vec<[u64; 12]> = (0..1024u64)
+        .map(|i| sample_state(i).map(|f| f.as_int()))
+        .collect();
     group.throughput(Throughput::Elements(recorded.len() as u64));
     group.bench_function("replayed", |b| {
         b.iter(|| {

@@ -166,5 +166,8 @@ fn permutations_keep_their_round_states_until_serialized() {
     let read = ChipletsReplay::from_bytes(&contexts.chiplets.to_bytes()).expect("decodes");
     let read = permutations(&read);
     assert_eq!(read, recorded, "the same requests");
-    assert!(read.iter().all(|r| r.rounds().is_none()), "round states are not serialized");
+    assert!(
+        read.iter().all(|r| r.rounds().is_none()),
+        "round states are not serialized"
+    );
 }

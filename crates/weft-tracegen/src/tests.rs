@@ -182,8 +182,8 @@ fn kept_and_recomputed_permutation_rounds_give_the_same_trace() {
         .count();
     assert!(kept > 0, "the sample program permutes");
     let mut read = recorded.clone();
-    read.chiplets = weft_replay::ChipletsReplay::from_bytes(&recorded.chiplets.to_bytes())
-        .expect("decodes");
+    read.chiplets =
+        weft_replay::ChipletsReplay::from_bytes(&recorded.chiplets.to_bytes()).expect("decodes");
     for contexts in [&recorded, &read] {
         let found = build_trace(&forests, contexts).expect("trace builds");
         if let Some(diff) = first_difference(&expected, &found) {

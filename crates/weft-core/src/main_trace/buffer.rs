@@ -226,7 +226,11 @@ fn map_huge(bytes: usize) -> Option<(NonNull<Felt>, usize)> {
         // Only advice: where the kernel has transparent huge pages off, 4 KiB pages back the
         // buffer and the result is the same.
         if whole_blocks > 0 {
-            libc::madvise(start as *mut libc::c_void, whole_blocks, libc::MADV_HUGEPAGE);
+            libc::madvise(
+                start as *mut libc::c_void,
+                whole_blocks,
+                libc::MADV_HUGEPAGE,
+            );
         }
     }
     NonNull::new(start as *mut Felt).map(|ptr| (ptr, len))
