@@ -67,8 +67,8 @@ unsafe impl Send for Columns {}
 unsafe impl Sync for Columns {}
 
 impl Columns {
-    /// Room for `len` rows of every column, column `c` at cells `c * len ..` of `storage` when
-    /// it is large enough (its contents are forgotten, its pages kept), else of a fresh
+    /// Room for `len` rows of every column, column `c` at cells `c * (len + STAGGER) ..` of
+    /// `storage` when it is large enough (its contents are forgotten, its pages kept), else of a fresh
     /// [`ColumnBuffer`] (one mapping advised as huge pages). Nothing is written.
     pub(crate) fn new(storage: Option<ColumnBuffer>, len: usize) -> Self {
         let stride = len + STAGGER;
@@ -298,11 +298,11 @@ const TILE_ROWS: usize = 32;
 /// Writes consecutive rows of one range of the buffer.
 ///
 /// Rows are assembled in a small tile (12.5 KiB, within the L1 cache) and written out
-/// column by column, [`TILE_ROWS`] rows at a time, at row numbers that are multiples of it. The
-/// columns lie a power-of-two number of cells apart (they did at the same page offset too when
-/// each was its own allocation), so writing one cell of each of the 49 columns per row lands 49
-/// stores in the same cache set: measured on a 2^21-row trace, a tile of eight rows made
-/// building about twice as fast. When columns started 16 bytes into a cache line (the
+/// column by column, [`TILE_ROWS`] rows at a time, at row numbers that are multiples of it.
+/// When the columns were separate allocations at the same page offset, writing one cell of
+/// each of the 49 columns per row landed 49 stores in the same cache set: measured on a
+/// 2^21-row trace, a tile of eight rows made building about twice as fast ([`STAGGER`] now
+/// spreads the columns over the sets too). When columns started 16 bytes into a cache line (the
 /// allocator's header), eight rows were two partly written lines per column, each fetched again
 /// by the next tile's flush after the set conflicts evicted it; 32 rows were five lines of which
 /// three whole (in the one buffer they are four whole lines). Measured as CPU time of
@@ -312,7 +312,7 @@ const TILE_ROWS: usize = 32;
 /// only rows that were finished ([`RowWriter::advance`]) are written.
 ///
 /// The tile is held column-major, so a column's 32 rows go out as one 256-byte run: with
-/// non-temporal stores ([`stream_tile`], whole aligned tiles on x86-64) that are four whole
+/// non-temporal stores ([`stream_pairs`], whole aligned tiles on x86-64) that are four whole
 /// cache lines written past the cache, with no read of the fresh line first. Long runs of
 /// [`Columns::fill`] (the padding) do the same. Measured with `weft bench --reps 21` on
 /// fib_loop, 2 threads, four alternating runs each: build_trace median 40-41 ms with the
@@ -373,8 +373,8 @@ impl RowWriter<'_> {
             let dst = unsafe { self.columns.ptrs[col].add(self.tile_start) };
             #[cfg(target_arch = "x86_64")]
             if n == TILE_ROWS && dst.cast::<u8>().align_offset(16) == 0 {
-                // SAFETY: as above, and `dst` is 16-byte aligned.
-                unsafe { stream_tile(rows, dst) };
+                // SAFETY: as above, and `dst` is 16-byte aligned; the writer fences when dropped.
+                unsafe { stream_pairs(dst, TILE_ROWS / 2, |i| rows[i]) };
                 continue;
             }
             // SAFETY: as above.
@@ -394,8 +394,6 @@ const STREAM_MIN_CELLS: usize = 256;
 /// fences them so that whoever is told the cells are written sees them.
 #[cfg(target_arch = "x86_64")]
 fn stream_fill(cells: &mut [MaybeUninit<Felt>], value: impl Fn(usize) -> Felt) {
-    use core::arch::x86_64::{__m128i, _mm_loadu_si128, _mm_sfence, _mm_stream_si128};
-    const { assert!(size_of::<Felt>() == 8) };
     // Cells before the first 16-byte boundary (`align_offset` counts cells; they are 8-byte
     // aligned, so at most one), then pairs, then the last cell if any.
     let head = cells.as_ptr().align_offset(16).min(cells.len());
@@ -403,42 +401,38 @@ fn stream_fill(cells: &mut [MaybeUninit<Felt>], value: impl Fn(usize) -> Felt) {
         cell.write(value(i));
     }
     let pairs = (cells.len() - head) / 2;
-    let base = cells[head..].as_mut_ptr().cast::<__m128i>();
-    for p in 0..pairs {
-        let i = head + 2 * p;
-        let pair = [value(i), value(i + 1)];
-        // SAFETY: SSE2 is part of x86-64; `pair` is 16 readable bytes (two 8-byte cells, as
-        // laid out in memory); `base` is 16-byte aligned and pair `p` lies inside `cells`,
-        // which the caller holds exclusively.
-        unsafe {
-            _mm_stream_si128(
-                base.add(p),
-                _mm_loadu_si128(pair.as_ptr().cast::<__m128i>()),
-            );
-        }
-    }
+    // SAFETY: `cells[head..]` starts on a 16-byte boundary and holds `2 * pairs` cells, which
+    // the caller holds exclusively.
+    unsafe {
+        stream_pairs(cells[head..].as_mut_ptr().cast(), pairs, |i| {
+            value(head + i)
+        })
+    };
     let tail = head + 2 * pairs;
     for (i, cell) in cells.iter_mut().enumerate().skip(tail) {
         cell.write(value(i));
     }
     // SAFETY: SSE is part of x86-64.
-    unsafe { _mm_sfence() };
+    unsafe { core::arch::x86_64::_mm_sfence() };
 }
 
-/// Writes one column's tile to `dst` with non-temporal stores.
+/// Writes `value(i)` into cells `0..2 * pairs` from `dst` with non-temporal stores, two cells
+/// per store. Not fenced: the caller fences before the cells are read elsewhere.
 ///
 /// # Safety
-/// `dst` is 16-byte aligned and valid for `TILE_ROWS` writes that nobody else makes.
+/// `dst` is 16-byte aligned and valid for `2 * pairs` writes that nobody else makes.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-unsafe fn stream_tile(rows: &[Felt; TILE_ROWS], dst: *mut Felt) {
+unsafe fn stream_pairs(dst: *mut Felt, pairs: usize, value: impl Fn(usize) -> Felt) {
     use core::arch::x86_64::{__m128i, _mm_loadu_si128, _mm_stream_si128};
-    let src = rows.as_ptr().cast::<__m128i>();
+    const { assert!(size_of::<Felt>() == 8) };
     let dst = dst.cast::<__m128i>();
-    for i in 0..TILE_ROWS / 2 {
-        // SAFETY: SSE2 is part of x86-64; `src` holds `TILE_ROWS` cells (16 bytes per pair);
-        // `dst` is aligned and writable by the caller's promise.
-        unsafe { _mm_stream_si128(dst.add(i), _mm_loadu_si128(src.add(i))) };
+    for p in 0..pairs {
+        let pair = [value(2 * p), value(2 * p + 1)];
+        // SAFETY: SSE2 is part of x86-64; `pair` is 16 readable bytes (two 8-byte cells, as
+        // laid out in memory); `dst` is aligned and pair `p` is writable by the caller's
+        // promise.
+        unsafe { _mm_stream_si128(dst.add(p), _mm_loadu_si128(pair.as_ptr().cast::<__m128i>())) };
     }
 }
 
