@@ -50,6 +50,7 @@ mod link;
 mod load;
 mod progress;
 pub mod report;
+mod warm;
 
 use std::{io::Write, path::PathBuf, process::ExitCode};
 

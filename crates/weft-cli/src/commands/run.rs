@@ -21,6 +21,7 @@ pub(super) fn run(
     json: bool,
 ) -> Result<(), CliError> {
     let start = Instant::now();
+    crate::warm::start_populating_code();
     let mut file = load::load(path)?;
     if let Some(max_cycles) = max_cycles {
         file.options = ExecutionOptions::with_max_cycles(max_cycles);
