@@ -7,13 +7,15 @@
 //! about `ROWS` executed rows (default just under 2^21, so the trace is 2^21 rows), recorded in
 //! fragments of 4096 rows; the timings are the best of `BUILDS` builds (default 5), the four
 //! configurations alternating. The peak resident set (`VmHWM`, Linux only) is read after the
-//! first build, before any timing run.
+//! first build, before any timing run. Last, the build run one region at a time
+//! ([`weft_tracegen::profile_build`], fresh buffers) gives each region's rows per second on one
+//! thread and on two (the best of `BUILDS` builds per region).
 
 use std::time::{Duration, Instant};
 
 use weft_benches as support;
 use weft_core::main_trace::{MainTrace, TRACE_WIDTH};
-use weft_tracegen::{build_trace, build_trace_into};
+use weft_tracegen::{build_trace, build_trace_into, profile_build};
 
 const FRAGMENT_SIZE: u32 = 4096;
 
@@ -122,6 +124,35 @@ fn main() {
         println!(
             "{name}: scaling 1 -> 2 threads {:.2}x",
             best[mode][0].as_secs_f64() / best[mode][1].as_secs_f64()
+        );
+    }
+
+    // Region by region, fresh buffers, 1 and 2 threads alternating.
+    let mut regions: Vec<(&str, usize, [f64; 2])> = Vec::new();
+    for _ in 0..builds {
+        for (i, pool) in pools.iter().enumerate() {
+            let (trace, profile) =
+                pool.install(|| profile_build(&forests, &contexts).expect("builds"));
+            drop(trace);
+            for (k, region) in profile.regions.iter().enumerate() {
+                if regions.len() <= k {
+                    regions.push((region.region, region.rows, [f64::MAX; 2]));
+                }
+                regions[k].2[i] = regions[k].2[i].min(region.seconds);
+            }
+        }
+    }
+    println!(
+        "region by region (fresh buffer, best of {builds}): rows, ms and M rows/s at 1 / 2 threads"
+    );
+    for (name, rows, best) in &regions {
+        let rate = |s: f64| if s > 0.0 { *rows as f64 / s / 1e6 } else { 0.0 };
+        println!(
+            "  {name:16} {rows:>9} rows  {:>8.2} / {:>8.2} ms  {:>8.1} / {:>8.1} M rows/s",
+            best[0] * 1e3,
+            best[1] * 1e3,
+            rate(best[0]),
+            rate(best[1])
         );
     }
 }

@@ -121,6 +121,7 @@ mod core_view;
 mod error;
 mod fragment;
 mod partial;
+mod profile;
 
 use std::sync::Arc;
 
@@ -131,7 +132,8 @@ use rayon::prelude::*;
 use weft_core::{
     Felt,
     main_trace::{
-        ColumnBuffer, MainTrace, TRACE_WIDTH, TraceLenSummary, main_trace_len, random_row,
+        CHIPLETS_WIDTH, ColumnBuffer, MainTrace, RANGE_CHECK_TRACE_WIDTH, TRACE_WIDTH,
+        TraceLenSummary, main_trace_len, random_row,
     },
     trace::{CLK_COL_IDX, CORE_TRACE_WIDTH, DECODER_TRACE_OFFSET, decoder, halt_padding_row},
 };
@@ -142,10 +144,12 @@ pub use crate::chiplets::MAX_CHIPLET_ROWS;
 pub use crate::core_view::{core_trace, first_core_difference};
 pub use crate::error::{ChipletError, FragmentError, ReplayLog, TraceGenError};
 pub use crate::partial::{CoreRows, build_core_fragments, build_trace_from_core};
+pub use crate::profile::{BuildProfile, RegionTiming, profile_build};
 use crate::{
     chiplets::{Plan, RangeCounts, fill_padding, range},
     columns::Columns,
     fragment::FragmentSummary,
+    profile::RegionTimer,
 };
 
 /// The most rows a range checker table can have: every 16-bit value once (no bridges) and the
@@ -162,7 +166,14 @@ pub fn build_trace(
     forests: &[Arc<MastForest>],
     contexts: &TraceContexts,
 ) -> Result<MainTrace, TraceGenError> {
-    build(forests, contexts, None, CoreSource::Build).map(|(trace, _)| trace)
+    build(
+        forests,
+        contexts,
+        None,
+        CoreSource::Build,
+        Schedule::SideBySide,
+    )
+    .map(|(trace, _)| trace)
 }
 
 /// [`build_trace`], also returning the row counts that decided the trace's length.
@@ -173,7 +184,13 @@ pub fn build_trace_with_summary(
     forests: &[Arc<MastForest>],
     contexts: &TraceContexts,
 ) -> Result<(MainTrace, TraceLenSummary), TraceGenError> {
-    build(forests, contexts, None, CoreSource::Build)
+    build(
+        forests,
+        contexts,
+        None,
+        CoreSource::Build,
+        Schedule::SideBySide,
+    )
 }
 
 /// [`build_trace`] into `trace`, reusing its buffer: the previous contents are replaced, the
@@ -190,7 +207,13 @@ pub fn build_trace_into(
 ) -> Result<TraceLenSummary, TraceGenError> {
     let empty = MainTrace::from_columns(vec![Vec::new(); TRACE_WIDTH]).expect("71 columns");
     let storage = std::mem::replace(trace, empty).into_buffer();
-    let (built, summary) = build(forests, contexts, storage, CoreSource::Build)?;
+    let (built, summary) = build(
+        forests,
+        contexts,
+        storage,
+        CoreSource::Build,
+        Schedule::SideBySide,
+    )?;
     *trace = built;
     Ok(summary)
 }
@@ -223,11 +246,20 @@ enum CoreSource<'a> {
     Given(&'a [CoreRows]),
 }
 
+/// How [`build`] runs its regions.
+enum Schedule<'a> {
+    /// The core fragments and the chiplet regions side by side on the pool (the real build).
+    SideBySide,
+    /// One region after another, each timed ([`profile_build`]).
+    OneByOne(&'a mut RegionTimer),
+}
+
 fn build(
     forests: &[Arc<MastForest>],
     contexts: &TraceContexts,
     storage: Option<ColumnBuffer>,
     source: CoreSource<'_>,
+    mut schedule: Schedule<'_>,
 ) -> Result<(MainTrace, TraceLenSummary), TraceGenError> {
     let n_cycles = check_contexts(forests, contexts)?;
     if let CoreSource::Given(parts) = source {
@@ -241,25 +273,36 @@ fn build(
     let columns = Columns::new(storage, reserve);
 
     // The core fragments and the chiplet regions, side by side on one pool.
-    let core = || match source {
-        CoreSource::Build => build_core(forests, contexts, &columns, n_cycles),
-        CoreSource::Given(parts) => Ok(partial::copy_core(
-            parts,
-            &columns,
-            contexts.fragments.len(),
-            contexts.fragment_size as usize,
-        )),
+    let core = || {
+        let summaries = match source {
+            CoreSource::Build => build_core(forests, contexts, &columns, n_cycles)?,
+            CoreSource::Given(parts) => partial::copy_core(
+                parts,
+                &columns,
+                contexts.fragments.len(),
+                contexts.fragment_size as usize,
+            ),
+        };
+        copy_repeat_rows(&columns, &summaries, contexts.fragment_size as usize);
+        Ok::<_, TraceGenError>(summaries)
     };
     let chiplets = || plan.fill(&columns);
-    #[cfg(feature = "concurrent")]
-    let (summaries, memory_counts) = rayon::join(core, chiplets);
-    #[cfg(not(feature = "concurrent"))]
-    let (summaries, memory_counts) = (core(), chiplets());
-    let summaries = summaries?;
-    copy_repeat_rows(&columns, &summaries, contexts.fragment_size as usize);
+    let (summaries, memory_counts) = match &mut schedule {
+        #[cfg(feature = "concurrent")]
+        Schedule::SideBySide => rayon::join(core, chiplets),
+        #[cfg(not(feature = "concurrent"))]
+        Schedule::SideBySide => (core(), chiplets()),
+        Schedule::OneByOne(timer) => {
+            let summaries = timer.time("core", n_cycles + 1, CORE_TRACE_WIDTH, core);
+            (summaries, plan.fill_timed(&columns, timer))
+        }
+    };
+    summaries?;
 
     // The range checker decides the length with the core and the chiplets.
+    let counting = std::time::Instant::now();
     let counts: RangeCounts = range::count_u32_limbs(&columns, n_cycles).merge(memory_counts);
+    let counting_s = counting.elapsed().as_secs_f64();
     let summary = TraceLenSummary {
         core_rows: n_cycles,
         range_rows: counts.n_rows(),
@@ -277,13 +320,30 @@ fn build(
     let core_padding = || pad(&columns, n_cycles, len);
     let range = || range::fill(&columns, &counts, len);
     let chiplet_padding = || fill_padding(&columns, padding_start, len - 1);
-    #[cfg(feature = "concurrent")]
-    rayon::join(core_padding, || rayon::join(range, chiplet_padding));
-    #[cfg(not(feature = "concurrent"))]
-    {
-        core_padding();
-        range();
-        chiplet_padding();
+    match schedule {
+        #[cfg(feature = "concurrent")]
+        Schedule::SideBySide => {
+            rayon::join(core_padding, || rayon::join(range, chiplet_padding));
+        }
+        #[cfg(not(feature = "concurrent"))]
+        Schedule::SideBySide => {
+            core_padding();
+            range();
+            chiplet_padding();
+        }
+        Schedule::OneByOne(timer) => {
+            let core_rows = len - (n_cycles + 1);
+            timer.time("core_padding", core_rows, CORE_TRACE_WIDTH, core_padding);
+            // The range checker's time: counting the values it checks, then its table.
+            timer.time_after("range", len, RANGE_CHECK_TRACE_WIDTH, counting_s, range);
+            let chiplet_rows = len - 1 - padding_start;
+            timer.time(
+                "chiplet_padding",
+                chiplet_rows,
+                CHIPLETS_WIDTH,
+                chiplet_padding,
+            );
+        }
     }
     for (col, value) in random_row(plan.program_hash()).into_iter().enumerate() {
         // SAFETY: every task is done; `len - 1` is below the reservation.

@@ -231,7 +231,13 @@ pub fn build_trace_from_core(
     contexts: &TraceContexts,
     parts: &[CoreRows],
 ) -> Result<(MainTrace, TraceLenSummary), TraceGenError> {
-    crate::build(forests, contexts, None, crate::CoreSource::Given(parts))
+    crate::build(
+        forests,
+        contexts,
+        None,
+        crate::CoreSource::Given(parts),
+        crate::Schedule::SideBySide,
+    )
 }
 
 /// Checks that `parts` cover rows `0..=n_cycles` exactly once, in order, each starting at a

@@ -166,6 +166,59 @@ fn a_boundary_at_every_row_matches_on_a_second_thread_count() {
     pool.install(|| check(&program, &expected, 3));
 }
 
+/// The build run region by region writes the reference's trace, and its timings cover every
+/// region with the rows the summary gives.
+#[test]
+fn a_profiled_build_matches_the_reference_and_times_every_region() {
+    let program = sample_program();
+    let expected = reference_trace(&program);
+    let (forests, contexts) = contexts(&program, 16);
+    let (found, profile) = crate::profile_build(&forests, &contexts).expect("trace builds");
+    if let Some(diff) = first_difference(&expected, &found) {
+        panic!("{diff}");
+    }
+    let names: Vec<_> = profile.regions.iter().map(|r| r.region).collect();
+    assert_eq!(
+        names,
+        [
+            "core",
+            "hasher",
+            "bitwise",
+            "memory",
+            "ace+kernel_rom",
+            "core_padding",
+            "range",
+            "chiplet_padding"
+        ]
+    );
+    let s = profile.summary;
+    let len = found.num_rows();
+    assert_eq!(len, s.trace_len());
+    let rows = |name: &str| {
+        profile
+            .regions
+            .iter()
+            .find(|r| r.region == name)
+            .map(|r| r.rows)
+    };
+    assert_eq!(rows("core"), Some(s.core_rows + 1));
+    assert_eq!(rows("hasher"), Some(s.hasher_rows));
+    assert!(s.hasher_rows > 0, "the sample program hashes");
+    assert_eq!(rows("memory"), Some(s.memory_rows));
+    assert_eq!(rows("core_padding"), Some(len - s.core_rows - 1));
+    assert_eq!(rows("range"), Some(len));
+    assert_eq!(
+        rows("chiplet_padding"),
+        Some(len - 1 - s.chiplet_starts()[5])
+    );
+    let regions_s: f64 = profile.regions.iter().map(|r| r.seconds).sum();
+    assert!(
+        regions_s <= profile.total_s,
+        "{regions_s} > {}",
+        profile.total_s
+    );
+}
+
 /// Permutations whose round states the recording kept and permutations read back from bytes
 /// (which have none and are computed again) give the same trace, the reference's.
 #[test]

@@ -1,7 +1,9 @@
 //! `weft-compare`: runs upstream 0.20.6's fast processor and weft's fast processor on the same
 //! programs in one process and prints a speed table (`cargo xtask compare` runs it in release
 //! mode), then a second table for the trace pipeline: `execute_for_trace` followed by the
-//! parallel `build_trace`, upstream's against weft's (on every core).
+//! parallel `build_trace`, upstream's against weft's (on every core), and a third for weft's
+//! build run one region at a time (`weft_tracegen::profile_build`): each region's rows per
+//! second on one thread and on every core.
 //!
 //! Usage: `weft-compare [DIR_OR_FILE...] [--fragment-size N] [--min-time-ms T]`; by default the
 //! programs of `crates/weft-miden/workloads` and, when present, of the shared corpus (see
@@ -168,6 +170,87 @@ fn weft_pipeline(p: &LoadedProgram, host: &mut weft_host::DefaultHost, fragment:
     weft_tracegen::build_trace(&output.forests, &contexts).map_or(0, |t| t.num_rows())
 }
 
+/// One region of weft's build: its name, rows, and best seconds on one thread and on the
+/// whole pool.
+type RegionRow = (&'static str, usize, [f64; 2]);
+
+/// weft's build of `p`'s trace run region by region ([`weft_tracegen::profile_build`], fresh
+/// buffers) on one thread and on the global pool, alternating, over runs lasting at least
+/// `min_time`: each region's best time on each.
+fn weft_regions(
+    p: &LoadedProgram,
+    host: &mut weft_host::DefaultHost,
+    fragment: u32,
+    min_time: Duration,
+) -> Vec<RegionRow> {
+    let Ok((output, contexts)) = weft_replay::execute_for_trace(
+        &p.weft,
+        p.inputs.weft_stack_inputs(),
+        p.inputs.weft_advice_inputs(),
+        host,
+        fragment,
+    ) else {
+        return Vec::new();
+    };
+    let Ok(one) = rayon::ThreadPoolBuilder::new().num_threads(1).build() else {
+        return Vec::new();
+    };
+    let mut regions: Vec<RegionRow> = Vec::new();
+    let start = Instant::now();
+    let mut runs = 0;
+    while runs < 3 || start.elapsed() < min_time {
+        for i in 0..2 {
+            let profile = || weft_tracegen::profile_build(&output.forests, &contexts);
+            let Ok((trace, profile)) = (if i == 0 {
+                one.install(profile)
+            } else {
+                profile()
+            }) else {
+                return Vec::new();
+            };
+            drop(trace);
+            for (k, region) in profile.regions.iter().enumerate() {
+                if regions.len() <= k {
+                    regions.push((region.region, region.rows, [f64::MAX; 2]));
+                }
+                regions[k].2[i] = regions[k].2[i].min(region.seconds);
+            }
+        }
+        runs += 1;
+    }
+    regions
+}
+
+/// Prints the region table: M rows/s per region, one thread / every core.
+fn print_regions(rows: &[(String, Vec<RegionRow>)]) {
+    let Some((_, first)) = rows.iter().find(|(_, r)| !r.is_empty()) else {
+        return;
+    };
+    println!(
+        "
+weft build_trace region by region (one region at a time, fresh buffers): M rows/s on 1 / {} threads
+",
+        rayon::current_num_threads()
+    );
+    let names: Vec<&str> = first.iter().map(|r| r.0).collect();
+    println!("| program | {} |", names.join(" | "));
+    println!("|---|{}", "---:|".repeat(names.len()));
+    for (name, regions) in rows {
+        let cells: Vec<String> = regions
+            .iter()
+            .map(|(_, n_rows, best)| {
+                if *n_rows == 0 {
+                    "-".to_string()
+                } else {
+                    let rate = |s: f64| *n_rows as f64 / s / 1e6;
+                    format!("{:.1} / {:.1}", rate(best[0]), rate(best[1]))
+                }
+            })
+            .collect();
+        println!("| {name} | {} |", cells.join(" | "));
+    }
+}
+
 const USAGE: &str = "usage: weft-compare [DIR_OR_FILE...] [--fragment-size N] [--min-time-ms T]
   DIR_OR_FILE      MASM programs (default: workloads/ of weft-miden, and the shared corpus when
                    present: $WEFT_SHARED_CORPUS, or shared/corpus beside the repository)
@@ -228,6 +311,7 @@ fn main() -> ExitCode {
         }
     };
     let mut rows = Vec::new();
+    let mut region_rows = Vec::new();
     for path in programs(&args) {
         let name = path
             .file_stem()
@@ -278,6 +362,8 @@ fn main() -> ExitCode {
             up_len: upstream_pipeline(&p, &mut up_host, fragment as usize),
             weft_len: weft_pipeline(&p, &mut weft_host, fragment as u32),
         });
+        let regions = weft_regions(&p, &mut weft_host, fragment as u32, min_time);
+        region_rows.push((rows[rows.len() - 1].name.clone(), regions));
     }
     println!(
         "fragment size {fragment}; times are the best of repeated runs (hosts built once per program)\n"
@@ -346,5 +432,6 @@ fn main() -> ExitCode {
             worst.name
         );
     }
+    print_regions(&region_rows);
     ExitCode::SUCCESS
 }

@@ -30,7 +30,7 @@ use weft_mast::{MastForest, MastNode};
 use weft_replay::{ChipletsReplay, HasherRequest, MerkleUpdateRequest, MerkleVerifyRequest};
 
 pub(crate) use self::range::RangeCounts;
-use crate::{columns::Columns, error::ChipletError};
+use crate::{columns::Columns, error::ChipletError, profile::RegionTimer};
 
 /// A hasher request whose inputs were checked.
 #[derive(Debug)]
@@ -273,77 +273,109 @@ impl<'a> Plan<'a> {
         self.replay.program_hash.map(Felt::new).into()
     }
 
-    /// Fills every chiplet region (not the padding) and returns the memory deltas' counts.
+    /// Fills every chiplet region (not the padding), side by side on the current pool, and
+    /// returns the memory deltas' counts.
     pub(crate) fn fill(&self, columns: &Columns) -> RangeCounts {
-        let [_, bitwise_start, memory_start, ace_start, kernel_start, _] =
-            self.summary.chiplet_starts();
-        let all = CHIPLETS_OFFSET..CHIPLETS_OFFSET + CHIPLETS_WIDTH;
-        // Two passes: first every request that computes its rows, then every node entered
-        // again copies the rows of its first entry (as upstream memoizes), so a loop body
-        // entered 20,000 times costs one set of permutations.
-        let hasher = || {
-            let jobs = &self.hasher;
-            maybe_par!(jobs.par_iter(), jobs.iter())
-                .filter(|job| job.copy_of.is_none())
-                .for_each(|job| {
-                    // SAFETY: requests own the disjoint ranges their prefix sums give, inside
-                    // the hasher region.
-                    let mut out =
-                        unsafe { columns.cells(job.row, job.row + job.n_rows, all.clone()) };
-                    hasher::fill(&mut out, job.row, job);
-                });
-            maybe_par!(jobs.par_iter(), jobs.iter()).for_each(|job| {
-                if let Some(src) = job.copy_of {
-                    // SAFETY: the source rows were written by the first pass, which has
-                    // finished, and only first entries are sources, so no one writes them
-                    // now; the destination rows are this request's alone.
-                    unsafe { columns.copy_rows(src, job.row, job.n_rows, all.clone()) };
-                }
-            });
-        };
-        let bitwise = || {
-            let ops = &self.replay.bitwise.ops;
-            maybe_par!(ops.par_iter(), ops.iter())
-                .enumerate()
-                .for_each(|(i, op)| {
-                    let row = bitwise_start + i * CYCLE_LEN;
-                    // SAFETY: operation `i` owns its eight rows of the bitwise region.
-                    let mut out = unsafe { columns.cells(row, row + CYCLE_LEN, all.clone()) };
-                    bitwise::fill(&mut out, row, op);
-                });
-        };
-        let memory = || {
-            let accesses = &self.replay.memory.accesses;
-            let order = memory::sort(accesses);
-            memory::fill(columns, memory_start, accesses, &order)
-        };
-        let rest = || {
-            ace::fill(columns, ace_start, self.replay);
-            // SAFETY: the kernel ROM region is this task's alone.
-            let mut out = unsafe {
-                columns.cells(
-                    kernel_start,
-                    kernel_start + self.summary.kernel_rom_rows,
-                    all.clone(),
-                )
-            };
-            kernel::fill(&mut out, kernel_start, &self.kernel);
-        };
         #[cfg(feature = "concurrent")]
         {
             let ((), (counts, ())) = rayon::join(
-                || rayon::join(hasher, bitwise).0,
-                || rayon::join(memory, rest),
+                || rayon::join(|| self.fill_hasher(columns), || self.fill_bitwise(columns)).0,
+                || {
+                    rayon::join(
+                        || self.fill_memory(columns),
+                        || self.fill_ace_kernel(columns),
+                    )
+                },
             );
             counts
         }
         #[cfg(not(feature = "concurrent"))]
         {
-            hasher();
-            bitwise();
-            rest();
-            memory()
+            self.fill_hasher(columns);
+            self.fill_bitwise(columns);
+            self.fill_ace_kernel(columns);
+            self.fill_memory(columns)
         }
+    }
+
+    /// [`Plan::fill`] one region after another, each on the whole pool, timed by `timer`.
+    pub(crate) fn fill_timed(&self, columns: &Columns, timer: &mut RegionTimer) -> RangeCounts {
+        let s = &self.summary;
+        let width = CHIPLETS_WIDTH;
+        timer.time("hasher", s.hasher_rows, width, || self.fill_hasher(columns));
+        timer.time("bitwise", s.bitwise_rows, width, || {
+            self.fill_bitwise(columns);
+        });
+        let counts = timer.time("memory", s.memory_rows, width, || self.fill_memory(columns));
+        let rows = s.ace_rows + s.kernel_rom_rows;
+        timer.time("ace+kernel_rom", rows, width, || {
+            self.fill_ace_kernel(columns)
+        });
+        counts
+    }
+
+    /// The hasher region. Two passes: first every request that computes its rows, then every
+    /// node entered again copies the rows of its first entry (as upstream memoizes), so a loop
+    /// body entered 20,000 times costs one set of permutations.
+    fn fill_hasher(&self, columns: &Columns) {
+        let all = CHIPLETS_OFFSET..CHIPLETS_OFFSET + CHIPLETS_WIDTH;
+        let jobs = &self.hasher;
+        maybe_par!(jobs.par_iter(), jobs.iter())
+            .filter(|job| job.copy_of.is_none())
+            .for_each(|job| {
+                // SAFETY: requests own the disjoint ranges their prefix sums give, inside the
+                // hasher region.
+                let mut out = unsafe { columns.cells(job.row, job.row + job.n_rows, all.clone()) };
+                hasher::fill(&mut out, job.row, job);
+            });
+        maybe_par!(jobs.par_iter(), jobs.iter()).for_each(|job| {
+            if let Some(src) = job.copy_of {
+                // SAFETY: the source rows were written by the first pass, which has finished,
+                // and only first entries are sources, so no one writes them now; the
+                // destination rows are this request's alone.
+                unsafe { columns.copy_rows(src, job.row, job.n_rows, all.clone()) };
+            }
+        });
+    }
+
+    /// The bitwise region: eight rows per operation.
+    fn fill_bitwise(&self, columns: &Columns) {
+        let all = CHIPLETS_OFFSET..CHIPLETS_OFFSET + CHIPLETS_WIDTH;
+        let bitwise_start = self.summary.chiplet_starts()[1];
+        let ops = &self.replay.bitwise.ops;
+        maybe_par!(ops.par_iter(), ops.iter())
+            .enumerate()
+            .for_each(|(i, op)| {
+                let row = bitwise_start + i * CYCLE_LEN;
+                // SAFETY: operation `i` owns its eight rows of the bitwise region.
+                let mut out = unsafe { columns.cells(row, row + CYCLE_LEN, all.clone()) };
+                bitwise::fill(&mut out, row, op);
+            });
+    }
+
+    /// The memory region (one sort of the accesses, then the rows); returns the counts of the
+    /// deltas the range checker must hold.
+    fn fill_memory(&self, columns: &Columns) -> RangeCounts {
+        let memory_start = self.summary.chiplet_starts()[2];
+        let accesses = &self.replay.memory.accesses;
+        let order = memory::sort(accesses);
+        memory::fill(columns, memory_start, accesses, &order)
+    }
+
+    /// The ACE and kernel ROM regions.
+    fn fill_ace_kernel(&self, columns: &Columns) {
+        let all = CHIPLETS_OFFSET..CHIPLETS_OFFSET + CHIPLETS_WIDTH;
+        let [_, _, _, ace_start, kernel_start, _] = self.summary.chiplet_starts();
+        ace::fill(columns, ace_start, self.replay);
+        // SAFETY: the kernel ROM region is this task's alone.
+        let mut out = unsafe {
+            columns.cells(
+                kernel_start,
+                kernel_start + self.summary.kernel_rom_rows,
+                all,
+            )
+        };
+        kernel::fill(&mut out, kernel_start, &self.kernel);
     }
 }
 
