@@ -166,14 +166,7 @@ pub fn build_trace(
     forests: &[Arc<MastForest>],
     contexts: &TraceContexts,
 ) -> Result<MainTrace, TraceGenError> {
-    build(
-        forests,
-        contexts,
-        None,
-        CoreSource::Build,
-        Schedule::SideBySide,
-    )
-    .map(|(trace, _)| trace)
+    build_trace_with_summary(forests, contexts).map(|(trace, _)| trace)
 }
 
 /// [`build_trace`], also returning the row counts that decided the trace's length.

@@ -158,16 +158,26 @@ fn upstream_pipeline(
 /// weft's trace pipeline: `execute_for_trace`, then `weft_tracegen::build_trace` (all 71
 /// columns: core, range checker, chiplets). Returns the trace length.
 fn weft_pipeline(p: &LoadedProgram, host: &mut weft_host::DefaultHost, fragment: u32) -> usize {
-    let Ok((output, contexts)) = weft_replay::execute_for_trace(
+    let Some((output, contexts)) = weft_record(p, host, fragment) else {
+        return 0;
+    };
+    weft_tracegen::build_trace(&output.forests, &contexts).map_or(0, |t| t.num_rows())
+}
+
+/// weft's `execute_for_trace` of `p` (`None` if the program fails).
+fn weft_record(
+    p: &LoadedProgram,
+    host: &mut weft_host::DefaultHost,
+    fragment: u32,
+) -> Option<(weft_fast::ExecutionOutput, weft_replay::TraceContexts)> {
+    weft_replay::execute_for_trace(
         &p.weft,
         p.inputs.weft_stack_inputs(),
         p.inputs.weft_advice_inputs(),
         host,
         fragment,
-    ) else {
-        return 0;
-    };
-    weft_tracegen::build_trace(&output.forests, &contexts).map_or(0, |t| t.num_rows())
+    )
+    .ok()
 }
 
 /// One region of weft's build: its name, rows, and best seconds on one thread and on the
@@ -183,13 +193,7 @@ fn weft_regions(
     fragment: u32,
     min_time: Duration,
 ) -> Vec<RegionRow> {
-    let Ok((output, contexts)) = weft_replay::execute_for_trace(
-        &p.weft,
-        p.inputs.weft_stack_inputs(),
-        p.inputs.weft_advice_inputs(),
-        host,
-        fragment,
-    ) else {
+    let Some((output, contexts)) = weft_record(p, host, fragment) else {
         return Vec::new();
     };
     let Ok(one) = rayon::ThreadPoolBuilder::new().num_threads(1).build() else {
