@@ -32,6 +32,9 @@
 
 use std::mem::MaybeUninit;
 
+#[cfg(feature = "concurrent")]
+use rayon::prelude::*;
+
 use weft_core::{
     Felt, ZERO,
     main_trace::{ColumnBuffer, MainTrace, TRACE_WIDTH},
@@ -86,6 +89,19 @@ impl Columns {
             len,
             stride,
         }
+    }
+
+    /// Maps every page of the buffer now (one cell written per 4 KiB page, in parallel), so
+    /// that no region pays for first touches: [`crate::profile_build`] times them on their own.
+    pub(crate) fn touch_pages(&mut self) {
+        const PAGE_CELLS: usize = 4096 / size_of::<Felt>();
+        let cells = self.buffer.capacity();
+        let all = self.buffer.uninit_mut(0, cells);
+        weft_core::maybe_par!(all.par_chunks_mut(PAGE_CELLS), all.chunks_mut(PAGE_CELLS)).for_each(
+            |page| {
+                page[0].write(ZERO);
+            },
+        );
     }
 
     /// The reserved rows of every column.

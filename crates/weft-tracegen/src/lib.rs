@@ -263,7 +263,14 @@ fn build(
     // length without it, and move to a longer buffer in the rare trace the range checker
     // makes longer (only traces under 2^17 rows can be).
     let reserve = main_trace_len(n_cycles, 0, plan.summary.chiplets_rows());
-    let columns = Columns::new(storage, reserve);
+    let mut columns = Columns::new(storage, reserve);
+    if let Schedule::OneByOne(timer) = &mut schedule {
+        // Page faults on their own, so that each region's time is its own work.
+        timer.time("first_touch", reserve, TRACE_WIDTH, || {
+            columns.touch_pages()
+        });
+    }
+    let columns = columns;
 
     // The core fragments and the chiplet regions, side by side on one pool.
     let core = || {

@@ -4,7 +4,9 @@
 //! [`crate::build_trace`] runs the core fragments and the chiplet regions side by side, so its
 //! wall time says nothing about any one region. [`profile_build`] builds the same trace (the
 //! tests compare it with [`crate::build_trace`]'s) with the regions one after another: each
-//! region's time then includes the first touch of the pages it writes, as in a fresh build.
+//! region's time is its own work: the fresh buffer's pages are first touched before the regions
+//! run, as a step of its own (`first_touch`; on huge pages the region that ran first used to
+//! pay for zeroing pages shared with the others).
 
 use std::{sync::Arc, time::Instant};
 
@@ -17,7 +19,8 @@ use crate::{CoreSource, Schedule, TraceGenError};
 /// One region's share of a build run region by region.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RegionTiming {
-    /// The region: `core` (the fragments' rows, with the `HALT` row), `hasher`, `bitwise`,
+    /// The region: `first_touch` (mapping the fresh buffer's pages, all 71 columns of the
+    /// reserved rows), `core` (the fragments' rows, with the `HALT` row), `hasher`, `bitwise`,
     /// `memory`, `ace+kernel_rom`, `range` (counting the values to check, then the table),
     /// `core_padding` or `chiplet_padding`.
     pub region: &'static str,

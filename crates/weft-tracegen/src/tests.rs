@@ -181,6 +181,7 @@ fn a_profiled_build_matches_the_reference_and_times_every_region() {
     assert_eq!(
         names,
         [
+            "first_touch",
             "core",
             "hasher",
             "bitwise",

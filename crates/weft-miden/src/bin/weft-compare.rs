@@ -246,8 +246,19 @@ weft build_trace region by region (one region at a time, fresh buffers): M rows/
                 if *n_rows == 0 {
                     "-".to_string()
                 } else {
-                    let rate = |s: f64| *n_rows as f64 / s / 1e6;
-                    format!("{:.1} / {:.1}", rate(best[0]), rate(best[1]))
+                    // Three significant digits: small regions run at well under 1 M rows/s.
+                    let rate = |s: f64| {
+                        let r = *n_rows as f64 / s / 1e6;
+                        let decimals = if r >= 100.0 {
+                            0
+                        } else if r >= 10.0 {
+                            1
+                        } else {
+                            2
+                        };
+                        format!("{r:.decimals$}")
+                    };
+                    format!("{} / {}", rate(best[0]), rate(best[1]))
                 }
             })
             .collect();
