@@ -130,6 +130,15 @@ fn detect(path: &Path, bytes: &[u8]) -> Option<FileKind> {
 /// # Errors
 /// The file cannot be read, is of no accepted kind, or is malformed.
 pub fn load(path: &Path) -> Result<LoadedFile, CliError> {
+    load_then(path, |_| {})
+}
+
+/// [`load`], calling `detected` with the file's kind as soon as it is known, before the
+/// program is assembled or decoded.
+///
+/// # Errors
+/// As [`load`].
+pub fn load_then(path: &Path, detected: impl FnOnce(FileKind)) -> Result<LoadedFile, CliError> {
     let bytes = std::fs::read(path).map_err(|source| CliError::Read {
         path: display(path),
         source,
@@ -137,6 +146,7 @@ pub fn load(path: &Path) -> Result<LoadedFile, CliError> {
     let kind = detect(path, &bytes).ok_or_else(|| CliError::UnknownFormat {
         path: display(path),
     })?;
+    detected(kind);
     let artifact = |source| CliError::Artifact {
         path: display(path),
         source,

@@ -9,11 +9,12 @@
 //!
 //! Mapping the whole code segment (`MADV_POPULATE_READ`, Linux 5.14 and later) costs ~1 ms for
 //! weft's ~5.6 MB of code: too much to wait for before a run whose whole process takes ~4 ms.
-//! So it runs on its own thread, started as loading starts and never joined. Loading a `.masm`
-//! file takes longer than the mapping; with a small file in weft's own format, the execution may
-//! start before the mapping is done and some faults remain. The process's wall time is
-//! unchanged (`farm-bench`, a program in the fast format: median ratio 1.04). It is skipped
-//! where only one processor is available, since the thread would then delay the run itself.
+//! So it runs on its own thread, never joined, and only while a program in one of upstream's
+//! formats is assembled or decoded (milliseconds, more than the mapping needs). A program in
+//! weft's own formats loads in well under a millisecond: the mapping would still be running
+//! when the execution starts, competing with it and with the rest of the process (whole-process
+//! wall time of a fast-format run, `farm-bench`, median ratio 1.04-1.14 with it), so those runs
+//! fault their code in as before. It is also skipped where only one processor is available.
 
 /// Starts mapping every page of the executable's code segment on another thread, where the
 /// platform can and a second processor is available.

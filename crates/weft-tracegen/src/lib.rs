@@ -64,6 +64,16 @@
 //! 393 ms reused; smaller traces gained more (`columns.rs`: fib_loop, 524,288 rows, 65-70 ms
 //! to 34-36 ms on 2 threads). Peak resident set 2,357 MiB, 1.037x the trace's bytes.
 //!
+//! Region by region ([`profile_build`]: the same build with the fresh buffer's first touch and
+//! then each region run on its own, on the whole pool; printed by `trace_figures` and by
+//! `cargo xtask compare`'s third table), same program, 2026-12-07, best of 5, M rows/s on 1 / 2
+//! threads: first touch of the 71 columns 11.5 / 19.8, core 9.2 / 16.7, hasher 24.9 / 40.6,
+//! memory 8.0 / 12.9, core padding 50.8 / 86.0, range checker 117 / 177, chiplet padding
+//! 157 / 226. That run found the VM at about half its usual speed (whole build, fresh, 2
+//! threads: 535 ms against the 295 ms above; upstream's own times were 1.8x theirs of the day
+//! before), so the rates are low by about that much, their proportions are what to read: the
+//! fresh buffer's page zeroing and the core rows take most of a build.
+//!
 //! The figures below were measured when this crate built the 49 core columns only:
 //!
 //! Measured with `cargo run --release -p weft-benches --example trace_figures` (a loop mixing

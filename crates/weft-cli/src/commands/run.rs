@@ -9,7 +9,8 @@ use weft_host::ExecutionOptions;
 
 use super::{failure::execution_error, print, print_json};
 use crate::{
-    CliError, load,
+    CliError,
+    load::{self, FileKind},
     report::{cycles_per_s, digest_hex, seconds, si, stack_json, stack_text},
 };
 
@@ -21,8 +22,14 @@ pub(super) fn run(
     json: bool,
 ) -> Result<(), CliError> {
     let start = Instant::now();
-    crate::warm::start_populating_code();
-    let mut file = load::load(path)?;
+    let mut file = load::load_then(path, |kind| {
+        // Upstream's formats take milliseconds to assemble or decode: time enough to map the
+        // code on another core. weft's own load in well under one, and the mapping would then
+        // compete with the run itself.
+        if matches!(kind, FileKind::Masm | FileKind::Masb | FileKind::Masl) {
+            crate::warm::start_populating_code();
+        }
+    })?;
     if let Some(max_cycles) = max_cycles {
         file.options = ExecutionOptions::with_max_cycles(max_cycles);
     }
