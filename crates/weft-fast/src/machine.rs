@@ -140,4 +140,8 @@ pub trait Machine {
     /// Receives the six user-operation helper registers of the current cycle. Only called when
     /// [`Machine::RECORD_HELPERS`] is true.
     fn set_helpers(&mut self, helpers: [Felt; 6]);
+
+    /// [`Machine::set_helpers`] with `helpers[slot]` still to be inverted (zero stays zero; see
+    /// [`crate::Tracer::helpers_inverting`]).
+    fn set_helpers_inverting(&mut self, helpers: [Felt; 6], slot: usize);
 }

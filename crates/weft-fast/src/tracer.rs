@@ -30,9 +30,8 @@
 //! 5. Exactly one hook that says what the row was: for a start row [`Tracer::control_enter`]
 //!    (after the row's own pop of a condition or callee address, before a call's new context
 //!    starts); for an operation row [`Tracer::op_executed`] (after the operation, with the
-//!    helper registers already given to [`Tracer::helpers`]); for a `RESPAN` row
-//!    [`Tracer::respan`]; for a `REPEAT` row [`Tracer::repeat`]; for an `END` row
-//!    [`Tracer::control_exit`].
+//!    helper registers already given to [`Tracer::helpers`] or [`Tracer::helpers_inverting`]);
+//!    `RESPAN`: [`Tracer::respan`]; `REPEAT`: [`Tracer::repeat`]; `END`: [`Tracer::control_exit`].
 //!
 //! Steps 1 to 3 may be skipped for operation rows the tracer declared quiet with
 //! [`Tracer::quiet_rows`]; steps 4 and 5 never are. Before the first operation row of each
@@ -79,7 +78,7 @@
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use weft_core::{Felt, Operation, Word};
+use weft_core::{Felt, FieldElement, Operation, Word};
 use weft_host::ExecutionError;
 use weft_mast::{MastForest, MastNode, OpBatch};
 
@@ -349,6 +348,13 @@ pub trait Tracer {
     #[inline(always)]
     fn helpers(&mut self, helpers: [Felt; 6]) {}
 
+    /// [`Tracer::helpers`] with `helpers[slot]` still to invert (0 stays 0; a tracer may batch).
+    #[inline(always)]
+    fn helpers_inverting(&mut self, mut helpers: [Felt; 6], slot: usize) {
+        helpers[slot] = helpers[slot].inv();
+        self.helpers(helpers);
+    }
+
     /// Operation `op_idx` (`op`) of batch `at` was executed.
     ///
     /// # Errors
@@ -513,6 +519,10 @@ impl<T: Tracer + ?Sized> Tracer for &mut T {
     #[inline(always)]
     fn helpers(&mut self, helpers: [Felt; 6]) {
         (**self).helpers(helpers);
+    }
+    #[inline(always)]
+    fn helpers_inverting(&mut self, helpers: [Felt; 6], slot: usize) {
+        (**self).helpers_inverting(helpers, slot);
     }
     #[inline(always)]
     fn op_executed(

@@ -226,4 +226,9 @@ where
     fn set_helpers(&mut self, helpers: [Felt; 6]) {
         self.tracer.helpers(helpers);
     }
+
+    #[inline(always)]
+    fn set_helpers_inverting(&mut self, helpers: [Felt; 6], slot: usize) {
+        self.tracer.helpers_inverting(helpers, slot);
+    }
 }

@@ -35,11 +35,24 @@ fn helpers<M: Machine>(m: &mut M, values: impl FnOnce() -> [Felt; 6]) {
     }
 }
 
+/// [`helpers`] with `values()[slot]` still to be inverted (zero stays zero): the tracer
+/// inverts it, at once or batched with others ([`crate::Tracer::helpers_inverting`]).
+#[inline(always)]
+fn helpers_inverting<M: Machine>(m: &mut M, slot: usize, values: impl FnOnce() -> [Felt; 6]) {
+    if M::RECORD_HELPERS {
+        m.set_helpers_inverting(values(), slot);
+    }
+}
+
+/// Helper slot of a u32 operation's element check.
+const ELEMENT_CHECK: usize = 4;
+
 /// The helper registers of a u32 operation: the 16-bit limbs of `lo` and `hi`, and where the
-/// pair must form a canonical field element, the inverse of `2^32 - 1 - hi`.
+/// pair must form a canonical field element, `2^32 - 1 - hi` in slot [`ELEMENT_CHECK`], whose
+/// inverse the register holds (see [`helpers_inverting`]).
 fn limbs(lo: u64, hi: u64, element_check: bool) -> [Felt; 6] {
     let m = if element_check {
-        (felt(U32_MAX) - felt(hi)).inv()
+        felt(U32_MAX) - felt(hi)
     } else {
         ZERO
     };
@@ -266,16 +279,14 @@ pub fn execute_op<M: Machine>(m: &mut M, op: &Operation) -> Result<(), M::Error>
         }
         Operation::Eq => {
             let (b, a) = (m.get(0), m.get(1));
-            helpers(m, || {
-                let h = if a == b { ZERO } else { (b - a).inv() };
-                [h, ZERO, ZERO, ZERO, ZERO, ZERO]
-            });
+            // `b - a` is zero exactly when the two are equal, and its inverse stays zero.
+            helpers_inverting(m, 0, || [b - a, ZERO, ZERO, ZERO, ZERO, ZERO]);
             m.pop();
             m.set(0, if a == b { ONE } else { ZERO });
         }
         Operation::Eqz => {
             let a = m.get(0);
-            helpers(m, || [a.inv(), ZERO, ZERO, ZERO, ZERO, ZERO]);
+            helpers_inverting(m, 0, || [a, ZERO, ZERO, ZERO, ZERO, ZERO]);
             m.set(0, if a == ZERO { ONE } else { ZERO });
         }
         Operation::Expacc => {
@@ -324,7 +335,7 @@ pub fn execute_op<M: Machine>(m: &mut M, op: &Operation) -> Result<(), M::Error>
         Operation::U32split => {
             let a = m.get(0).as_int();
             let (hi, lo) = (a >> 32, a & U32_MAX);
-            helpers(m, || limbs(lo, hi, true));
+            helpers_inverting(m, ELEMENT_CHECK, || limbs(lo, hi, true));
             m.set(0, felt(lo));
             m.push(felt(hi));
         }
@@ -361,7 +372,7 @@ pub fn execute_op<M: Machine>(m: &mut M, op: &Operation) -> Result<(), M::Error>
             let [b, a] = u32s(m, [0, 1], OpCode::U32mul, ZERO)?;
             let r = a * b;
             let (hi, lo) = (r >> 32, r & U32_MAX);
-            helpers(m, || limbs(lo, hi, true));
+            helpers_inverting(m, ELEMENT_CHECK, || limbs(lo, hi, true));
             m.set(0, felt(hi));
             m.set(1, felt(lo));
         }
@@ -369,7 +380,7 @@ pub fn execute_op<M: Machine>(m: &mut M, op: &Operation) -> Result<(), M::Error>
             let [b, a, c] = u32s(m, [0, 1, 2], OpCode::U32madd, ZERO)?;
             let r = a * b + c;
             let (hi, lo) = (r >> 32, r & U32_MAX);
-            helpers(m, || limbs(lo, hi, true));
+            helpers_inverting(m, ELEMENT_CHECK, || limbs(lo, hi, true));
             m.pop();
             m.set(0, felt(hi));
             m.set(1, felt(lo));

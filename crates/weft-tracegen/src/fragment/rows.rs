@@ -479,6 +479,14 @@ impl Tracer for RowTracer<'_> {
         self.helpers = helpers;
     }
 
+    /// The raw value goes into the row as the other helpers do; the writer puts its inverse
+    /// over it once the fragment's rows are written, all of them inverted together.
+    #[inline(always)]
+    fn helpers_inverting(&mut self, helpers: [Felt; 6], slot: usize) {
+        self.helpers = helpers;
+        self.out.invert_later(HASHER + 2 + slot, helpers[slot]);
+    }
+
     #[inline(always)]
     fn op_executed(
         &mut self,
