@@ -21,6 +21,15 @@ use crate::context::{
 /// Hasher chiplet rows per permutation.
 const HASH_CYCLE_LEN: u32 = 8;
 
+/// The basic block being executed, as [`RecordingTracer`] keeps it.
+#[derive(Clone, Copy, Debug)]
+struct OpenBlock {
+    node: NodeRef,
+    n_batches: u32,
+    /// Its hasher address, advanced by each `RESPAN`.
+    addr: u32,
+}
+
 /// Records fragment contexts every `fragment_size` rows.
 ///
 /// The open fragment's replay logs are fields of the tracer itself rather than of a
@@ -35,8 +44,9 @@ pub struct RecordingTracer {
     block_stack: Vec<BlockEntry>,
     /// The basic block being executed, if any: it tops the block stack, but lives here so that
     /// entering and leaving a block (the commonest pair of hooks) writes one slot instead of
-    /// pushing and popping (basic blocks have no children, so it is always the top).
-    open_block: Option<BlockEntry>,
+    /// pushing and popping (basic blocks have no children, so it is always the top). Its
+    /// parent's address and kind are read from the block stack's top at a checkpoint.
+    open_block: Option<OpenBlock>,
     hasher_addr: u32,
     forests: Vec<ForestOrigin>,
     fragments: Vec<FragmentContext>,
@@ -130,6 +140,55 @@ impl RecordingTracer {
         });
     }
 
+    /// The decoder's block stack now, the open basic block included.
+    fn block_stack_now(&self) -> Vec<BlockEntry> {
+        let mut stack = self.block_stack.clone();
+        if let Some(open) = self.open_block {
+            stack.push(self.entry(
+                open.node,
+                BlockKind::Basic {
+                    n_batches: open.n_batches,
+                },
+                open.addr,
+            ));
+        }
+        stack
+    }
+
+    /// The block stack entry of a block entered now (under the block stack's top).
+    #[inline(always)]
+    fn entry(&self, node: NodeRef, kind: BlockKind, addr: u32) -> BlockEntry {
+        let (parent_addr, is_loop_body) = self.block_stack.last().map_or((0, false), |p| {
+            (p.addr, p.kind == BlockKind::Loop { entered: true })
+        });
+        BlockEntry {
+            node,
+            kind,
+            addr,
+            parent_addr,
+            is_loop_body,
+        }
+    }
+
+    /// [`Tracer::control_enter`] for a control node (not a basic block).
+    #[inline(never)]
+    fn enter_control(&mut self, node: NodeRef, kind: BlockKind, start: &NodeStart<'_>) {
+        self.chiplets
+            .hasher
+            .requests
+            .push(HasherRequest::Node(node));
+        if kind == BlockKind::Syscall
+            && let MastNode::Call(call) = start.node
+        {
+            let digest = start.forest[call.callee()].digest();
+            self.chiplets.kernel.accesses.push(word_to_u64s(&digest));
+        }
+        let addr = self.take_hasher_rows(HASH_CYCLE_LEN);
+        let entry = self.entry(node, kind, addr);
+        self.block_stack.push(entry);
+        self.hasher.block_addrs.push(addr);
+    }
+
     #[inline(always)]
     fn take_hasher_rows(&mut self, n_rows: u32) -> u32 {
         let addr = self.hasher_addr;
@@ -172,12 +231,7 @@ impl Tracer for RecordingTracer {
                     overflow_clks: f.overflow.clks.clone(),
                 })
                 .collect(),
-            block_stack: self
-                .block_stack
-                .iter()
-                .chain(self.open_block.as_ref())
-                .copied()
-                .collect(),
+            block_stack: self.block_stack_now(),
             hasher_addr: self.hasher_addr,
             row: cp.row,
             continuations: cp.continuations.to_vec(),
@@ -186,44 +240,29 @@ impl Tracer for RecordingTracer {
         self.state = Some(state);
     }
 
-    #[inline]
+    /// A basic block (the commonest) is entered inline; other nodes out of line.
+    #[inline(always)]
     fn control_enter(
         &mut self,
         node: NodeRef,
         kind: BlockKind,
         start: &NodeStart<'_>,
     ) -> Result<(), Never> {
-        self.chiplets
-            .hasher
-            .requests
-            .push(HasherRequest::Node(node));
-        if kind == BlockKind::Syscall
-            && let MastNode::Call(call) = start.node
-        {
-            let digest = start.forest[call.callee()].digest();
-            self.chiplets.kernel.accesses.push(word_to_u64s(&digest));
-        }
-        let n_rows = match kind {
-            BlockKind::Basic { n_batches } => HASH_CYCLE_LEN * n_batches,
-            _ => HASH_CYCLE_LEN,
-        };
-        let addr = self.take_hasher_rows(n_rows);
-        let (parent_addr, is_loop_body) = self.block_stack.last().map_or((0, false), |p| {
-            (p.addr, p.kind == BlockKind::Loop { entered: true })
-        });
-        let entry = BlockEntry {
-            node,
-            kind,
-            addr,
-            parent_addr,
-            is_loop_body,
-        };
-        if matches!(kind, BlockKind::Basic { .. }) {
-            self.open_block = Some(entry);
+        if let BlockKind::Basic { n_batches } = kind {
+            self.chiplets
+                .hasher
+                .requests
+                .push(HasherRequest::Node(node));
+            let addr = self.take_hasher_rows(HASH_CYCLE_LEN * n_batches);
+            self.open_block = Some(OpenBlock {
+                node,
+                n_batches,
+                addr,
+            });
+            self.hasher.block_addrs.push(addr);
         } else {
-            self.block_stack.push(entry);
+            self.enter_control(node, kind, start);
         }
-        self.hasher.block_addrs.push(addr);
         Ok(())
     }
 
