@@ -8,8 +8,10 @@
 //! Usage: `weft-compare [DIR_OR_FILE...] [--fragment-size N] [--min-time-ms T]`; by default the
 //! programs of `crates/weft-miden/workloads` and, when present, of the shared corpus (see
 //! `weft_miden::corpus`: `WEFT_SHARED_CORPUS`, or `shared/corpus` beside the repository); the
-//! first lines say which. Each figure is the best of repeated runs lasting at least
-//! `T` milliseconds in total (default 300).
+//! first lines say which. Each figure is the best of repeated runs; the six measurements of a
+//! program (upstream and weft: execute, execute_for_trace, pipeline) run in turn, round after
+//! round, for at least 6 × `T` milliseconds in total (default `T` 300), so that a slow spell of
+//! the machine weighs on both sides of every ratio.
 
 use std::{
     future::Future,
@@ -35,16 +37,24 @@ fn block_on<F: Future>(future: F) -> F::Output {
     }
 }
 
-/// The best time of `f` over repeated runs lasting at least `min_time` in total (at least 3).
-fn best_time(min_time: Duration, mut f: impl FnMut()) -> Duration {
-    let mut best = Duration::MAX;
+/// The best time of each of `N` measurements, taken in rounds that run each once in turn, until
+/// every one has run at least 3 times and the rounds have lasted `N × min_time` in total.
+///
+/// Interleaving matters on a shared machine: a slow spell of the host (a VM whose vCPU loses
+/// half its speed for seconds at a time was measured here) then slows every measurement it
+/// overlaps instead of one side of a ratio.
+fn best_times<const N: usize>(min_time: Duration, mut f: impl FnMut(usize)) -> [Duration; N] {
+    let mut best = [Duration::MAX; N];
     let start = Instant::now();
-    let mut runs = 0;
-    while runs < 3 || start.elapsed() < min_time {
-        let t = Instant::now();
-        f();
-        best = best.min(t.elapsed());
-        runs += 1;
+    let total = min_time * N as u32;
+    let mut rounds = 0;
+    while rounds < 3 || start.elapsed() < total {
+        for (i, best) in best.iter_mut().enumerate() {
+            let t = Instant::now();
+            f(i);
+            *best = (*best).min(t.elapsed());
+        }
+        rounds += 1;
     }
     best
 }
@@ -353,27 +363,46 @@ fn main() -> ExitCode {
             eprintln!("skipping {name}: outcomes differ or the program fails");
             continue;
         }
+        let [
+            up_exec,
+            weft_exec_t,
+            up_e4t,
+            weft_e4t,
+            up_pipeline,
+            weft_pipeline_t,
+        ] = best_times(min_time, |i| match i {
+            0 => drop(std::hint::black_box(upstream_exec(&p, &mut up_host, None))),
+            1 => drop(std::hint::black_box(weft_exec(&p, &mut weft_host, None))),
+            2 => drop(std::hint::black_box(upstream_exec(
+                &p,
+                &mut up_host,
+                Some(fragment as usize),
+            ))),
+            3 => drop(std::hint::black_box(weft_exec(
+                &p,
+                &mut weft_host,
+                Some(fragment as u32),
+            ))),
+            4 => drop(std::hint::black_box(upstream_pipeline(
+                &p,
+                &mut up_host,
+                fragment as usize,
+            ))),
+            _ => drop(std::hint::black_box(weft_pipeline(
+                &p,
+                &mut weft_host,
+                fragment as u32,
+            ))),
+        });
         rows.push(Row {
             name,
             n_cycles,
-            up_exec: best_time(min_time, || {
-                std::hint::black_box(upstream_exec(&p, &mut up_host, None));
-            }),
-            weft_exec: best_time(min_time, || {
-                std::hint::black_box(weft_exec(&p, &mut weft_host, None));
-            }),
-            up_e4t: best_time(min_time, || {
-                std::hint::black_box(upstream_exec(&p, &mut up_host, Some(fragment as usize)));
-            }),
-            weft_e4t: best_time(min_time, || {
-                std::hint::black_box(weft_exec(&p, &mut weft_host, Some(fragment as u32)));
-            }),
-            up_pipeline: best_time(min_time, || {
-                std::hint::black_box(upstream_pipeline(&p, &mut up_host, fragment as usize));
-            }),
-            weft_pipeline: best_time(min_time, || {
-                std::hint::black_box(weft_pipeline(&p, &mut weft_host, fragment as u32));
-            }),
+            up_exec,
+            weft_exec: weft_exec_t,
+            up_e4t,
+            weft_e4t,
+            up_pipeline,
+            weft_pipeline: weft_pipeline_t,
             up_len: upstream_pipeline(&p, &mut up_host, fragment as usize),
             weft_len: weft_pipeline(&p, &mut weft_host, fragment as u32),
         });
@@ -381,7 +410,7 @@ fn main() -> ExitCode {
         region_rows.push((rows[rows.len() - 1].name.clone(), regions));
     }
     println!(
-        "fragment size {fragment}; times are the best of repeated runs (hosts built once per program)\n"
+        "fragment size {fragment}; times are the best of repeated, interleaved runs (hosts built once per program)\n"
     );
     println!(
         "| program | cycles | upstream exec ms | weft exec ms | upstream MHz | weft MHz | exec speedup | upstream e4t ms | weft e4t ms | e4t speedup | weft e4t/exec |"
