@@ -74,6 +74,12 @@
 //! before), so the rates are low by about that much, their proportions are what to read: the
 //! fresh buffer's page zeroing and the core rows take most of a build.
 //!
+//! The helper registers that hold an inverse (`EQ`'s and `EQZ`'s `h0`, the element check of
+//! `U32SPLIT`, `U32MUL`, `U32MADD`) reach the row tracer as values to invert
+//! (`Tracer::helpers_inverting`); each fragment's writer inverts them all together once its
+//! rows are out (one inversion per fragment). Before that, inversions were 11 % of the samples
+//! of fib_loop's build into a reused buffer on one thread (one `EQZ` per loop pass).
+//!
 //! The figures below were measured when this crate built the 49 core columns only:
 //!
 //! Measured with `cargo run --release -p weft-benches --example trace_figures` (a loop mixing
