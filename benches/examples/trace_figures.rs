@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use weft_benches as support;
 use weft_core::main_trace::{MainTrace, TRACE_WIDTH};
-use weft_tracegen::{build_trace, build_trace_into, profile_build};
+use weft_tracegen::{RegionTiming, build_trace, build_trace_into, profile_build};
 
 const FRAGMENT_SIZE: u32 = 4096;
 
@@ -128,31 +128,27 @@ fn main() {
     }
 
     // Region by region, fresh buffers, 1 and 2 threads alternating.
-    let mut regions: Vec<(&str, usize, [f64; 2])> = Vec::new();
+    let mut fastest: [Vec<RegionTiming>; 2] = Default::default();
     for _ in 0..builds {
         for (i, pool) in pools.iter().enumerate() {
             let (trace, profile) =
                 pool.install(|| profile_build(&forests, &contexts).expect("builds"));
             drop(trace);
-            for (k, region) in profile.regions.iter().enumerate() {
-                if regions.len() <= k {
-                    regions.push((region.region, region.rows, [f64::MAX; 2]));
-                }
-                regions[k].2[i] = regions[k].2[i].min(region.seconds);
-            }
+            profile.fold_fastest_into(&mut fastest[i]);
         }
     }
     println!(
         "region by region (fresh buffer, best of {builds}): rows, ms and M rows/s at 1 / 2 threads"
     );
-    for (name, rows, best) in &regions {
-        let rate = |s: f64| if s > 0.0 { *rows as f64 / s / 1e6 } else { 0.0 };
+    for (one, two) in fastest[0].iter().zip(&fastest[1]) {
         println!(
-            "  {name:16} {rows:>9} rows  {:>8.2} / {:>8.2} ms  {:>8.1} / {:>8.1} M rows/s",
-            best[0] * 1e3,
-            best[1] * 1e3,
-            rate(best[0]),
-            rate(best[1])
+            "  {:16} {:>9} rows  {:>8.2} / {:>8.2} ms  {:>8.1} / {:>8.1} M rows/s",
+            one.region,
+            one.rows,
+            one.seconds * 1e3,
+            two.seconds * 1e3,
+            one.rows_per_s() / 1e6,
+            two.rows_per_s() / 1e6
         );
     }
 }

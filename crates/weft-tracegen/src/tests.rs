@@ -218,6 +218,29 @@ fn a_profiled_build_matches_the_reference_and_times_every_region() {
         "{regions_s} > {}",
         profile.total_s
     );
+
+    // Folding keeps each region's least time: a slower copy changes nothing, a faster one
+    // replaces it.
+    let mut fastest = Vec::new();
+    profile.fold_fastest_into(&mut fastest);
+    assert_eq!(fastest, profile.regions);
+    let mut other = profile.clone();
+    for (k, r) in other.regions.iter_mut().enumerate() {
+        r.seconds = if k % 2 == 0 {
+            r.seconds + 1.0
+        } else {
+            r.seconds / 2.0
+        };
+    }
+    other.fold_fastest_into(&mut fastest);
+    for (k, (kept, first)) in fastest.iter().zip(&profile.regions).enumerate() {
+        let expected = if k % 2 == 0 {
+            first.seconds
+        } else {
+            first.seconds / 2.0
+        };
+        assert_eq!((kept.region, kept.seconds), (first.region, expected));
+    }
 }
 
 /// Permutations whose round states the recording kept and permutations read back from bytes

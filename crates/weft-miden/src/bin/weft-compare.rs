@@ -209,11 +209,11 @@ fn weft_regions(
     let Ok(one) = rayon::ThreadPoolBuilder::new().num_threads(1).build() else {
         return Vec::new();
     };
-    let mut regions: Vec<RegionRow> = Vec::new();
+    let mut fastest: [Vec<weft_tracegen::RegionTiming>; 2] = Default::default();
     let start = Instant::now();
     let mut runs = 0;
     while runs < 3 || start.elapsed() < min_time {
-        for i in 0..2 {
+        for (i, fastest) in fastest.iter_mut().enumerate() {
             let profile = || weft_tracegen::profile_build(&output.forests, &contexts);
             let Ok((trace, profile)) = (if i == 0 {
                 one.install(profile)
@@ -223,16 +223,15 @@ fn weft_regions(
                 return Vec::new();
             };
             drop(trace);
-            for (k, region) in profile.regions.iter().enumerate() {
-                if regions.len() <= k {
-                    regions.push((region.region, region.rows, [f64::MAX; 2]));
-                }
-                regions[k].2[i] = regions[k].2[i].min(region.seconds);
-            }
+            profile.fold_fastest_into(fastest);
         }
         runs += 1;
     }
-    regions
+    fastest[0]
+        .iter()
+        .zip(&fastest[1])
+        .map(|(one, all)| (one.region, one.rows, [one.seconds, all.seconds]))
+        .collect()
 }
 
 /// Prints the region table: M rows/s per region, one thread / every core.
