@@ -21,6 +21,10 @@ use crate::context::{
 /// Hasher chiplet rows per permutation.
 const HASH_CYCLE_LEN: u32 = 8;
 
+/// Entries the busiest logs start with room for, so that a short program's do not grow
+/// through a string of small reallocations.
+const START_CAPACITY: usize = 1024;
+
 /// The basic block being executed, as [`RecordingTracer`] keeps it.
 #[derive(Clone, Copy, Debug)]
 struct OpenBlock {
@@ -63,6 +67,11 @@ pub struct RecordingTracer {
 impl RecordingTracer {
     /// A tracer that starts a fragment every `fragment_size` rows (at least 1).
     pub fn new(fragment_size: u32) -> Self {
+        let mut chiplets = ChipletsReplay::default();
+        chiplets.hasher.requests.reserve(START_CAPACITY);
+        chiplets.memory.accesses.reserve(START_CAPACITY);
+        let mut hasher = HasherReplay::default();
+        hasher.block_addrs.reserve(START_CAPACITY);
         Self {
             fragment_size: fragment_size.max(1),
             next_boundary: 0,
@@ -74,9 +83,9 @@ impl RecordingTracer {
             state: None,
             advice: AdviceReplay::default(),
             memory: MemoryReplay::default(),
-            hasher: HasherReplay::default(),
+            hasher,
             external: ExternalReplay::default(),
-            chiplets: ChipletsReplay::default(),
+            chiplets,
         }
     }
 
