@@ -378,8 +378,12 @@ impl RowWriter<'_> {
     /// about a hundred). Measured with a reused buffer on one thread (`build_trace_into`,
     /// fib_loop, whose every loop pass has an `EQZ`): inversions were 11 % of the samples
     /// before.
+    ///
+    /// # Panics
+    /// If `col` is not a core column (a bug of the caller).
     #[inline(always)]
     pub(crate) fn invert_later(&mut self, col: usize, value: Felt) {
+        assert!(col < CORE_TRACE_WIDTH, "row writer column outside the core");
         self.inverses.push((self.row(), col, value));
     }
 
@@ -485,8 +489,8 @@ impl Drop for RowWriter<'_> {
         invert_all(&mut values);
         for (&(row, col, _), value) in self.inverses.iter().zip(values) {
             // SAFETY: a finished row of this writer's range (checked below `end <= len` by
-            // `advance`), which is exclusively its own, and a core column (`set` indexed the
-            // tile with it).
+            // `advance`), which is exclusively its own, and a core column (checked by
+            // `invert_later`).
             unsafe { self.columns.write(row, col, value) };
         }
     }
