@@ -485,6 +485,9 @@ impl Drop for RowWriter<'_> {
         }
         // Only finished rows were written out (`flush` wrote every one of them).
         self.inverses.retain(|&(row, _, _)| row < self.tile_start);
+        if self.inverses.is_empty() {
+            return;
+        }
         let mut values: Vec<Felt> = self.inverses.iter().map(|&(_, _, v)| v).collect();
         invert_all(&mut values);
         for (&(row, col, _), value) in self.inverses.iter().zip(values) {
