@@ -492,7 +492,7 @@ fn pad(columns: &Columns, n_cycles: usize, len: usize) {
                     if col == CLK_COL_IDX {
                         columns.fill(col, chunk_start, chunk_end, |row| Felt::new(row as u64));
                     } else {
-                        columns.fill(col, chunk_start, chunk_end, |_| *value);
+                        columns.fill_unwritten(col, chunk_start, chunk_end, *value);
                     }
                 }
             }

@@ -166,6 +166,30 @@ fn a_boundary_at_every_row_matches_on_a_second_thread_count() {
     pool.install(|| check(&program, &expected, 3));
 }
 
+/// A build into a reused buffer writes every cell, the zeros a fresh (zeroed) buffer may leave
+/// alone included: over a buffer whose every cell holds another value, the reference's trace.
+#[test]
+fn a_build_into_a_buffer_full_of_other_values_matches_the_reference() {
+    let program = sample_program();
+    let expected = reference_trace(&program);
+    let (forests, contexts) = contexts(&program, 16);
+    let first = build_trace(&forests, &contexts).expect("trace builds");
+    let rows = first.num_rows();
+    let mut buffer = first.into_buffer().expect("built in one buffer");
+    let cells = buffer.capacity();
+    for cell in buffer.uninit_mut(0, cells) {
+        cell.write(felt(0xdead_beef));
+    }
+    let stride = cells / weft_core::main_trace::TRACE_WIDTH;
+    // SAFETY: every cell was written just now.
+    let mut reused =
+        unsafe { MainTrace::from_buffer(buffer, stride, rows) }.expect("the columns fit");
+    crate::build_trace_into(&forests, &contexts, &mut reused).expect("trace builds");
+    if let Some(diff) = first_difference(&expected, &reused) {
+        panic!("{diff}");
+    }
+}
+
 /// The build run region by region writes the reference's trace, and its timings cover every
 /// region with the rows the summary gives.
 #[test]

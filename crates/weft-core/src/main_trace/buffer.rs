@@ -81,6 +81,21 @@ impl ColumnBuffer {
     /// # Panics
     /// If the size overflows `isize`; out of memory aborts, as for a `Vec`.
     pub fn new(cells: usize) -> Self {
+        Self::allocate(cells, false)
+    }
+
+    /// Room for `cells` cells, every one of them zero. A mapping is zero as the kernel hands
+    /// it over, so no page is touched here either (a smaller buffer from the global allocator
+    /// is allocated zeroed): a writer that knows a cell must stay zero can leave it alone, and
+    /// a page nobody writes is never faulted in.
+    ///
+    /// # Panics
+    /// As [`ColumnBuffer::new`].
+    pub fn zeroed(cells: usize) -> Self {
+        Self::allocate(cells, true)
+    }
+
+    fn allocate(cells: usize, zeroed: bool) -> Self {
         let bytes = cells
             .checked_mul(size_of::<Felt>())
             .filter(|&b| b <= isize::MAX as usize / 2)
@@ -104,7 +119,13 @@ impl ColumnBuffer {
         }
         let layout = Layout::from_size_align(bytes, LINE).expect("size checked above");
         // SAFETY: the layout's size is not zero.
-        let ptr = unsafe { alloc::alloc(layout) };
+        let ptr = unsafe {
+            if zeroed {
+                alloc::alloc_zeroed(layout)
+            } else {
+                alloc::alloc(layout)
+            }
+        };
         let Some(ptr) = NonNull::new(ptr.cast::<Felt>()) else {
             alloc::handle_alloc_error(layout)
         };
@@ -274,6 +295,17 @@ mod tests {
                     "aligned to 2 MiB"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn zeroed_buffers_read_zero_at_every_size() {
+        for cells in [0, 1, 1000, (512 << 10) / 8, (2 << 20) / 8 + 1, 3 << 18] {
+            let buffer = ColumnBuffer::zeroed(cells);
+            assert_eq!(buffer.capacity(), cells);
+            // SAFETY: a zeroed buffer's cells are initialised (to zero).
+            let all = unsafe { buffer.slice(0, cells) };
+            assert!(all.iter().all(|f| *f == Felt::new(0)));
         }
     }
 

@@ -391,7 +391,7 @@ pub(crate) fn fill_padding(columns: &Columns, start: usize, end: usize) {
                 unsafe { columns.cells(s, e, CHIPLETS_OFFSET..CHIPLETS_OFFSET + CHIPLETS_WIDTH) };
             for c in 0..CHIPLETS_WIDTH {
                 let v = if c < 5 { ONE } else { ZERO };
-                out.fill(CHIPLETS_OFFSET + c, s, e, v);
+                out.fill_unwritten(CHIPLETS_OFFSET + c, s, e, v);
             }
         });
 }

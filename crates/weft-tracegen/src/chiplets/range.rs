@@ -184,8 +184,8 @@ pub(crate) fn fill(columns: &Columns, counts: &RangeCounts, len: usize) {
                 let e = (s + (1 << 14)).min(padding);
                 // SAFETY: disjoint chunks of the range checker's padding rows.
                 let mut out = unsafe { columns.cells(s, e, M_COL_IDX..V_COL_IDX + 1) };
-                out.fill(M_COL_IDX, s, e, ZERO);
-                out.fill(V_COL_IDX, s, e, ZERO);
+                out.fill_unwritten(M_COL_IDX, s, e, ZERO);
+                out.fill_unwritten(V_COL_IDX, s, e, ZERO);
             });
     };
     let table = || {
