@@ -66,6 +66,11 @@
 //! 393 ms reused; smaller traces gained more (`columns.rs`: fib_loop, 524,288 rows, 65-70 ms
 //! to 34-36 ms on 2 threads). Peak resident set 2,357 MiB, 1.037x the trace's bytes.
 //!
+//! Since the fresh buffer comes zeroed and the padding's zero fills write nothing
+//! (`columns.rs`), pages that hold only zero padding are never faulted in: the same run's
+//! peak resident set fell to 1,693 MiB, 0.745x the trace's bytes (2026-12-07, with the VM at
+//! a slow spell: fresh 721 / 440 ms on 1 / 2 threads, reused 448 / 310 ms).
+//!
 //! Region by region ([`profile_build`]: the same build with the fresh buffer's first touch and
 //! then each region run on its own, on the whole pool; printed by `trace_figures` and by
 //! `cargo xtask compare`'s third table), same program, 2026-12-07, best of 5, M rows/s on 1 / 2
