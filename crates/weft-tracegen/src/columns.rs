@@ -81,8 +81,9 @@ unsafe impl Sync for Columns {}
 
 impl Columns {
     /// Room for `len` rows of every column, column `c` at cells `c * (len + STAGGER) ..` of
-    /// `storage` when it is large enough (its contents are forgotten, its pages kept), else of a fresh
-    /// [`ColumnBuffer`] (one mapping advised as huge pages). Nothing is written.
+    /// `storage` when it is large enough (its contents are forgotten, its pages kept: every
+    /// cell will be written), else of a fresh, zeroed [`ColumnBuffer`] (one mapping advised as
+    /// huge pages: zero fills of it are skipped). Nothing is written.
     pub(crate) fn new(storage: Option<ColumnBuffer>, len: usize) -> Self {
         let stride = len + STAGGER;
         let cells = stride
@@ -104,6 +105,8 @@ impl Columns {
 
     /// Maps every page of the buffer now (one cell written per 4 KiB page, in parallel), so
     /// that no region pays for first touches: [`crate::profile_build`] times them on their own.
+    /// It maps the pages a real build leaves untouched too (those holding only zero padding),
+    /// so that step overstates the real build's first touches on long-padded traces.
     pub(crate) fn touch_pages(&mut self) {
         const PAGE_CELLS: usize = 4096 / size_of::<Felt>();
         let cells = self.buffer.capacity();
