@@ -36,7 +36,12 @@ mod container;
 
 use core::ops::Range;
 
-pub use self::{buffer::ColumnBuffer, container::MainTrace};
+pub use self::{
+    buffer::{
+        ColumnBuffer, DEFAULT_BUFFER_CACHE_LIMIT, buffer_cache_limit, set_buffer_cache_limit,
+    },
+    container::MainTrace,
+};
 use crate::{
     Felt, ONE, Word,
     trace::{CORE_COLUMN_NAMES, CORE_TRACE_WIDTH, MIN_TRACE_LEN},

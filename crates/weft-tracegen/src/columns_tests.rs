@@ -25,7 +25,7 @@ fn invert_all_matches_one_inversion_at_a_time() {
 /// length (plain stores for short runs, non-temporal pairs for long ones).
 #[test]
 fn fill_writes_every_cell_at_every_alignment() {
-    let columns = Columns::new(None, 1024);
+    let columns = Columns::new(Storage::Any, 1024);
     for start in [0, 1, 2, 3, 17] {
         for len in [0, 1, 2, 255, 256, 257, 258, 600] {
             let end = start + len;
@@ -47,7 +47,7 @@ fn fill_writes_every_cell_at_every_alignment() {
 /// Rows written through a writer land in their columns, whole tiles and partial ones.
 #[test]
 fn row_writer_writes_whole_and_partial_tiles() {
-    let columns = Columns::new(None, 128);
+    let columns = Columns::new(Storage::Any, 128);
     let (start, end) = (5, 5 + 2 * TILE_ROWS + 7);
     {
         // SAFETY: the only writer, in bounds.

@@ -37,7 +37,7 @@ use weft_replay::{FragmentContext, TraceContexts};
 
 use crate::{
     TraceGenError,
-    columns::{Columns, RowWriter},
+    columns::{Columns, RowWriter, Storage},
     copy_repeat_rows,
     error::FragmentError,
     fragment::{FragmentBuilder, FragmentSummary},
@@ -163,7 +163,7 @@ pub fn build_core_fragments(
         (first + fragments.len()) * size
     };
     let n_rows = row_end - first_row;
-    let columns = Columns::new(None, n_rows);
+    let columns = Columns::new(Storage::Any, n_rows);
     let summaries = maybe_par!(fragments.par_iter(), fragments.iter())
         .enumerate()
         .map(|(i, fragment)| {

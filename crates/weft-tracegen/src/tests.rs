@@ -190,6 +190,40 @@ fn a_build_into_a_buffer_full_of_other_values_matches_the_reference() {
     }
 }
 
+/// A count down from `n`: a loop of `n` iterations (a trace of about `7n` rows).
+fn countdown(n: u64) -> Program {
+    use Operation as O;
+    let mut b = MastForestBuilder::new();
+    let init = b
+        .add_block(&[O::Push(felt(n)), O::Dup0, O::Eqz, O::Not])
+        .expect("block");
+    let body = b
+        .add_block(&[O::Push(felt(1)), O::Neg, O::Add, O::Dup0, O::Eqz, O::Not])
+        .expect("block");
+    let lp = b.add_loop(body).expect("loop");
+    let counted = b.add_join(init, lp).expect("join");
+    let root = drain(&mut b, counted);
+    b.make_root(root).expect("root");
+    Program::new(Arc::new(b.build()), root, Kernel::default()).expect("program")
+}
+
+/// A fresh build takes a dropped buffer's mapping from the cache when one fits (here, the only
+/// one of its size or more in this test's process, unless another test took it first): its
+/// cells still hold the old values, and every one of them is written again.
+#[test]
+fn a_build_after_a_dropped_buffer_full_of_other_values_matches_the_reference() {
+    let program = countdown(1500);
+    let expected = reference_trace(&program);
+    assert!(expected.num_rows() >= 8192, "large enough to be mapped");
+    let cells = 2 * expected.num_rows() * weft_core::main_trace::TRACE_WIDTH;
+    let mut old = weft_core::main_trace::ColumnBuffer::new(cells);
+    for cell in old.uninit_mut(0, cells) {
+        cell.write(felt(0xdead_beef));
+    }
+    drop(old);
+    check(&program, &expected, 1024);
+}
+
 /// The build run region by region writes the reference's trace, and its timings cover every
 /// region with the rows the summary gives.
 #[test]
