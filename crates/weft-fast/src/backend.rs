@@ -48,6 +48,10 @@ pub struct MerkleOutcome {
     pub root: Word,
     /// The path's siblings, from the leaf up (empty for a backend that replays outcomes).
     pub path: Vec<Word>,
+    /// The seven round states of each permutation up the path hashed from the leaf
+    /// (`MPVERIFY`'s path, `MRUPDATE`'s old path), leaf level first, where the backend hashed
+    /// it; empty otherwise.
+    pub rounds: Vec<[[Felt; 12]; 7]>,
 }
 
 /// What the driver asks of the world outside its own state.

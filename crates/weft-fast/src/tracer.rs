@@ -46,13 +46,12 @@
 //! The range checker and chiplet columns need what the core trace does not: every memory write
 //! ([`Tracer::memory_write_element`], [`Tracer::memory_write_word`], including the frame
 //! pointer a `CALL`/`DYNCALL` start row writes into the new context), the input of every
-//! permutation ([`Tracer::permutation_input`], just before [`Tracer::hasher_permuted`]; a tracer
-//! that says so with [`Tracer::wants_permutation_rounds`] also gets its seven round states from
-//! [`Tracer::permutation_rounds`], in between, where the backend computes them), the
+//! permutation ([`Tracer::permutation_input`], just before [`Tracer::hasher_permuted`]), the
 //! leaf, index and path of every Merkle operation ([`Tracer::merkle_path`], just before
-//! [`Tracer::merkle_root_computed`]), the operands of `U32AND`/`U32XOR`
-//! ([`Tracer::u32_bitwise`], after the operands were checked, before the result is pushed) and
-//! every successful `EVALCIRCUIT` ([`Tracer::circuit_evaluated`], after all its memory reads).
+//! [`Tracer::merkle_root_computed`]; for both, a tracer that says so with
+//! [`Tracer::wants_permutation_rounds`] gets the round states from the backend that computed
+//! them), the operands of `U32AND`/`U32XOR` ([`Tracer::u32_bitwise`], after the operands were
+//! checked, before the result is pushed) and every `EVALCIRCUIT` that succeeded.
 //! They fire in step 4 of their row, interleaved with the reads in the order the operation
 //! performs its accesses, so a tracer that logs reads and writes in one list gets them in
 //! execution order. Kernel procedure accesses need no hook: a `SYSCALL` start row's
@@ -438,8 +437,9 @@ pub trait Tracer {
     }
 
     /// The seven round states (the last is the output) of the permutation that
-    /// [`Tracer::permutation_input`] announced, between it and [`Tracer::hasher_permuted`];
-    /// only where [`Tracer::wants_permutation_rounds`] and the backend computed them.
+    /// [`Tracer::permutation_input`] announced, before [`Tracer::hasher_permuted`], or of each
+    /// level of the path [`Tracer::merkle_path`] just reported (an `MRUPDATE`'s old path) leaf
+    /// first; only where [`Tracer::wants_permutation_rounds`] and the backend computed them.
     #[inline(always)]
     fn permutation_rounds(&mut self, rounds: &[[Felt; 12]; 7]) {}
 

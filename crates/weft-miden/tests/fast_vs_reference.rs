@@ -133,7 +133,7 @@ fn cycle_limit_matches_reference() {
 #[test]
 fn execute_for_trace_fragments_round_trip_on_every_program() {
     let programs = load_all();
-    let (mut total_bytes, mut total_cycles) = (0usize, 0u64);
+    let (mut total_bytes, mut total_cycles, mut merkle_paths) = (0usize, 0u64, 0usize);
     let mut problems = Vec::new();
     for (name, program) in &programs {
         let plain = run_fast(program, ExecutionOptions::default());
@@ -178,6 +178,7 @@ fn execute_for_trace_fragments_round_trip_on_every_program() {
             }
             if size == 4096 {
                 total_cycles += n_cycles;
+                merkle_paths += check_path_rounds(name, &contexts, &mut problems);
             }
             concatenated.push(concatenate(&contexts));
         }
@@ -190,6 +191,56 @@ fn execute_for_trace_fragments_round_trip_on_every_program() {
         total_bytes as f64 / total_cycles.max(1) as f64
     );
     assert!(problems.is_empty(), "{problems:#?}");
+    assert!(
+        merkle_paths >= 3,
+        "the programs verify and update Merkle paths"
+    );
+}
+
+/// The round states the recording kept for each Merkle path it hashed (`MPVERIFY`'s path,
+/// `MRUPDATE`'s old path) are those of hashing the path again, one per level; returns the
+/// number of paths checked (those of depth one or more).
+fn check_path_rounds(
+    name: &str,
+    contexts: &weft_replay::TraceContexts,
+    problems: &mut Vec<String>,
+) -> usize {
+    use weft_core::{Felt, rpo};
+    use weft_replay::HasherRequest;
+    let hash_path = |leaf: &[u64; 4], mut index: u64, path: &[[u64; 4]]| {
+        let mut node = *leaf;
+        let mut rounds = Vec::new();
+        for sibling in path {
+            let (a, b) = if index & 1 == 0 {
+                (node, *sibling)
+            } else {
+                (*sibling, node)
+            };
+            let mut state = [Felt::new(0); 12];
+            for (i, v) in a.iter().chain(&b).enumerate() {
+                state[4 + i] = Felt::new(*v);
+            }
+            let mut level = [[Felt::new(0); 12]; 7];
+            rpo::permute_rounds(&mut state, &mut level);
+            rounds.push(level);
+            node = core::array::from_fn(|i| state[4 + i].as_int());
+            index >>= 1;
+        }
+        rounds
+    };
+    let mut checked = 0;
+    for request in &contexts.chiplets.hasher.requests {
+        let (kept, expected) = match request {
+            HasherRequest::MerkleVerify(r) => (r.rounds(), hash_path(&r.leaf, r.index, &r.path)),
+            HasherRequest::MerkleUpdate(r) => (r.old_rounds(), hash_path(&r.old, r.index, &r.path)),
+            _ => continue,
+        };
+        if kept != expected.as_slice() {
+            problems.push(format!("{name}: a Merkle path's kept round states differ"));
+        }
+        checked += usize::from(!expected.is_empty());
+    }
+    checked
 }
 
 /// The hasher logs: block addresses, permutations, Merkle roots.

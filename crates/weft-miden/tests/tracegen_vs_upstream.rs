@@ -158,11 +158,7 @@ fn malformed_chiplet_logs_are_typed_errors() {
         .hasher
         .requests
         .push(HasherRequest::MerkleVerify(Box::new(
-            weft_replay::MerkleVerifyRequest {
-                leaf: [0; 4],
-                index: 4,
-                path: vec![[0; 4]; 2],
-            },
+            weft_replay::MerkleVerifyRequest::new([0; 4], 4, vec![[0; 4]; 2]),
         )));
     assert!(matches!(
         chiplet_error(&c),
@@ -174,12 +170,7 @@ fn malformed_chiplet_logs_are_typed_errors() {
         .hasher
         .requests
         .push(HasherRequest::MerkleUpdate(Box::new(
-            weft_replay::MerkleUpdateRequest {
-                old: [0; 4],
-                new: [0; 4],
-                index: 0,
-                path: Vec::new(),
-            },
+            weft_replay::MerkleUpdateRequest::new([0; 4], [0; 4], 0, Vec::new()),
         )));
     assert!(matches!(
         chiplet_error(&c),

@@ -83,8 +83,15 @@ impl PartialEq for PermuteRequest {
 
 impl Eq for PermuteRequest {}
 
+/// The seven round states of each permutation up a Merkle path, leaf level first.
+pub type PathRounds = Vec<[[Felt; 12]; 7]>;
+
 /// An `MPVERIFY` of `leaf` at `index` with `path`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Like [`PermuteRequest`], it may hold the round states of the path's permutations, which the
+/// recording execution computed to check the path: set only by the recorder, from the path it
+/// hashed, never serialized, and ignored by equality.
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct MerkleVerifyRequest {
     /// The leaf.
     pub leaf: [u64; 4],
@@ -92,10 +99,42 @@ pub struct MerkleVerifyRequest {
     pub index: u64,
     /// The siblings, from the leaf up.
     pub path: Vec<[u64; 4]>,
+    #[serde(skip)]
+    rounds: PathRounds,
 }
 
+impl MerkleVerifyRequest {
+    /// An `MPVERIFY` (inputs as they are: the builder checks them), without round states.
+    pub fn new(leaf: [u64; 4], index: u64, path: Vec<[u64; 4]>) -> Self {
+        Self {
+            leaf,
+            index,
+            path,
+            rounds: Vec::new(),
+        }
+    }
+
+    /// The round states of the path's permutations the recording execution computed, leaf
+    /// level first: one per level of the path, or none.
+    pub fn rounds(&self) -> &[[[Felt; 12]; 7]] {
+        &self.rounds
+    }
+}
+
+impl PartialEq for MerkleVerifyRequest {
+    /// Equal inputs: the round states follow from them.
+    fn eq(&self, other: &Self) -> bool {
+        (self.leaf, self.index, &self.path) == (other.leaf, other.index, &other.path)
+    }
+}
+
+impl Eq for MerkleVerifyRequest {}
+
 /// An `MRUPDATE` of `old` to `new` at `index` with `path`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// May hold the round states of the old path's permutations, as [`MerkleVerifyRequest`] does
+/// (the new path is hashed by the advice provider, whose rounds the execution never sees).
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct MerkleUpdateRequest {
     /// The old leaf.
     pub old: [u64; 4],
@@ -105,6 +144,57 @@ pub struct MerkleUpdateRequest {
     pub index: u64,
     /// The siblings, from the leaf up.
     pub path: Vec<[u64; 4]>,
+    #[serde(skip)]
+    old_rounds: PathRounds,
+}
+
+impl MerkleUpdateRequest {
+    /// An `MRUPDATE` (inputs as they are: the builder checks them), without round states.
+    pub fn new(old: [u64; 4], new: [u64; 4], index: u64, path: Vec<[u64; 4]>) -> Self {
+        Self {
+            old,
+            new,
+            index,
+            path,
+            old_rounds: Vec::new(),
+        }
+    }
+
+    /// The round states of the old path's permutations the recording execution computed,
+    /// leaf level first: one per level of the path, or none.
+    pub fn old_rounds(&self) -> &[[[Felt; 12]; 7]] {
+        &self.old_rounds
+    }
+}
+
+impl PartialEq for MerkleUpdateRequest {
+    /// Equal inputs: the round states follow from them.
+    fn eq(&self, other: &Self) -> bool {
+        (self.old, self.new, self.index, &self.path)
+            == (other.old, other.new, other.index, &other.path)
+    }
+}
+
+impl Eq for MerkleUpdateRequest {}
+
+impl HasherRequest {
+    /// Keeps the round states of the permutation this request ran next (its only one for a
+    /// permutation, the next level of its path for a Merkle operation); for the recorder, from
+    /// the permutations it ran.
+    pub(crate) fn push_rounds(&mut self, rounds: &[[Felt; 12]; 7]) {
+        match self {
+            HasherRequest::Permute(request) => request.set_rounds(rounds),
+            HasherRequest::MerkleVerify(request) if request.rounds.len() < request.path.len() => {
+                request.rounds.push(*rounds);
+            }
+            HasherRequest::MerkleUpdate(request)
+                if request.old_rounds.len() < request.path.len() =>
+            {
+                request.old_rounds.push(*rounds);
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Every hasher request of the execution.

@@ -337,9 +337,10 @@ impl Tracer for RecordingTracer {
     }
 
     fn permutation_rounds(&mut self, rounds: &[[Felt; 12]; 7]) {
-        // The request `permutation_input` just pushed, for this very permutation.
-        if let Some(HasherRequest::Permute(request)) = self.chiplets.hasher.requests.last_mut() {
-            request.set_rounds(rounds);
+        // The request `permutation_input` or `merkle_path` just pushed, for this very
+        // permutation (a path's levels come in order).
+        if let Some(request) = self.chiplets.hasher.requests.last_mut() {
+            request.push_rounds(rounds);
         }
     }
 
@@ -347,17 +348,17 @@ impl Tracer for RecordingTracer {
         let path = path.iter().map(word_to_u64s).collect();
         let index = index.as_int();
         let request = match new_node {
-            None => HasherRequest::MerkleVerify(Box::new(MerkleVerifyRequest {
-                leaf: word_to_u64s(&node),
+            None => HasherRequest::MerkleVerify(Box::new(MerkleVerifyRequest::new(
+                word_to_u64s(&node),
                 index,
                 path,
-            })),
-            Some(new) => HasherRequest::MerkleUpdate(Box::new(MerkleUpdateRequest {
-                old: word_to_u64s(&node),
-                new: word_to_u64s(&new),
+            ))),
+            Some(new) => HasherRequest::MerkleUpdate(Box::new(MerkleUpdateRequest::new(
+                word_to_u64s(&node),
+                word_to_u64s(&new),
                 index,
                 path,
-            })),
+            ))),
         };
         self.chiplets.hasher.requests.push(request);
     }

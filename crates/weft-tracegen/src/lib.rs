@@ -283,6 +283,12 @@ fn build(
     source: CoreSource<'_>,
     mut schedule: Schedule<'_>,
 ) -> Result<(MainTrace, TraceLenSummary), TraceGenError> {
+    // Called from outside the pool, every parallel step below would be handed to the pool
+    // on its own, the caller sleeping in between: the whole build is handed over once instead.
+    #[cfg(feature = "concurrent")]
+    if matches!(schedule, Schedule::SideBySide) && rayon::current_thread_index().is_none() {
+        return rayon::scope(move |_| build(forests, contexts, storage, source, schedule));
+    }
     let n_cycles = check_contexts(forests, contexts)?;
     if let CoreSource::Given(parts) = source {
         partial::check_parts(parts, n_cycles, contexts.fragment_size as usize)?;

@@ -137,6 +137,26 @@ impl ColumnBuffer {
         }
     }
 
+    /// Empties the cache of dropped buffers' mappings (see the module's docs), handing them
+    /// over as buffers of whole mappings (their cells hold what their last owners wrote). A
+    /// build meanwhile gets a fresh buffer; dropping these gives them back to the cache, as far
+    /// as its limit allows. This is how a benchmark times builds into fresh buffers without
+    /// losing the cache.
+    pub fn take_cached() -> Vec<Self> {
+        #[cfg(target_os = "linux")]
+        return cache::global()
+            .take_all()
+            .into_iter()
+            .map(|(ptr, len)| Self {
+                ptr,
+                cells: len / size_of::<Felt>(),
+                origin: Origin::Mapped(len),
+            })
+            .collect();
+        #[cfg(not(target_os = "linux"))]
+        Vec::new()
+    }
+
     /// A recycled mapping for `cells` cells, if the cache has one that fits.
     fn recycled(cells: usize) -> Option<Self> {
         #[cfg(target_os = "linux")]
@@ -385,6 +405,15 @@ mod cache {
             NonNull::new(addr as *mut Felt).map(|ptr| (ptr, len))
         }
 
+        /// Takes every mapping kept.
+        pub(super) fn take_all(&mut self) -> Vec<(NonNull<Felt>, usize)> {
+            self.held = 0;
+            self.maps
+                .drain(..)
+                .filter_map(|(addr, len)| NonNull::new(addr as *mut Felt).map(|ptr| (ptr, len)))
+                .collect()
+        }
+
         /// Takes over a mapping of `len` bytes at `ptr` (made by `map_huge`, referred to by
         /// nothing else): kept, the oldest kept ones unmapped to stay within the limit, or
         /// unmapped at once when it alone is over the limit.
@@ -521,6 +550,12 @@ mod tests {
         let (d, d_len) = map(4 * HUGE_PAGE);
         cache.keep(d, d_len);
         assert_eq!(cache.held(), 2 * HUGE_PAGE);
+        // Everything taken out at once, and kept again.
+        let all = cache.take_all();
+        assert_eq!((all.len(), cache.held()), (2, 0));
+        for (ptr, len) in all {
+            cache.keep(ptr, len);
+        }
         // A limit of zero empties it.
         assert_eq!(cache.set_limit(0), 3 * HUGE_PAGE);
         assert_eq!(cache.held(), 0);

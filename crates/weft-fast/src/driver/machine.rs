@@ -45,6 +45,15 @@ where
         self.tracer.memory_read_word(w, a, self.ctx, self.clk);
         Ok(w)
     }
+
+    /// Hands a Merkle path's round states to a tracer that wants them, level by level.
+    fn path_rounds(&mut self, rounds: &[[[Felt; 12]; 7]]) {
+        if self.tracer.wants_permutation_rounds() {
+            for level in rounds {
+                self.tracer.permutation_rounds(level);
+            }
+        }
+    }
 }
 
 impl<B, T> Machine for Driver<B, T>
@@ -165,6 +174,7 @@ where
             .backend
             .merkle_verify(node, depth, index, root, err_code, self.clk)?;
         self.tracer.merkle_path(node, None, index, &outcome.path);
+        self.path_rounds(&outcome.rounds);
         self.tracer
             .merkle_root_computed(outcome.depth, false, outcome.root);
         Ok(outcome.addr)
@@ -183,6 +193,7 @@ where
             .merkle_update(old_node, depth, index, old_root, new_node, self.clk)?;
         self.tracer
             .merkle_path(old_node, Some(new_node), index, &outcome.path);
+        self.path_rounds(&outcome.rounds);
         self.tracer
             .merkle_root_computed(outcome.depth, true, outcome.root);
         Ok((outcome.addr, outcome.root))

@@ -193,18 +193,29 @@ impl ProcessView for View<'_> {
     }
 }
 
-/// Hashes `node` up a Merkle path (leaf level first) at `index`.
-fn merkle_root(node: Word, path: &[Word], mut index: u64) -> Word {
+/// Hashes `node` up a Merkle path (leaf level first) at `index`; returns the root and each
+/// level's round states (a trace builder writes them on the hasher chiplet's rows; keeping them
+/// costs seven stores per permutation of four-odd microseconds).
+fn merkle_root(node: Word, path: &[Word], mut index: u64) -> (Word, Vec<[[Felt; 12]; 7]>) {
     let mut value = node;
+    let mut rounds = Vec::with_capacity(path.len());
     for sibling in path {
-        value = if index & 1 == 0 {
-            rpo::merge(&[value, *sibling])
+        let (a, b) = if index & 1 == 0 {
+            (value, *sibling)
         } else {
-            rpo::merge(&[*sibling, value])
+            (*sibling, value)
         };
+        // `rpo::merge`'s state: capacity zero, then the two words.
+        let mut state = [ZERO; 12];
+        state[4..8].copy_from_slice(a.as_elements());
+        state[8..12].copy_from_slice(b.as_elements());
+        let mut level = [[ZERO; 12]; 7];
+        rpo::permute_rounds(&mut state, &mut level);
+        rounds.push(level);
+        value = Word::new([state[4], state[5], state[6], state[7]]);
         index >>= 1;
     }
-    value
+    (value, rounds)
 }
 
 impl<H: Host> HostBackend<'_, H> {
@@ -367,7 +378,8 @@ impl<H: Host> Backend for HostBackend<'_, H> {
             .advice
             .get_merkle_path(root, depth, index)
             .map_err(|e| ExecutionError::advice(clk, e))?;
-        if merkle_root(node, path.nodes(), index.as_int()) != root {
+        let (computed, rounds) = merkle_root(node, path.nodes(), index.as_int());
+        if computed != root {
             return Err(ExecutionError::MerklePathVerificationFailed {
                 clk,
                 value: node,
@@ -381,6 +393,7 @@ impl<H: Host> Backend for HostBackend<'_, H> {
             depth: path.len() as u32,
             root,
             path: path.nodes().to_vec(),
+            rounds,
         })
     }
 
@@ -399,10 +412,8 @@ impl<H: Host> Backend for HostBackend<'_, H> {
             .advice
             .update_merkle_node(old_root, depth, index, new_node)
             .map_err(|e| ExecutionError::advice(clk, e))?;
-        let idx = index.as_int();
-        if path.len() as u64 != depth.as_int()
-            || merkle_root(old_node, path.nodes(), idx) != old_root
-        {
+        let (computed, rounds) = merkle_root(old_node, path.nodes(), index.as_int());
+        if path.len() as u64 != depth.as_int() || computed != old_root {
             return Err(ExecutionError::FailedToExecuteProgram(
                 "MRUPDATE: old node does not match the Merkle store",
             ));
@@ -412,6 +423,7 @@ impl<H: Host> Backend for HostBackend<'_, H> {
             depth: path.len() as u32,
             root: new_root,
             path: path.nodes().to_vec(),
+            rounds,
         })
     }
 

@@ -79,13 +79,13 @@ fn digest_of(state: &[Felt; 12]) -> Word {
     [state[4], state[5], state[6], state[7]].into()
 }
 
-/// Writes the rows of one Merkle path (`main`: the first leg's selectors).
+/// Writes the rows of one Merkle path (`main`: the first leg's selectors), from its levels'
+/// round states where the recording kept them (`rounds`, one per level), else hashing it.
 fn merkle_path(
     out: &mut CellWriter<'_>,
     mut row: usize,
-    leaf: Word,
-    path: &[Word],
-    mut index: u64,
+    (leaf, path, mut index): (Word, &[Word], u64),
+    rounds: &[[[Felt; 12]; 7]],
     main: Selectors,
 ) {
     let part = [ZERO, main[1], main[2]];
@@ -107,7 +107,13 @@ fn merkle_path(
         } else {
             (Felt::new(index >> 1), Felt::new(index >> 1))
         };
-        permutation(out, row, &mut state, init, last, idx);
+        match rounds.get(leg) {
+            Some(kept) => {
+                permutation_rows(out, row, &state, kept, init, last, idx);
+                state = kept[rpo::NUM_ROUNDS - 1];
+            }
+            None => permutation(out, row, &mut state, init, last, idx),
+        }
         node = digest_of(&state);
         index >>= 1;
         row += CYCLE_LEN;
@@ -180,18 +186,26 @@ pub(super) fn fill(out: &mut CellWriter<'_>, row: usize, job: &HasherJob<'_>) {
                 (ZERO, ZERO),
             );
         }
-        Checked::MerkleVerify { leaf, index, path } => {
-            merkle_path(out, row, *leaf, path, *index, MP_VERIFY);
+        // Round states kept by the recording execution come only from hashing this very path
+        // (`weft_replay::MerkleVerifyRequest`).
+        Checked::MerkleVerify {
+            leaf,
+            index,
+            path,
+            rounds,
+        } => {
+            merkle_path(out, row, (*leaf, path, *index), rounds, MP_VERIFY);
         }
         Checked::MerkleUpdate {
             old,
             new,
             index,
             path,
+            old_rounds,
         } => {
-            merkle_path(out, row, *old, path, *index, MR_UPDATE_OLD);
+            merkle_path(out, row, (*old, path, *index), old_rounds, MR_UPDATE_OLD);
             let half = path.len() * CYCLE_LEN;
-            merkle_path(out, row + half, *new, path, *index, MR_UPDATE_NEW);
+            merkle_path(out, row + half, (*new, path, *index), &[], MR_UPDATE_NEW);
         }
     }
 }

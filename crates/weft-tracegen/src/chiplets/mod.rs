@@ -42,19 +42,28 @@ pub(crate) enum Checked<'a> {
     },
     /// A permutation, with its round states where the recording kept them.
     Permute([Felt; 12], Option<&'a [[Felt; 12]; 7]>),
-    /// An `MPVERIFY`.
+    /// An `MPVERIFY`, with its path's round states where the recording kept them (one per
+    /// level, or none).
     MerkleVerify {
         leaf: Word,
         index: u64,
         path: Vec<Word>,
+        rounds: &'a [[[Felt; 12]; 7]],
     },
-    /// An `MRUPDATE`.
+    /// An `MRUPDATE`, with its old path's round states where the recording kept them.
     MerkleUpdate {
         old: Word,
         new: Word,
         index: u64,
         path: Vec<Word>,
+        old_rounds: &'a [[[Felt; 12]; 7]],
     },
+}
+
+/// A path's kept round states when there is one per level (the recorder keeps all or none),
+/// else none: the builder then hashes the path itself.
+fn whole_path(rounds: &[[[Felt; 12]; 7]], depth: usize) -> &[[[Felt; 12]; 7]] {
+    if rounds.len() == depth { rounds } else { &[] }
 }
 
 /// One hasher request and its first row in the hasher region.
@@ -164,6 +173,7 @@ impl<'a> Plan<'a> {
                         leaf,
                         index,
                         path: p,
+                        ..
                     } = &**request;
                     let path = path(p, *index)?;
                     let n_rows = CYCLE_LEN * path.len();
@@ -172,6 +182,7 @@ impl<'a> Plan<'a> {
                         Checked::MerkleVerify {
                             leaf,
                             index: *index,
+                            rounds: whole_path(request.rounds(), path.len()),
                             path,
                         },
                         n_rows,
@@ -183,6 +194,7 @@ impl<'a> Plan<'a> {
                         new,
                         index,
                         path: p,
+                        ..
                     } = &**request;
                     let path = path(p, *index)?;
                     let n_rows = 2 * CYCLE_LEN * path.len();
@@ -193,6 +205,7 @@ impl<'a> Plan<'a> {
                             old,
                             new,
                             index,
+                            old_rounds: whole_path(request.old_rounds(), path.len()),
                             path,
                         },
                         n_rows,

@@ -63,6 +63,7 @@ impl<'a> ReplayBackend<'a> {
             depth,
             root: u64s_to_word(root),
             path: Vec::new(),
+            rounds: Vec::new(),
         })
     }
 }
