@@ -50,7 +50,8 @@ pub struct MerkleOutcome {
     pub path: Vec<Word>,
     /// The seven round states of each permutation up the path hashed from the leaf
     /// (`MPVERIFY`'s path, `MRUPDATE`'s old path), leaf level first, where the backend hashed
-    /// it; empty otherwise.
+    /// it for a tracer that wants them ([`crate::Tracer::wants_permutation_rounds`]); empty
+    /// otherwise.
     pub rounds: Vec<[[Felt; 12]; 7]>,
 }
 

@@ -45,7 +45,7 @@
 //! old path, which the execution hashes to check them, keep their rounds the same way
 //! ([`MerkleVerifyRequest`], [`MerkleUpdateRequest`]): upstream's `merkle_store` example (a
 //! path of depth 64 among three) went from 0.86 to 0.51 ms for the whole pipeline (best of
-//! 1,500, 2 threads, 2026-12-07), `execute` 1-2 % slower for the seven stores per level. The
+//! 1,500, 2 threads, 2026-12-07); a plain `execute` keeps none. The
 //! builder still hashes `MRUPDATE`'s new path (the advice provider hashes it, unseen) and
 //! blocks (a block's hashing is never executed).
 //!

@@ -102,6 +102,7 @@ impl FastProcessor {
             kernel: program.kernel(),
             run_decorators: self.options.enable_debugging || self.options.enable_tracing,
             enable_tracing: self.options.enable_tracing,
+            keep_path_rounds: tracer.wants_permutation_rounds(),
             host,
         };
         let state = DriverState {
@@ -156,6 +157,9 @@ struct HostBackend<'a, H: Host> {
     kernel: &'a Kernel,
     run_decorators: bool,
     enable_tracing: bool,
+    /// Whether Merkle paths keep their round states ([`MerkleOutcome::rounds`]): for a tracer
+    /// that wants them, not for a plain execution.
+    keep_path_rounds: bool,
     host: &'a mut H,
 }
 
@@ -193,26 +197,35 @@ impl ProcessView for View<'_> {
     }
 }
 
-/// Hashes `node` up a Merkle path (leaf level first) at `index`; returns the root and each
-/// level's round states (a trace builder writes them on the hasher chiplet's rows; keeping them
-/// costs seven stores per permutation of four-odd microseconds).
-fn merkle_root(node: Word, path: &[Word], mut index: u64) -> (Word, Vec<[[Felt; 12]; 7]>) {
+/// Hashes `node` up a Merkle path (leaf level first) at `index`; returns the root and, when
+/// `keep` says so, each level's round states (a trace builder writes them on the hasher
+/// chiplet's rows), else none.
+fn merkle_root(
+    node: Word,
+    path: &[Word],
+    mut index: u64,
+    keep: bool,
+) -> (Word, Vec<[[Felt; 12]; 7]>) {
     let mut value = node;
-    let mut rounds = Vec::with_capacity(path.len());
+    let mut rounds = Vec::with_capacity(if keep { path.len() } else { 0 });
     for sibling in path {
-        let (a, b) = if index & 1 == 0 {
-            (value, *sibling)
+        let pair = if index & 1 == 0 {
+            [value, *sibling]
         } else {
-            (*sibling, value)
+            [*sibling, value]
         };
-        // `rpo::merge`'s state: capacity zero, then the two words.
-        let mut state = [ZERO; 12];
-        state[4..8].copy_from_slice(a.as_elements());
-        state[8..12].copy_from_slice(b.as_elements());
-        let mut level = [[ZERO; 12]; 7];
-        rpo::permute_rounds(&mut state, &mut level);
-        rounds.push(level);
-        value = Word::new([state[4], state[5], state[6], state[7]]);
+        value = if keep {
+            // `rpo::merge`'s state: capacity zero, then the two words.
+            let mut state = [ZERO; 12];
+            state[4..8].copy_from_slice(pair[0].as_elements());
+            state[8..12].copy_from_slice(pair[1].as_elements());
+            let mut level = [[ZERO; 12]; 7];
+            rpo::permute_rounds(&mut state, &mut level);
+            rounds.push(level);
+            Word::new([state[4], state[5], state[6], state[7]])
+        } else {
+            rpo::merge(&pair)
+        };
         index >>= 1;
     }
     (value, rounds)
@@ -378,7 +391,8 @@ impl<H: Host> Backend for HostBackend<'_, H> {
             .advice
             .get_merkle_path(root, depth, index)
             .map_err(|e| ExecutionError::advice(clk, e))?;
-        let (computed, rounds) = merkle_root(node, path.nodes(), index.as_int());
+        let (computed, rounds) =
+            merkle_root(node, path.nodes(), index.as_int(), self.keep_path_rounds);
         if computed != root {
             return Err(ExecutionError::MerklePathVerificationFailed {
                 clk,
@@ -412,7 +426,12 @@ impl<H: Host> Backend for HostBackend<'_, H> {
             .advice
             .update_merkle_node(old_root, depth, index, new_node)
             .map_err(|e| ExecutionError::advice(clk, e))?;
-        let (computed, rounds) = merkle_root(old_node, path.nodes(), index.as_int());
+        let (computed, rounds) = merkle_root(
+            old_node,
+            path.nodes(),
+            index.as_int(),
+            self.keep_path_rounds,
+        );
         if path.len() as u64 != depth.as_int() || computed != old_root {
             return Err(ExecutionError::FailedToExecuteProgram(
                 "MRUPDATE: old node does not match the Merkle store",
