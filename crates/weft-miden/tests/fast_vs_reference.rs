@@ -231,8 +231,12 @@ fn check_path_rounds(
     let mut checked = 0;
     for request in &contexts.chiplets.hasher.requests {
         let (kept, expected) = match request {
-            HasherRequest::MerkleVerify(r) => (r.rounds(), hash_path(&r.leaf, r.index, &r.path)),
-            HasherRequest::MerkleUpdate(r) => (r.old_rounds(), hash_path(&r.old, r.index, &r.path)),
+            HasherRequest::MerkleVerify(r) => {
+                (r.rounds(), hash_path(r.leaf(), r.index(), r.path()))
+            }
+            HasherRequest::MerkleUpdate(r) => {
+                (r.old_rounds(), hash_path(r.old(), r.index(), r.path()))
+            }
             _ => continue,
         };
         if kept != expected.as_slice() {

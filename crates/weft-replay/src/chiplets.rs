@@ -90,15 +90,13 @@ pub type PathRounds = Vec<[[Felt; 12]; 7]>;
 ///
 /// Like [`PermuteRequest`], it may hold the round states of the path's permutations, which the
 /// recording execution computed to check the path: set only by the recorder, from the path it
-/// hashed, never serialized, and ignored by equality.
+/// hashed, never serialized, and ignored by equality. Every field is private, so the inputs
+/// cannot change under the round states they gave.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct MerkleVerifyRequest {
-    /// The leaf.
-    pub leaf: [u64; 4],
-    /// The leaf's index.
-    pub index: u64,
-    /// The siblings, from the leaf up.
-    pub path: Vec<[u64; 4]>,
+    leaf: [u64; 4],
+    index: u64,
+    path: Vec<[u64; 4]>,
     #[serde(skip)]
     rounds: PathRounds,
 }
@@ -112,6 +110,21 @@ impl MerkleVerifyRequest {
             path,
             rounds: Vec::new(),
         }
+    }
+
+    /// The leaf.
+    pub fn leaf(&self) -> &[u64; 4] {
+        &self.leaf
+    }
+
+    /// The leaf's index.
+    pub fn index(&self) -> u64 {
+        self.index
+    }
+
+    /// The siblings, from the leaf up.
+    pub fn path(&self) -> &[[u64; 4]] {
+        &self.path
     }
 
     /// The round states of the path's permutations the recording execution computed, leaf
@@ -136,14 +149,10 @@ impl Eq for MerkleVerifyRequest {}
 /// (the new path is hashed by the advice provider, whose rounds the execution never sees).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct MerkleUpdateRequest {
-    /// The old leaf.
-    pub old: [u64; 4],
-    /// The new leaf.
-    pub new: [u64; 4],
-    /// The leaf's index.
-    pub index: u64,
-    /// The siblings, from the leaf up.
-    pub path: Vec<[u64; 4]>,
+    old: [u64; 4],
+    new: [u64; 4],
+    index: u64,
+    path: Vec<[u64; 4]>,
     #[serde(skip)]
     old_rounds: PathRounds,
 }
@@ -158,6 +167,26 @@ impl MerkleUpdateRequest {
             path,
             old_rounds: Vec::new(),
         }
+    }
+
+    /// The old leaf.
+    pub fn old(&self) -> &[u64; 4] {
+        &self.old
+    }
+
+    /// The new leaf.
+    pub fn new_leaf(&self) -> &[u64; 4] {
+        &self.new
+    }
+
+    /// The leaf's index.
+    pub fn index(&self) -> u64 {
+        self.index
+    }
+
+    /// The siblings, from the leaf up.
+    pub fn path(&self) -> &[[u64; 4]] {
+        &self.path
     }
 
     /// The round states of the old path's permutations the recording execution computed,

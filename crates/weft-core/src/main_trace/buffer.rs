@@ -170,6 +170,7 @@ impl ColumnBuffer {
                 origin: Origin::Mapped(len),
             });
         }
+        #[cfg(not(target_os = "linux"))]
         let _ = cells;
         None
     }

@@ -27,7 +27,7 @@ use weft_core::{
     maybe_par,
 };
 use weft_mast::{MastForest, MastNode};
-use weft_replay::{ChipletsReplay, HasherRequest, MerkleUpdateRequest, MerkleVerifyRequest};
+use weft_replay::{ChipletsReplay, HasherRequest};
 
 pub(crate) use self::range::RangeCounts;
 use crate::{columns::Columns, error::ChipletError, profile::RegionTimer};
@@ -169,19 +169,14 @@ impl<'a> Plan<'a> {
                     (Checked::Permute(s, request.rounds()), CYCLE_LEN)
                 }
                 HasherRequest::MerkleVerify(request) => {
-                    let MerkleVerifyRequest {
-                        leaf,
-                        index,
-                        path: p,
-                        ..
-                    } = &**request;
-                    let path = path(p, *index)?;
+                    let index = request.index();
+                    let path = path(request.path(), index)?;
                     let n_rows = CYCLE_LEN * path.len();
-                    let leaf = word(leaf)?;
+                    let leaf = word(request.leaf())?;
                     (
                         Checked::MerkleVerify {
                             leaf,
-                            index: *index,
+                            index,
                             rounds: whole_path(request.rounds(), path.len()),
                             path,
                         },
@@ -189,17 +184,10 @@ impl<'a> Plan<'a> {
                     )
                 }
                 HasherRequest::MerkleUpdate(request) => {
-                    let MerkleUpdateRequest {
-                        old,
-                        new,
-                        index,
-                        path: p,
-                        ..
-                    } = &**request;
-                    let path = path(p, *index)?;
+                    let index = request.index();
+                    let path = path(request.path(), index)?;
                     let n_rows = 2 * CYCLE_LEN * path.len();
-                    let (old, new) = (word(old)?, word(new)?);
-                    let index = *index;
+                    let (old, new) = (word(request.old())?, word(request.new_leaf())?);
                     (
                         Checked::MerkleUpdate {
                             old,
