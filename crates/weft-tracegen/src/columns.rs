@@ -30,9 +30,9 @@
 //! ([`crate::build_trace_into`]): its pages are already mapped, so the build pays no page fault
 //! at all. A caller that does not gets the same from weft-core's buffer cache when a dropped
 //! trace's mapping fits ([`Storage::Any`]; at most 64 MiB kept, as glibc keeps freed memory
-//! for a builder with one allocation per column): upstream's `fib` example (4,096 rows, one
-//! huge page), build on 2 threads, best of 3,000, 2026-12-07: 0.55 ms fresh (a third of it the
-//! kernel clearing the page), 0.35 ms recycled. Either way the buffer is not zero, so every
+//! for a builder with one allocation per column): upstream's `fib` example (4,096 rows, two
+//! huge pages), build on 2 threads, best of 3,000, 2026-12-07: 0.55 ms fresh (a third of it
+//! the kernel clearing the pages), 0.35 ms recycled. Either way the buffer is not zero, so every
 //! cell is written.
 //!
 //! Core workers hold [`RowWriter`]s over disjoint row ranges, which assemble eight rows at a

@@ -26,7 +26,7 @@
 //! blocks are freed (up to 32 MiB a block, keeping up to twice that at the top of its heap), so a
 //! trace builder with one allocation per column recycles warm memory for columns up to 32 MiB
 //! without asking. A fresh huge page instead costs its first toucher the zeroing of 2 MiB: on
-//! the development VM a 4,096-row trace (1.2 MB, one huge page) spent 0.3-0.4 ms of its
+//! the development VM a 4,096-row trace (2.3 MB, two huge pages) spent 0.3-0.4 ms of its
 //! 0.7-1.0 ms build in the kernel's `clear_page`, more than all its rows. A recycled buffer is
 //! not zero, so its builder writes every cell; [`ColumnBuffer::zeroed`] never recycles.
 //!
