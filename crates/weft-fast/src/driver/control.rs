@@ -102,9 +102,19 @@ where
     #[inline(always)]
     pub(super) fn start_node(&mut self, node: NodeRef) -> Step<B::Error> {
         let forest = self.forest_of(node)?;
-        let result = self.start_node_in(&forest, node);
-        self.forest_cache = Some((node.forest, forest));
-        result
+        // Each arm builds its own result: carrying one result across the store below made
+        // every `Ok` a 64-byte copy of a mostly unwritten error, read back right after its
+        // one-byte tag was stored (a store-forwarding stall at every node).
+        match self.start_node_in(&forest, node) {
+            Ok(()) => {
+                self.forest_cache = Some((node.forest, forest));
+                Ok(())
+            }
+            Err(e) => {
+                self.forest_cache = Some((node.forest, forest));
+                Err(e)
+            }
+        }
     }
 
     #[inline(always)]

@@ -19,6 +19,7 @@
 
 mod block;
 mod control;
+mod conts;
 mod machine;
 
 use std::sync::Arc;
@@ -27,6 +28,7 @@ use weft_core::Word;
 use weft_host::ExecutionError;
 use weft_mast::{DecoratorId, MastForest, MastNode, MastNodeId};
 
+use self::conts::ContStack;
 use crate::{
     backend::Backend,
     stack::Stack,
@@ -94,7 +96,9 @@ pub struct Driver<B: Backend, T: Tracer> {
     fn_hash: Word,
     pc_transcript: Word,
     frames: Vec<CallFrame>,
-    conts: Vec<Continuation>,
+    conts: ContStack,
+    /// The continuation stack as checkpoints show it, rewritten at each (kept for its capacity).
+    conts_view: Vec<Continuation>,
     /// The forest of the last node started, held between nodes so that starting a node of the
     /// same forest (nearly every node) costs no reference-count update: an atomic update is a
     /// full memory barrier, which made up a large part of a node's cost in loop-heavy programs.
@@ -122,7 +126,8 @@ where
             fn_hash: state.fn_hash,
             pc_transcript: state.pc_transcript,
             frames: state.frames,
-            conts: state.continuations,
+            conts: ContStack::new(&state.continuations),
+            conts_view: state.continuations,
             forest_cache: None,
             cur_forest: 0,
             max_cycles,
@@ -217,13 +222,14 @@ where
     #[inline(never)]
     fn checkpoint(&mut self, row: RowAt) {
         let (overflow, overflow_clks) = self.stack.overflow();
+        self.conts.write_to(&mut self.conts_view);
         let checkpoint = Checkpoint {
             clk: self.clk,
             ctx: self.ctx,
             fn_hash: self.fn_hash,
             pc_transcript: self.pc_transcript,
             row,
-            continuations: &self.conts,
+            continuations: &self.conts_view,
             stack_top: self.stack.top16(),
             overflow,
             overflow_clks,
