@@ -11,11 +11,11 @@
 //!   borrow two instructions instead of five.
 //!
 //! The CPU's features are read once per process (`is_x86_feature_detected!`), so a binary built
-//! for generic x86-64 still uses the vector paths. [`permute`], [`permute_rounds`],
-//! [`permute_many`] and [`merge`] take [`Path::best`]. aarch64 (NEON) stays on the scalar path:
-//! there is no machine here to test a NEON path on. The `_with` forms take a given path (the
-//! differential tests run every path the CPU supports) and return [`RpoError::Unsupported`] for
-//! one it cannot run.
+//! for generic x86-64 still uses the vector paths. [`permute`], [`permute_rounds`] and
+//! [`merge`] take [`Path::best`], [`permute_many`] takes [`Path::best_for_many`]. aarch64 (NEON)
+//! stays on the scalar path: there is no machine here to test a NEON path on. The `_with` forms
+//! take a given path (the differential tests run every path the CPU supports) and return
+//! [`RpoError::Unsupported`] for one it cannot run.
 //!
 //! # Bit-identity
 //!
@@ -29,21 +29,31 @@
 //!
 //! # Speed
 //!
-//! `cargo bench -p weft-benches --bench rpo -- --warm-up-time 1 --measurement-time 2` on the
-//! build machine (AMD EPYC with AVX-512, 2 cores, otherwise idle):
+//! `cargo bench -p weft-benches --bench rpo -- --warm-up-time 1 --measurement-time 2` on two
+//! build machines (2 cores, otherwise idle), per permutation:
 //!
-//! | per permutation | miden-crypto 0.19.8 | weft scalar | weft avx2 | weft avx512 |
-//! |---|---:|---:|---:|---:|
-//! | one state per call | 6.83 µs | 8.85 µs (0.77×) | 4.65 µs (1.47×) | 4.32 µs (1.58×) |
-//! | 64 states (`permute_many`) | 6.86 µs | 8.82 µs (0.78×) | 4.70 µs (1.46×) | 3.55 µs (1.93×) |
+//! | machine | states | miden-crypto 0.19.8 | weft scalar | weft avx2 | weft avx512 |
+//! |---|---|---:|---:|---:|---:|
+//! | AMD EPYC, AVX-512 | one per call | 6.83 µs | 8.85 µs (0.77×) | 4.65 µs (1.47×) | 4.32 µs (1.58×) |
+//! | AMD EPYC, AVX-512 | 64 (`permute_many`) | 6.86 µs | 8.82 µs (0.78×) | 4.70 µs (1.46×) | 3.55 µs (1.93×) |
+//! | Intel Xeon, AVX-512 | one per call | 6.58 µs | 9.01 µs (0.73×) | 6.96 µs (0.95×) | 7.61 µs (0.86×) |
+//! | Intel Xeon, AVX-512 | 64 (`permute_many`) | 6.56 µs | 9.02 µs (0.73×) | 6.09 µs (1.08×) | 5.40 µs (1.22×) |
 //!
-//! Three independent vectors per state are too few to keep the vector ports busy, so two
-//! interleaved states (`permute_many`) gain most from AVX-512's fewer instructions. Tried and
-//! dropped, both slower on a lone state: computing each comparison's sign-flipped operand
-//! alongside the plain one (more instructions for a shorter chain, 4.80 µs), and running four
-//! of the twelve words on the scalar units beside two vectors (5.65 µs). The scalar path is
-//! slower than `miden-crypto`'s: its MDS layer is the direct 12×12 product on 32-bit halves,
-//! where `miden-crypto` uses a frequency-domain form.
+//! A lone state is bound by latency: each S-box is a chain of about 70 dependent products,
+//! and three vectors per state are too few to hide a product's latency (measured on the Intel
+//! Xeon: 26 cycles for one vector's Montgomery square, 35 for three independent ones, against
+//! 9 per vector when many are in flight). That latency is longer on the Intel Xeon, and longer
+//! there with AVX-512's mask registers than with AVX2's compares, so [`Path::best`] takes AVX2
+//! first on Intel and AVX-512 first elsewhere; [`Path::best_for_many`] takes AVX-512 first
+//! everywhere, since two interleaved states (`permute_many`) hide the latency. On the Intel Xeon
+//! no path beats `miden-crypto`'s scalar build on a lone state, whose twelve independent scalar
+//! chains keep the scalar ports busy; computing the squares on 32-bit limbs with one compare
+//! (fewer dependent compares, more instructions) measured the same latency. Tried and dropped on
+//! the AMD machine, both slower on a lone state: computing each comparison's sign-flipped operand
+//! alongside the plain one (4.80 µs), and running four of the twelve words on the scalar units
+//! beside two vectors (5.65 µs; also slower on the Intel Xeon). The scalar path is slower than
+//! `miden-crypto`'s: its MDS layer is the direct 12×12 product on 32-bit halves, where
+//! `miden-crypto` uses a frequency-domain form.
 
 use std::sync::OnceLock;
 
@@ -123,10 +133,26 @@ impl Path {
         Path::ALL.into_iter().filter(|p| p.is_supported()).collect()
     }
 
-    /// The fastest supported path, detected once per process: AVX-512 where the CPU has it,
-    /// then AVX2, then the portable one (measured order on the build machine, one state at a
-    /// time and 64 at a time alike; figures in the module documentation).
+    /// The fastest supported path for one state at a time ([`permute`], [`permute_rounds`]),
+    /// detected once per process. Measured (module documentation): on AMD, AVX-512 then AVX2;
+    /// on Intel, AVX2 then AVX-512, because there a lone state is bound by the latency of each
+    /// product's chain, and AVX-512's mask registers lengthen it (Intel Xeon: 7.0 µs on AVX2
+    /// against 7.7 µs). Then the portable one.
     pub fn best() -> Path {
+        static BEST: OnceLock<Path> = OnceLock::new();
+        *BEST.get_or_init(|| {
+            if is_intel() {
+                Path::first_supported(&[Path::Avx2, Path::Avx512, Path::Scalar])
+            } else {
+                Path::first_supported(&[Path::Avx512, Path::Avx2, Path::Scalar])
+            }
+        })
+    }
+
+    /// The fastest supported path for many independent states ([`permute_many`], which
+    /// interleaves two): AVX-512, then AVX2, then the portable one, on every CPU measured (two
+    /// interleaved states hide the latency that makes AVX2 win for one on Intel).
+    pub fn best_for_many() -> Path {
         static BEST: OnceLock<Path> = OnceLock::new();
         *BEST.get_or_init(|| Path::first_supported(&[Path::Avx512, Path::Avx2, Path::Scalar]))
     }
@@ -143,6 +169,23 @@ impl Path {
 impl core::fmt::Display for Path {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+/// Whether the CPU is Intel's (its `cpuid` vendor string).
+fn is_intel() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let leaf = core::arch::x86_64::__cpuid(0);
+        let mut vendor = [0u8; 12];
+        vendor[..4].copy_from_slice(&leaf.ebx.to_le_bytes());
+        vendor[4..8].copy_from_slice(&leaf.edx.to_le_bytes());
+        vendor[8..].copy_from_slice(&leaf.ecx.to_le_bytes());
+        &vendor == b"GenuineIntel"
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
     }
 }
 
@@ -179,7 +222,7 @@ pub fn permute_rounds(state: &mut State, out: &mut [State; NUM_ROUNDS]) {
 ///
 /// On the vector paths, states are taken two at a time and their rounds interleaved.
 pub fn permute_many(states: &mut [State]) {
-    run_many(Path::best(), states);
+    run_many(Path::best_for_many(), states);
 }
 
 /// Merges two digests as `Rpo256::merge` does: capacity zero, rate `values[0] ‖ values[1]`, one
