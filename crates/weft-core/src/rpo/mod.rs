@@ -236,11 +236,26 @@ pub fn merge(values: &[Word; 2]) -> Word {
 /// capacity element (element 1) set to `domain`.
 #[inline]
 pub fn merge_in_domain(values: &[Word; 2], domain: Felt) -> Word {
+    let mut state = merge_state(values, domain);
+    permute(&mut state);
+    digest_of(&state)
+}
+
+/// The state [`merge_in_domain`] permutes: zero but for the second capacity element (element
+/// 1), `domain`, and the rate, `values[0] ‖ values[1]` (elements 4-11). The hasher chiplet
+/// writes this state on a merge's first row.
+#[inline]
+pub fn merge_state(values: &[Word; 2], domain: Felt) -> State {
     let mut state = [ZERO; STATE_WIDTH];
     state[1] = domain;
     state[4..8].copy_from_slice(values[0].as_elements());
     state[8..12].copy_from_slice(values[1].as_elements());
-    permute(&mut state);
+    state
+}
+
+/// The digest a permuted state holds: elements 4-7, the rate's first word.
+#[inline]
+pub fn digest_of(state: &State) -> Word {
     Word::new([state[4], state[5], state[6], state[7]])
 }
 

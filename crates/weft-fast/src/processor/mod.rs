@@ -215,14 +215,11 @@ fn merkle_root(
             [*sibling, value]
         };
         value = if keep {
-            // `rpo::merge`'s state: capacity zero, then the two words.
-            let mut state = [ZERO; 12];
-            state[4..8].copy_from_slice(pair[0].as_elements());
-            state[8..12].copy_from_slice(pair[1].as_elements());
+            let mut state = rpo::merge_state(&pair, ZERO);
             let mut level = [[ZERO; 12]; 7];
             rpo::permute_rounds(&mut state, &mut level);
             rounds.push(level);
-            Word::new([state[4], state[5], state[6], state[7]])
+            rpo::digest_of(&state)
         } else {
             rpo::merge(&pair)
         };

@@ -75,10 +75,6 @@ fn permutation_rows(
     write_row(out, row + CYCLE_LEN - 1, last, last_round, rest_idx);
 }
 
-fn digest_of(state: &[Felt; 12]) -> Word {
-    [state[4], state[5], state[6], state[7]].into()
-}
-
 /// Writes the rows of one Merkle path (`main`: the first leg's selectors), from its levels'
 /// round states where the recording kept them (`rounds`, one per level), else hashing it.
 fn merkle_path(
@@ -92,14 +88,12 @@ fn merkle_path(
     let mut node = leaf;
     let depth = path.len();
     for (leg, sibling) in path.iter().enumerate() {
-        let (a, b) = if index & 1 == 0 {
-            (node, *sibling)
+        let pair = if index & 1 == 0 {
+            [node, *sibling]
         } else {
-            (*sibling, node)
+            [*sibling, node]
         };
-        let mut state = [ZERO; 12];
-        state[4..8].copy_from_slice(a.as_elements());
-        state[8..12].copy_from_slice(b.as_elements());
+        let mut state = rpo::merge_state(&pair, ZERO);
         let init = if leg == 0 { main } else { part };
         let last = if leg + 1 == depth { RETURN_HASH } else { main };
         let idx = if leg == 0 {
@@ -114,7 +108,7 @@ fn merkle_path(
             }
             None => permutation(out, row, &mut state, init, last, idx),
         }
-        node = digest_of(&state);
+        node = rpo::digest_of(&state);
         index >>= 1;
         row += CYCLE_LEN;
     }
@@ -151,10 +145,7 @@ fn node_rows(out: &mut CellWriter<'_>, row: usize, forest: &MastForest, node: &M
         MastNode::Loop(_) | MastNode::Call(_) => (child(0), Word::default()),
         _ => (Word::default(), Word::default()),
     };
-    let mut state = [ZERO; 12];
-    state[1] = node.domain();
-    state[4..8].copy_from_slice(h1.as_elements());
-    state[8..12].copy_from_slice(h2.as_elements());
+    let mut state = rpo::merge_state(&[h1, h2], node.domain());
     permutation(out, row, &mut state, LINEAR_HASH, RETURN_HASH, zero_idx);
 }
 
