@@ -39,7 +39,7 @@ where
     /// The `END` row of a join, split, dyn or a loop that was not entered.
     #[inline(always)]
     pub(super) fn end_control(&mut self, node: NodeRef, cont: Continuation) -> Step<B::Error> {
-        self.begin_row(RowAt::Finish(cont))?;
+        self.begin_row_with(|| RowAt::Finish(cont))?;
         self.tracer.control_exit(node).map_err(tracer_error)?;
         self.end_row()?;
         self.after_exit(node)
@@ -47,7 +47,7 @@ where
 
     /// The `END` row of a call, syscall or dyncall: the caller's context comes back.
     pub(super) fn end_call(&mut self, node: NodeRef, cont: Continuation) -> Step<B::Error> {
-        self.begin_row(RowAt::Finish(cont))?;
+        self.begin_row_with(|| RowAt::Finish(cont))?;
         self.tracer.control_exit(node).map_err(tracer_error)?;
         let frame = self
             .frames
@@ -68,7 +68,7 @@ where
         }
         let top = self.stack.get(0);
         if top == ONE {
-            self.begin_row(RowAt::Finish(cont))?;
+            self.begin_row_with(|| RowAt::Finish(cont))?;
             self.tracer.repeat(node).map_err(tracer_error)?;
             self.stack.pop();
             self.end_row()?;
@@ -86,7 +86,7 @@ where
             self.conts.push(Continuation::Start(body));
             Ok(())
         } else if top == ZERO {
-            self.begin_row(RowAt::Finish(cont))?;
+            self.begin_row_with(|| RowAt::Finish(cont))?;
             self.tracer.control_exit(node).map_err(tracer_error)?;
             self.stack.pop();
             self.end_row()?;

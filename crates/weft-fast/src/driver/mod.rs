@@ -203,11 +203,21 @@ where
     /// tracer contract).
     #[inline(always)]
     fn begin_row(&mut self, row: RowAt) -> Step<B::Error> {
+        self.begin_row_with(|| row)
+    }
+
+    /// [`Driver::begin_row`] with the row built only for a checkpoint. Built up front, a
+    /// `Finish` row's continuation was copied whole from where its parts had just been stored,
+    /// a store-forwarding stall at every control node's `END` (a third of the node loop's
+    /// samples in `execute_for_trace` of masm-examples' `nprime`, Intel Xeon); the other rows
+    /// keep the plain form, which measured faster for them.
+    #[inline(always)]
+    fn begin_row_with(&mut self, row: impl FnOnce() -> RowAt) -> Step<B::Error> {
         if self.tracer.stop_before(self.clk) {
             return Err(Interrupt::Stop);
         }
         if self.tracer.start_clock_cycle(self.clk) {
-            self.checkpoint(row);
+            self.checkpoint(row());
         }
         self.tracer.row_started(RowState {
             clk: self.clk,
