@@ -43,11 +43,11 @@
 //! and three vectors per state are too few to hide a product's latency (measured on the Intel
 //! Xeon: 26 cycles for one vector's Montgomery square, 35 for three independent ones, against
 //! 9 per vector when many are in flight). That latency is longer on the Intel Xeon, and longer
-//! there with AVX-512's mask registers than with AVX2's compares, so [`Path::best`] takes AVX2
-//! first on Intel and AVX-512 first elsewhere; [`Path::best_for_many`] takes AVX-512 first
-//! everywhere, since two interleaved states (`permute_many`) hide the latency. On the Intel Xeon
-//! no path beats `miden-crypto`'s scalar build on a lone state, whose twelve independent scalar
-//! chains keep the scalar ports busy; computing the squares on 32-bit limbs with one compare
+//! there with AVX-512's mask registers than with AVX2's compares, so [`Path::best`] takes
+//! AVX-512 first on AMD's CPUs (told apart by SSE4a) and AVX2 first elsewhere;
+//! [`Path::best_for_many`] takes AVX-512 first everywhere, since two interleaved states
+//! (`permute_many`) hide the latency. On the Intel Xeon no path beats `miden-crypto`'s scalar
+//! build on a lone state, whose twelve independent scalar chains keep the scalar ports busy; computing the squares on 32-bit limbs with one compare
 //! (fewer dependent compares, more instructions) measured the same latency. Tried and dropped on
 //! the AMD machine, both slower on a lone state: computing each comparison's sign-flipped operand
 //! alongside the plain one (4.80 µs), and running four of the twelve words on the scalar units
@@ -137,14 +137,14 @@ impl Path {
     /// detected once per process. Measured (module documentation): on AMD, AVX-512 then AVX2;
     /// on Intel, AVX2 then AVX-512, because there a lone state is bound by the latency of each
     /// product's chain, and AVX-512's mask registers lengthen it (Intel Xeon: 7.0 µs on AVX2
-    /// against 7.7 µs). Then the portable one.
+    /// against 7.7 µs). Then the portable one. CPUs of neither vendor take Intel's order.
     pub fn best() -> Path {
         static BEST: OnceLock<Path> = OnceLock::new();
         *BEST.get_or_init(|| {
-            if is_intel() {
-                Path::first_supported(&[Path::Avx2, Path::Avx512, Path::Scalar])
-            } else {
+            if is_amd_family() {
                 Path::first_supported(&[Path::Avx512, Path::Avx2, Path::Scalar])
+            } else {
+                Path::first_supported(&[Path::Avx2, Path::Avx512, Path::Scalar])
             }
         })
     }
@@ -172,16 +172,14 @@ impl core::fmt::Display for Path {
     }
 }
 
-/// Whether the CPU is Intel's (its `cpuid` vendor string).
-fn is_intel() -> bool {
+/// Whether the CPU is AMD's (or a design derived from it): it has SSE4a, which AMD's
+/// processors have had since 2007 and Intel's never. Read from the feature cache that the path
+/// detection fills anyway: asking `cpuid` for the vendor string directly costs ~10 µs more at
+/// the first permutation in a virtual machine, where every `cpuid` traps to the hypervisor.
+fn is_amd_family() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        let leaf = core::arch::x86_64::__cpuid(0);
-        let mut vendor = [0u8; 12];
-        vendor[..4].copy_from_slice(&leaf.ebx.to_le_bytes());
-        vendor[4..8].copy_from_slice(&leaf.edx.to_le_bytes());
-        vendor[8..].copy_from_slice(&leaf.ecx.to_le_bytes());
-        &vendor == b"GenuineIntel"
+        std::is_x86_feature_detected!("sse4a")
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
