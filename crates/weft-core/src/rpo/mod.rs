@@ -47,13 +47,14 @@
 //! AVX-512 first on AMD's CPUs (told apart by SSE4a) and AVX2 first elsewhere;
 //! [`Path::best_for_many`] takes AVX-512 first everywhere, since two interleaved states
 //! (`permute_many`) hide the latency. On the Intel Xeon no path beats `miden-crypto`'s scalar
-//! build on a lone state, whose twelve independent scalar chains keep the scalar ports busy; computing the squares on 32-bit limbs with one compare
-//! (fewer dependent compares, more instructions) measured the same latency. Tried and dropped on
-//! the AMD machine, both slower on a lone state: computing each comparison's sign-flipped operand
-//! alongside the plain one (4.80 µs), and running four of the twelve words on the scalar units
-//! beside two vectors (5.65 µs; also slower on the Intel Xeon). The scalar path is slower than
-//! `miden-crypto`'s: its MDS layer is the direct 12×12 product on 32-bit halves, where
-//! `miden-crypto` uses a frequency-domain form.
+//! build on a lone state, whose twelve independent scalar chains keep the scalar ports busy;
+//! computing the squares on 32-bit limbs with one compare (fewer dependent compares, more
+//! instructions) measured the same latency. Tried and dropped on the AMD machine, both slower
+//! on a lone state: computing each comparison's sign-flipped operand alongside the plain one
+//! (4.80 µs), and running four of the twelve words on the scalar units beside two vectors
+//! (5.65 µs; also slower on the Intel Xeon). The scalar path is slower than `miden-crypto`'s:
+//! its MDS layer is the direct 12×12 product on 32-bit halves, where `miden-crypto` uses a
+//! frequency-domain form.
 
 use std::sync::OnceLock;
 
