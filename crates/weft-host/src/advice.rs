@@ -46,7 +46,21 @@ pub enum AdviceError {
     MerkleStoreMergeFailed(#[source] MerkleError),
 }
 
-/// A deferred precompile computation logged by an event handler.
+/// A node of a tree in the Merkle store with the walk down to it from the root, as the store
+/// holds them: what a caller needs to check the node's authentication path level by level.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MerkleOpening {
+    /// The node the store holds at the index.
+    pub value: Word,
+    /// The authentication path, leaf level first (as [`MerklePath`] orders it).
+    pub siblings: Vec<Word>,
+    /// The inner nodes passed on the way, in the same order: `parents[i]` is the node whose
+    /// children are the walk's node at level `i` and `siblings[i]`; the last one is the root.
+    /// The store does not promise that a parent is the hash of its children (its nodes can be
+    /// given whole, by the inputs or by event handlers).
+    pub parents: Vec<Word>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PrecompileRequest {
     /// The event that produced it.
@@ -318,6 +332,59 @@ impl AdviceProvider {
             .get_path(root, idx)
             .map(|proof| proof.path)
             .map_err(AdviceError::MerkleStoreLookupFailed)
+    }
+
+    /// Returns the node at `depth`/`index` of the tree with `root` with its siblings and the
+    /// inner nodes above it ([`MerkleOpening`]).
+    ///
+    /// # Errors
+    /// The errors of [`AdviceProvider::get_merkle_path`], exactly.
+    pub fn merkle_opening(
+        &self,
+        root: Word,
+        depth: Felt,
+        index: Felt,
+    ) -> Result<MerkleOpening, AdviceError> {
+        let idx = node_index(depth, index)?;
+        let depth = usize::from(idx.depth());
+        let mut opening = MerkleOpening {
+            value: root,
+            siblings: Vec::with_capacity(depth),
+            parents: Vec::with_capacity(depth),
+        };
+        if depth == 0 {
+            // The root must still be in the store.
+            self.store
+                .get_path(root, idx)
+                .map_err(AdviceError::MerkleStoreLookupFailed)?;
+            return Ok(opening);
+        }
+        // One level at a time, from the root down: each step is a depth-1 path from the node
+        // reached, which gives both its children (the store lends no other access to them).
+        for level in (0..depth).rev() {
+            let step = NodeIndex::new(1, (idx.value() >> level) & 1).map_err(|_| {
+                AdviceError::InvalidMerkleTreeNodeIndex {
+                    depth: 1,
+                    index: (idx.value() >> level) & 1,
+                }
+            })?;
+            let proof = match self.store.get_path(opening.value, step) {
+                Ok(proof) => proof,
+                // The same lookups as the whole path's, in the same order, so the same failure;
+                // its error names the whole index, so it comes from the whole path's lookup.
+                Err(step_err) => {
+                    return Err(AdviceError::MerkleStoreLookupFailed(
+                        self.store.get_path(root, idx).err().unwrap_or(step_err),
+                    ));
+                }
+            };
+            opening.parents.push(opening.value);
+            opening.siblings.extend(proof.path.nodes().first().copied());
+            opening.value = proof.value;
+        }
+        opening.siblings.reverse();
+        opening.parents.reverse();
+        Ok(opening)
     }
 
     /// Replaces the node at `depth`/`index` of the tree with `root` by `value` (the old tree

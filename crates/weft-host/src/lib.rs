@@ -26,7 +26,7 @@ mod inputs;
 mod options;
 mod sys_events;
 
-pub use advice::{AdviceError, AdviceMutation, AdviceProvider, PrecompileRequest};
+pub use advice::{AdviceError, AdviceMutation, AdviceProvider, MerkleOpening, PrecompileRequest};
 pub use error::{AceError, ErrorKind, ExecutionError};
 pub use events::{EventId, SystemEvent};
 pub use handlers::{

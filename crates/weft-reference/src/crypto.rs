@@ -65,12 +65,19 @@ pub(crate) fn mr_update<H: Host>(p: &mut Vm<'_, H>) -> Result<Helpers, Execution
         .advice
         .update_merkle_node(old_root, depth, index, new_node)
         .map_err(|e| ExecutionError::advice(clk, e))?;
-    if path.len() as u64 != depth.as_int()
-        || compute_root(old_node, &path, index.as_int()) != old_root
-    {
+    if path.len() as u64 != depth.as_int() {
         return Err(ExecutionError::FailedToExecuteProgram(
-            "MRUPDATE: old node does not match the Merkle store",
+            "MRUPDATE: the store's path is not as long as the depth",
         ));
+    }
+    if compute_root(old_node, &path, index.as_int()) != old_root {
+        return Err(ExecutionError::MerklePathVerificationFailed {
+            clk,
+            value: old_node,
+            index,
+            root: old_root,
+            err_code: 0,
+        });
     }
     let addr = p.hash_request(HasherRequest::MerkleUpdate {
         old: old_node,

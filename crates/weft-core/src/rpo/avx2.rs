@@ -14,7 +14,7 @@ use core::arch::x86_64::{
     _mm256_sub_epi64, _mm256_xor_si256,
 };
 
-use super::consts::{MDS, NEG_ARK1, NEG_ARK2, NUM_ROUNDS, WIDTH};
+use super::consts::{BATCH, MDS, NEG_ARK1, NEG_ARK2, NUM_ROUNDS, WIDTH};
 
 /// A whole state: words 0-3, 4-7 and 8-11.
 type State = [__m256i; 3];

@@ -18,7 +18,7 @@ use core::arch::x86_64::{
     _mm256_slli_epi64, _mm256_srli_epi64, _mm256_sub_epi64,
 };
 
-use super::consts::{EPSILON, MDS, NEG_ARK1, NEG_ARK2, NUM_ROUNDS, WIDTH};
+use super::consts::{BATCH, EPSILON, MDS, NEG_ARK1, NEG_ARK2, NUM_ROUNDS, WIDTH};
 
 /// A whole state: words 0-3, 4-7 and 8-11.
 type State = [__m256i; 3];

@@ -7,6 +7,9 @@ use crate::Rpo256;
 pub(super) const WIDTH: usize = 12;
 /// Rounds in a permutation.
 pub(super) const NUM_ROUNDS: usize = 7;
+
+/// States per transposed batch of the vector paths: one per lane of a 256-bit vector.
+pub(super) const BATCH: usize = 4;
 /// The field modulus `2^64 - 2^32 + 1`.
 pub(super) const P: u64 = 0xffff_ffff_0000_0001;
 /// `2^64 - p = 2^32 - 1`: what a wrap past `2^64` is worth modulo `p`.

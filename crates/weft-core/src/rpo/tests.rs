@@ -3,7 +3,8 @@
 
 use super::{
     NUM_ROUNDS, Path, RpoError, STATE_WIDTH, State, consts, merge, merge_in_domain, permute,
-    permute_many, permute_many_with, permute_rounds, permute_rounds_with, permute_with, scalar,
+    permute_many, permute_many_with, permute_rounds, permute_rounds_many, permute_rounds_many_with,
+    permute_rounds_with, permute_with, scalar,
 };
 use crate::{Felt, Rpo256, Word};
 
@@ -132,6 +133,7 @@ fn an_unsupported_path_is_an_error_and_leaves_the_state() {
         let mut out = [[Felt::new(0); STATE_WIDTH]; NUM_ROUNDS];
         assert!(permute_rounds_with(path, &mut state, &mut out).is_err());
         assert!(permute_many_with(path, &mut [state]).is_err());
+        assert!(permute_rounds_many_with(path, &mut [state]).is_err());
     }
 }
 
@@ -190,13 +192,18 @@ fn chained_permutations_stay_identical() {
 #[test]
 fn permute_many_equals_permute_on_each_state() {
     let states = sample_states(97, 0x5eed_0003);
-    for path in Path::supported() {
-        let mut batch = states.clone();
-        permute_many_with(path, &mut batch).expect("supported path");
-        for (k, (got, state)) in batch.iter().zip(&states).enumerate() {
-            let mut one = *state;
-            permute(&mut one);
-            assert_eq!(words(got), words(&one), "{path} path, state #{k}");
+    // Every way a batch splits on the vector paths: transposed fours, then a pair, then one.
+    for n in [1, 2, 3, 4, 5, 6, 7, 8, 97] {
+        for path in Path::supported() {
+            let mut batch = states[..n].to_vec();
+            permute_many_with(path, &mut batch).expect("supported path");
+            for (k, (got, state)) in batch.iter().zip(&states).enumerate() {
+                assert_eq!(
+                    words(got),
+                    words(&reference(state)),
+                    "{path} path, {n} states, state #{k}"
+                );
+            }
         }
     }
     let mut batch = states.clone();
@@ -206,6 +213,33 @@ fn permute_many_equals_permute_on_each_state() {
     assert_eq!(got, expected);
     // An empty batch is fine.
     permute_many(&mut []);
+}
+
+#[test]
+fn permute_rounds_many_equals_the_reference_rounds() {
+    let states = sample_states(11, 0x5eed_0004);
+    for n in [0, 1, 3, 4, 5, 8, 11] {
+        for path in Path::supported() {
+            let mut batch = states[..n].to_vec();
+            let rounds = permute_rounds_many_with(path, &mut batch).expect("supported path");
+            assert_eq!(rounds.len(), n);
+            for (k, state) in states[..n].iter().enumerate() {
+                let expected = reference_rounds(state);
+                for r in 0..NUM_ROUNDS {
+                    assert_eq!(
+                        words(&rounds[k][r]),
+                        words(&expected[r]),
+                        "{path} path, {n} states, state #{k}, round {r}"
+                    );
+                }
+                assert_eq!(words(&batch[k]), words(&expected[NUM_ROUNDS - 1]));
+            }
+        }
+    }
+    let mut batch = states.clone();
+    let rounds = permute_rounds_many(&mut batch);
+    assert_eq!(rounds.len(), states.len());
+    assert_eq!(words(&batch[10]), words(&reference(&states[10])));
 }
 
 #[test]

@@ -6,7 +6,8 @@
 //! `add_neg` and `fold_mds` give that path's lane arithmetic, each function compiled with the
 //! path's target features.
 
-/// Expands the state layers and entry points (`permute`, `permute_pair`, `permute_rounds`)
+/// Expands the state layers and entry points (`permute`, `permute_pair`, `permute_batch`,
+/// `permute_rounds`, `permute_rounds_batch`)
 /// for the target features `$features`, using the `mul`, `square`, `add_neg` and `fold_mds` of
 /// the module it is expanded in.
 macro_rules! vector_permutation {
@@ -175,6 +176,90 @@ macro_rules! vector_permutation {
             inv_sbox(state);
         }
 
+        // TRANSPOSED BATCHES
+        // ================================================================================================
+        //
+        // Four states side by side: vector `e` holds word `e` of each state, a state per lane. The
+        // S-boxes and the constants work word by word, so they run as above, on twelve independent
+        // vectors instead of three per state: enough in flight to keep the vector ports busy, where
+        // one or two states leave them waiting on each product's latency. The MDS layer mixes the
+        // words of a state, which are whole vectors here, so it needs no broadcast or reload.
+
+        /// The MDS layer on four transposed states: per output word, the matrix row's constants times
+        /// each input word's two 32-bit halves, summed, then folded as in the scalar path.
+        #[inline]
+        #[target_feature(enable = $features)]
+        fn apply_mds_batch(state: &mut [__m256i; WIDTH]) {
+            let zero = _mm256_set1_epi64x(0);
+            let mut hi = [zero; WIDTH];
+            for (h, v) in hi.iter_mut().zip(state.iter()) {
+                *h = _mm256_srli_epi64::<32>(*v);
+            }
+            let mut out = [zero; WIDTH];
+            for (row, o) in MDS.iter().zip(out.iter_mut()) {
+                let (mut l, mut h) = (zero, zero);
+                for c in 0..WIDTH {
+                    let k = _mm256_set1_epi64x(row[c] as i64);
+                    // `_mm256_mul_epu32` reads only the low 32 bits of each lane.
+                    l = _mm256_add_epi64(l, _mm256_mul_epu32(k, state[c]));
+                    h = _mm256_add_epi64(h, _mm256_mul_epu32(k, hi[c]));
+                }
+                *o = fold_mds(l, h);
+            }
+            *state = out;
+        }
+
+        /// Adds one half-round's constants to four transposed states.
+        #[inline]
+        #[target_feature(enable = $features)]
+        fn add_constants_batch(state: &mut [__m256i; WIDTH], neg_ark: &[u64; WIDTH]) {
+            for (v, k) in state.iter_mut().zip(neg_ark) {
+                *v = add_neg(*v, _mm256_set1_epi64x(*k as i64));
+            }
+        }
+
+        /// One round on four transposed states.
+        #[inline]
+        #[target_feature(enable = $features)]
+        fn apply_round_batch(state: &mut [__m256i; WIDTH], round: usize) {
+            apply_mds_batch(state);
+            add_constants_batch(state, &NEG_ARK1[round]);
+            sbox(state);
+            apply_mds_batch(state);
+            add_constants_batch(state, &NEG_ARK2[round]);
+            inv_sbox(state);
+        }
+
+        /// Four states as twelve vectors, word `e` of state `s` in lane `s` of vector `e`.
+        #[inline]
+        #[target_feature(enable = $features)]
+        fn load_batch(words: &[[u64; WIDTH]; BATCH]) -> [__m256i; WIDTH] {
+            let mut state = [_mm256_set1_epi64x(0); WIDTH];
+            for (e, v) in state.iter_mut().enumerate() {
+                *v = _mm256_setr_epi64x(
+                    words[0][e] as i64,
+                    words[1][e] as i64,
+                    words[2][e] as i64,
+                    words[3][e] as i64,
+                );
+            }
+            state
+        }
+
+        /// The inverse of [`load_batch`].
+        #[inline]
+        #[target_feature(enable = $features)]
+        fn store_batch(state: &[__m256i; WIDTH], words: &mut [[u64; WIDTH]; BATCH]) {
+            for (e, v) in state.iter().enumerate() {
+                // SAFETY: `__m256i` and `[u64; 4]` are both 32 plain bytes with no invalid bit
+                // patterns.
+                let lanes = unsafe { core::mem::transmute::<__m256i, [u64; 4]>(*v) };
+                for (s, lane) in lanes.into_iter().enumerate() {
+                    words[s][e] = lane;
+                }
+            }
+        }
+
         // ENTRY POINTS
         // ================================================================================================
 
@@ -209,6 +294,42 @@ macro_rules! vector_permutation {
             }
             *a = store([state[0], state[1], state[2]]);
             *b = store([state[3], state[4], state[5]]);
+        }
+
+        /// The seven rounds on four independent states at once, transposed.
+        ///
+        /// # Safety
+        ///
+        /// Safe to call only where the CPU has every feature of the path (the parent module checks at
+        /// run time).
+        #[target_feature(enable = $features)]
+        pub(super) fn permute_batch(words: &mut [[u64; WIDTH]; BATCH]) {
+            let mut state = load_batch(words);
+            for round in 0..NUM_ROUNDS {
+                apply_round_batch(&mut state, round);
+            }
+            store_batch(&state, words);
+        }
+
+        /// [`permute_batch`], keeping each state after each round (`out[s][round]`).
+        ///
+        /// # Safety
+        ///
+        /// Safe to call only where the CPU has every feature of the path (the parent module checks at
+        /// run time).
+        #[target_feature(enable = $features)]
+        pub(super) fn permute_rounds_batch(
+            words: &mut [[u64; WIDTH]; BATCH],
+            out: &mut [[[u64; WIDTH]; NUM_ROUNDS]; BATCH],
+        ) {
+            let mut state = load_batch(words);
+            for round in 0..NUM_ROUNDS {
+                apply_round_batch(&mut state, round);
+                store_batch(&state, words);
+                for (rows, w) in out.iter_mut().zip(words.iter()) {
+                    rows[round] = *w;
+                }
+            }
         }
 
         /// The seven rounds on one state, keeping the state after each.

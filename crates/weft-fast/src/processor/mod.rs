@@ -2,6 +2,7 @@
 //! memory, advice provider and host.
 
 mod memory;
+mod merkle;
 
 use std::sync::Arc;
 
@@ -12,7 +13,10 @@ use weft_host::{
 };
 use weft_mast::{Decorator, Kernel, MastForest, MastNode, MastNodeId, Program};
 
-use self::memory::Memory;
+use self::{
+    memory::Memory,
+    merkle::{merkle_root, opens_by_levels, update_by_levels},
+};
 use crate::{
     backend::{Backend, MerkleOutcome, ResolveKind, Resolved},
     driver::{Driver, DriverState, RunEnd},
@@ -197,37 +201,6 @@ impl ProcessView for View<'_> {
     }
 }
 
-/// Hashes `node` up a Merkle path (leaf level first) at `index`; returns the root and, when
-/// `keep` says so, each level's round states (a trace builder writes them on the hasher
-/// chiplet's rows), else none.
-fn merkle_root(
-    node: Word,
-    path: &[Word],
-    mut index: u64,
-    keep: bool,
-) -> (Word, Vec<[[Felt; 12]; 7]>) {
-    let mut value = node;
-    let mut rounds = Vec::with_capacity(if keep { path.len() } else { 0 });
-    for sibling in path {
-        let pair = if index & 1 == 0 {
-            [value, *sibling]
-        } else {
-            [*sibling, value]
-        };
-        value = if keep {
-            let mut state = rpo::merge_state(&pair, ZERO);
-            let mut level = [[ZERO; 12]; 7];
-            rpo::permute_rounds(&mut state, &mut level);
-            rounds.push(level);
-            rpo::digest_of(&state)
-        } else {
-            rpo::merge(&pair)
-        };
-        index >>= 1;
-    }
-    (value, rounds)
-}
-
 impl<H: Host> HostBackend<'_, H> {
     /// Adds a forest resolved through the host to the forest table (once per forest) and merges
     /// its advice map; returns the node to run.
@@ -384,12 +357,22 @@ impl<H: Host> Backend for HostBackend<'_, H> {
         err_code: Felt,
         clk: u32,
     ) -> Result<MerkleOutcome, ExecutionError> {
-        let path = self
+        let opening = self
             .advice
-            .get_merkle_path(root, depth, index)
+            .merkle_opening(root, depth, index)
             .map_err(|e| ExecutionError::advice(clk, e))?;
-        let (computed, rounds) =
-            merkle_root(node, path.nodes(), index.as_int(), self.keep_path_rounds);
+        let keep = self.keep_path_rounds;
+        if let Some(rounds) = opens_by_levels(node, &opening, index.as_int(), keep) {
+            return Ok(MerkleOutcome {
+                addr: ZERO,
+                depth: opening.siblings.len() as u32,
+                root,
+                path: opening.siblings,
+                rounds,
+            });
+        }
+        // The levels did not all check out: the chain decides, on the same path.
+        let (computed, rounds) = merkle_root(node, &opening.siblings, index.as_int(), keep);
         if computed != root {
             return Err(ExecutionError::MerklePathVerificationFailed {
                 clk,
@@ -401,9 +384,9 @@ impl<H: Host> Backend for HostBackend<'_, H> {
         }
         Ok(MerkleOutcome {
             addr: ZERO,
-            depth: path.len() as u32,
+            depth: opening.siblings.len() as u32,
             root,
-            path: path.nodes().to_vec(),
+            path: opening.siblings,
             rounds,
         })
     }
@@ -417,23 +400,55 @@ impl<H: Host> Backend for HostBackend<'_, H> {
         new_node: Word,
         clk: u32,
     ) -> Result<MerkleOutcome, ExecutionError> {
+        if let Some((path, root, rounds)) = update_by_levels(
+            &mut self.advice,
+            (old_node, new_node),
+            (depth, index),
+            old_root,
+            self.keep_path_rounds,
+        ) {
+            return Ok(MerkleOutcome {
+                addr: ZERO,
+                depth: path.len() as u32,
+                root,
+                path,
+                rounds,
+            });
+        }
         // The store hashes the new path itself (with miden-crypto's permutation); its new root is
         // the one the path gives once the old node checks out, so it is not hashed twice.
         let (path, new_root) = self
             .advice
             .update_merkle_node(old_root, depth, index, new_node)
             .map_err(|e| ExecutionError::advice(clk, e))?;
+        if path.len() as u64 != depth.as_int() {
+            return Err(ExecutionError::FailedToExecuteProgram(
+                "MRUPDATE: the store's path is not as long as the depth",
+            ));
+        }
         let (computed, rounds) = merkle_root(
             old_node,
             path.nodes(),
             index.as_int(),
             self.keep_path_rounds,
         );
-        if path.len() as u64 != depth.as_int() || computed != old_root {
-            return Err(ExecutionError::FailedToExecuteProgram(
-                "MRUPDATE: old node does not match the Merkle store",
-            ));
+        if computed != old_root {
+            return Err(ExecutionError::MerklePathVerificationFailed {
+                clk,
+                value: old_node,
+                index,
+                root: old_root,
+                err_code: 0,
+            });
         }
+        // The store changes nothing where the new node is the one it holds, and returns the old
+        // root then; upstream's processor hashes the new node up the path all the same, which
+        // gives another root where the store's nodes are not their children's hashes.
+        let new_root = if new_root == old_root {
+            merkle_root(new_node, path.nodes(), index.as_int(), false).0
+        } else {
+            new_root
+        };
         Ok(MerkleOutcome {
             addr: ZERO,
             depth: path.len() as u32,
