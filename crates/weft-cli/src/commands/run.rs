@@ -39,11 +39,12 @@ pub(super) fn run(
     file.link(program)?;
     // Converting the inputs (the advice provider's Merkle store among them) is loading.
     let (stack_inputs, advice_inputs) = (inputs.weft_stack_inputs(), inputs.weft_advice_inputs());
-    // Choosing the permutation's code path reads the CPU's features once per process, with
+    // Choosing the permutation's code paths reads the CPU's features once per process, with
     // `cpuid` instructions that trap to the hypervisor in a virtual machine: 16-34 µs measured
     // on an Intel Xeon VM, more than a short program's whole execution. Process set-up, like
     // upstream's choice made when it was compiled, so it is done here.
     weft_core::rpo::Path::best();
+    weft_core::rpo::Path::best_for_many();
     let load_s = start.elapsed().as_secs_f64();
     let start = Instant::now();
     let output =

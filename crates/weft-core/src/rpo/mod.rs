@@ -5,6 +5,7 @@
 //! # Paths
 //!
 //! - [`Path::Scalar`]: portable Rust ([`scalar`](self) module), on every target.
+//! - [`Path::MidenCrypto`]: `miden-crypto`'s own functions, the reference, on every target.
 //! - [`Path::Avx2`]: x86-64 with AVX2: a state is three 256-bit vectors.
 //! - [`Path::Avx512`]: x86-64 with AVX-512F and AVX-512VL, on the same vectors and layers
 //!   (`vector` module): unsigned comparisons into masks and masked additions make each carry and
@@ -53,7 +54,8 @@
 //! Xeon: 26 cycles for one vector's Montgomery square, 35 for three independent ones, against
 //! 9 per vector when many are in flight). That latency is longer on the Intel Xeon, and longer
 //! there with AVX-512's mask registers than with AVX2's compares, so [`Path::best`] takes
-//! AVX-512 first on AMD's CPUs (told apart by SSE4a) and AVX2 first elsewhere;
+//! AVX-512 first on AMD's CPUs (told apart by SSE4a) and `miden-crypto`'s scalar build
+//! elsewhere (hperm_chain's execute went 0.94× -> 1.04× upstream on the Intel Xeon with it);
 //! [`Path::best_for_many`] takes AVX-512 first everywhere, since several states at once
 //! (`permute_many`) hide the latency. On the Intel Xeon no path beats `miden-crypto`'s scalar
 //! build on a lone state, whose twelve independent scalar chains keep the scalar ports busy;
@@ -69,7 +71,7 @@ use std::sync::OnceLock;
 
 use thiserror::Error;
 
-use crate::{Felt, Word, ZERO};
+use crate::{Felt, Rpo256, Word, ZERO};
 
 mod consts;
 mod scalar;
@@ -101,6 +103,10 @@ pub type State = [Felt; STATE_WIDTH];
 pub enum Path {
     /// Portable Rust, on every target.
     Scalar,
+    /// `miden-crypto`'s own `Rpo256::apply_permutation` and `apply_round` (its default, scalar
+    /// build), on every target: the reference itself. Its twelve independent scalar chains make
+    /// it the fastest for a lone state where the vector paths are bound by latency.
+    MidenCrypto,
     /// x86-64 AVX2, three 256-bit vectors per state.
     Avx2,
     /// x86-64 AVX-512 (F and VL) on the same three 256-bit vectors: unsigned comparisons into
@@ -110,12 +116,13 @@ pub enum Path {
 
 impl Path {
     /// Every path, supported here or not.
-    pub const ALL: [Path; 3] = [Path::Scalar, Path::Avx2, Path::Avx512];
+    pub const ALL: [Path; 4] = [Path::Scalar, Path::MidenCrypto, Path::Avx2, Path::Avx512];
 
     /// The path's name, as the bench and error messages print it.
     pub const fn name(self) -> &'static str {
         match self {
             Path::Scalar => "scalar",
+            Path::MidenCrypto => "miden-crypto",
             Path::Avx2 => "avx2",
             Path::Avx512 => "avx512",
         }
@@ -124,7 +131,7 @@ impl Path {
     /// Whether this CPU (and this build's target) can run the path.
     pub fn is_supported(self) -> bool {
         match self {
-            Path::Scalar => true,
+            Path::Scalar | Path::MidenCrypto => true,
             #[cfg(target_arch = "x86_64")]
             Path::Avx2 => std::is_x86_feature_detected!("avx2"),
             #[cfg(target_arch = "x86_64")]
@@ -145,16 +152,17 @@ impl Path {
 
     /// The fastest supported path for one state at a time ([`permute`], [`permute_rounds`]),
     /// detected once per process. Measured (module documentation): on AMD, AVX-512 then AVX2;
-    /// on Intel, AVX2 then AVX-512, because there a lone state is bound by the latency of each
-    /// product's chain, and AVX-512's mask registers lengthen it (Intel Xeon: 7.0 µs on AVX2
-    /// against 7.7 µs). Then the portable one. CPUs of neither vendor take Intel's order.
+    /// on Intel, `miden-crypto`'s scalar build, because there a lone state on a vector path is
+    /// bound by the latency of each product's chain (Intel Xeon: 6.5 µs against 7.0 µs on
+    /// AVX2). `miden-crypto` comes before weft's own portable path everywhere. CPUs of neither
+    /// vendor take Intel's order.
     pub fn best() -> Path {
         static BEST: OnceLock<Path> = OnceLock::new();
         *BEST.get_or_init(|| {
             if is_amd_family() {
-                Path::first_supported(&[Path::Avx512, Path::Avx2, Path::Scalar])
+                Path::first_supported(&[Path::Avx512, Path::Avx2, Path::MidenCrypto])
             } else {
-                Path::first_supported(&[Path::Avx2, Path::Avx512, Path::Scalar])
+                Path::MidenCrypto
             }
         })
     }
@@ -165,7 +173,7 @@ impl Path {
     /// on Intel).
     pub fn best_for_many() -> Path {
         static BEST: OnceLock<Path> = OnceLock::new();
-        *BEST.get_or_init(|| Path::first_supported(&[Path::Avx512, Path::Avx2, Path::Scalar]))
+        *BEST.get_or_init(|| Path::first_supported(&[Path::Avx512, Path::Avx2, Path::MidenCrypto]))
     }
 
     fn first_supported(preference: &[Path]) -> Path {
@@ -173,7 +181,7 @@ impl Path {
             .iter()
             .copied()
             .find(|p| p.is_supported())
-            .unwrap_or(Path::Scalar)
+            .unwrap_or(Path::MidenCrypto)
     }
 }
 
@@ -341,7 +349,7 @@ fn run_rounds_many(path: Path, states: &mut [State]) -> Vec<[State; NUM_ROUNDS]>
         Path::Avx2 => Some(|w, o| unsafe { avx2::permute_rounds_batch(w, o) }),
         // SAFETY: as above, with AVX-512F and AVX-512VL.
         Path::Avx512 => Some(|w, o| unsafe { avx512::permute_rounds_batch(w, o) }),
-        Path::Scalar => None,
+        Path::Scalar | Path::MidenCrypto => None,
     };
     #[cfg(not(target_arch = "x86_64"))]
     let batch: Option<RoundsBatchFn> = None;
@@ -388,6 +396,10 @@ fn from_words(words: &[u64; STATE_WIDTH]) -> State {
 /// Runs a supported path (callers have checked, or took [`Path::best`]).
 #[inline(always)]
 fn run(path: Path, state: &mut State) {
+    if path == Path::MidenCrypto {
+        Rpo256::apply_permutation(state);
+        return;
+    }
     let mut words = to_words(state);
     match path {
         #[cfg(target_arch = "x86_64")]
@@ -429,7 +441,7 @@ fn run_many(path: Path, states: &mut [State]) {
             // SAFETY: as above, with AVX-512F and AVX-512VL.
             |a, b| unsafe { avx512::permute_pair(a, b) },
         )),
-        Path::Scalar => None,
+        Path::Scalar | Path::MidenCrypto => None,
     };
     #[cfg(not(target_arch = "x86_64"))]
     let vector: Option<(BatchFn, PairFn)> = None;
@@ -464,6 +476,13 @@ fn run_many(path: Path, states: &mut [State]) {
 
 #[inline(always)]
 fn run_rounds(path: Path, state: &mut State, out: &mut [State; NUM_ROUNDS]) {
+    if path == Path::MidenCrypto {
+        for (round, row) in out.iter_mut().enumerate() {
+            Rpo256::apply_round(state, round);
+            *row = *state;
+        }
+        return;
+    }
     let mut words = to_words(state);
     let mut rows = [[0u64; STATE_WIDTH]; NUM_ROUNDS];
     match path {

@@ -87,17 +87,18 @@ fn reference_rounds(state: &State) -> [State; NUM_ROUNDS] {
 }
 
 #[test]
-fn the_scalar_path_is_always_supported_and_best_is_supported() {
+fn the_portable_paths_are_always_supported_and_best_is_supported() {
     assert!(Path::Scalar.is_supported());
+    assert!(Path::MidenCrypto.is_supported());
     assert!(Path::best().is_supported());
-    assert_eq!(Path::supported()[0], Path::Scalar);
+    assert_eq!(Path::supported()[..2], [Path::Scalar, Path::MidenCrypto]);
     // The cached answer is stable.
     assert_eq!(Path::best(), Path::best());
 }
 
 #[cfg(target_arch = "x86_64")]
 #[test]
-fn the_widest_path_the_cpu_has_is_chosen() {
+fn the_measured_fastest_path_is_chosen() {
     let avx2 = std::is_x86_feature_detected!("avx2");
     let avx512 = avx2
         && std::is_x86_feature_detected!("avx512f")
@@ -109,14 +110,14 @@ fn the_widest_path_the_cpu_has_is_chosen() {
     } else if avx2 {
         Path::Avx2
     } else {
-        Path::Scalar
+        Path::MidenCrypto
     };
     assert_eq!(Path::best_for_many(), widest);
-    // One state at a time: the widest on AMD's CPUs (SSE4a), AVX2 first elsewhere.
-    let single = if !std::is_x86_feature_detected!("sse4a") && avx2 {
-        Path::Avx2
-    } else {
+    // One state at a time: the widest on AMD's CPUs (SSE4a), miden-crypto's elsewhere.
+    let single = if std::is_x86_feature_detected!("sse4a") {
         widest
+    } else {
+        Path::MidenCrypto
     };
     assert_eq!(Path::best(), single);
 }

@@ -48,8 +48,8 @@ fn permutation(
     last: Selectors,
     (init_idx, rest_idx): (Felt, Felt),
 ) {
-    // The seven round states in one call: `weft_core::rpo` picks its AVX2 path where the CPU
-    // has it (bit-identical to `Rpo256::apply_round`, about 1.3x faster; measured in its docs).
+    // The seven round states in one call, on the path `weft_core::rpo` measured fastest for a
+    // lone state on this CPU (its docs; bit-identical to `Rpo256::apply_round` on every path).
     let mut rounds = [[ZERO; rpo::STATE_WIDTH]; rpo::NUM_ROUNDS];
     let input = *state;
     rpo::permute_rounds(state, &mut rounds);
