@@ -211,20 +211,29 @@ impl Coordinator {
     pub async fn submit(&self, plan: &RunPlan) -> Result<SubmitReport, DistError> {
         let mut report = SubmitReport::default();
         for spec in &plan.jobs {
-            match self.broker.record(&plan.run, spec.job).await? {
+            let mut record = self.broker.record(&plan.run, spec.job).await?;
+            if record.is_none() {
+                if self.broker.job_queued(&plan.run, spec.job).await? {
+                    report.still_queued += 1;
+                    continue;
+                }
+                // A worker records a job before it acks it (which takes it off the stream), so
+                // a job neither recorded a moment ago nor queued now may have been finished in
+                // between: look again rather than publish it twice.
+                record = self.broker.record(&plan.run, spec.job).await?;
+            }
+            match record {
                 Some(JobRecord::Done { spec: done, .. }) if done == Digest::of(&spec.to_json()) => {
                     report.already_done += 1;
                     continue;
                 }
+                // A failed (or foreign) record: its message was terminated, or is about to be,
+                // so the job is published again whatever the stream holds.
                 Some(_) => {
                     self.broker.delete_record(&plan.run, spec.job).await?;
                     report.retried_failed += 1;
                 }
                 None => {}
-            }
-            if self.broker.job_queued(&plan.run, spec.job).await? {
-                report.still_queued += 1;
-                continue;
             }
             self.broker
                 .js
