@@ -61,6 +61,7 @@ pub struct MerkleOpening {
     pub parents: Vec<Word>,
 }
 
+/// A deferred precompile computation logged by an event handler.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PrecompileRequest {
     /// The event that produced it.
@@ -361,13 +362,12 @@ impl AdviceProvider {
         }
         // One level at a time, from the root down: each step is a depth-1 path from the node
         // reached, which gives both its children (the store lends no other access to them).
+        let steps = [
+            NodeIndex::root().left_child(),
+            NodeIndex::root().right_child(),
+        ];
         for level in (0..depth).rev() {
-            let step = NodeIndex::new(1, (idx.value() >> level) & 1).map_err(|_| {
-                AdviceError::InvalidMerkleTreeNodeIndex {
-                    depth: 1,
-                    index: (idx.value() >> level) & 1,
-                }
-            })?;
+            let step = steps[usize::from(idx.is_nth_bit_odd(level as u8))];
             let proof = match self.store.get_path(opening.value, step) {
                 Ok(proof) => proof,
                 // The same lookups as the whole path's, in the same order, so the same failure;

@@ -71,6 +71,7 @@ use std::sync::OnceLock;
 
 use thiserror::Error;
 
+use self::consts::BATCH;
 use crate::{Felt, Rpo256, Word, ZERO};
 
 mod consts;
@@ -168,9 +169,9 @@ impl Path {
     }
 
     /// The fastest supported path for many independent states ([`permute_many`] and
-    /// [`permute_rounds_many`], four at a time): AVX-512, then AVX2, then the portable one, on
-    /// every CPU measured (several states at once hide the latency that makes AVX2 win for one
-    /// on Intel).
+    /// [`permute_rounds_many`], four at a time): AVX-512, then AVX2, then `miden-crypto`'s, on
+    /// every CPU measured (several states at once hide the latency that makes `miden-crypto`'s
+    /// win for one on Intel).
     pub fn best_for_many() -> Path {
         static BEST: OnceLock<Path> = OnceLock::new();
         *BEST.get_or_init(|| Path::first_supported(&[Path::Avx512, Path::Avx2, Path::MidenCrypto]))
@@ -339,7 +340,8 @@ pub fn permute_rounds_many_with(
 // ================================================================================================
 
 /// Four states' seven rounds at once, transposed, on a vector path.
-type RoundsBatchFn = fn(&mut [[u64; STATE_WIDTH]; 4], &mut [[[u64; STATE_WIDTH]; NUM_ROUNDS]; 4]);
+type RoundsBatchFn =
+    fn(&mut [[u64; STATE_WIDTH]; BATCH], &mut [[[u64; STATE_WIDTH]; NUM_ROUNDS]; BATCH]);
 
 fn run_rounds_many(path: Path, states: &mut [State]) -> Vec<[State; NUM_ROUNDS]> {
     #[cfg(target_arch = "x86_64")]
@@ -356,9 +358,13 @@ fn run_rounds_many(path: Path, states: &mut [State]) -> Vec<[State; NUM_ROUNDS]>
     let mut out = vec![[[ZERO; STATE_WIDTH]; NUM_ROUNDS]; states.len()];
     let mut done = 0;
     if let Some(batch) = batch {
-        for (chunk, rounds) in states.chunks_exact_mut(4).zip(out.chunks_exact_mut(4)) {
-            let mut words: [[u64; STATE_WIDTH]; 4] = core::array::from_fn(|i| to_words(&chunk[i]));
-            let mut rows = [[[0u64; STATE_WIDTH]; NUM_ROUNDS]; 4];
+        for (chunk, rounds) in states
+            .chunks_exact_mut(BATCH)
+            .zip(out.chunks_exact_mut(BATCH))
+        {
+            let mut words: [[u64; STATE_WIDTH]; BATCH] =
+                core::array::from_fn(|i| to_words(&chunk[i]));
+            let mut rows = [[[0u64; STATE_WIDTH]; NUM_ROUNDS]; BATCH];
             batch(&mut words, &mut rows);
             for (k, (state, w)) in chunk.iter_mut().zip(&words).enumerate() {
                 *state = from_words(w);
@@ -366,7 +372,7 @@ fn run_rounds_many(path: Path, states: &mut [State]) -> Vec<[State; NUM_ROUNDS]>
                     *dst = from_words(src);
                 }
             }
-            done += 4;
+            done += BATCH;
         }
     }
     for (state, rounds) in states[done..].iter_mut().zip(&mut out[done..]) {
@@ -423,7 +429,7 @@ fn run(path: Path, state: &mut State) {
 type PairFn = fn(&mut [u64; STATE_WIDTH], &mut [u64; STATE_WIDTH]);
 
 /// Four states through the seven rounds at once, transposed, on a vector path.
-type BatchFn = fn(&mut [[u64; STATE_WIDTH]; 4]);
+type BatchFn = fn(&mut [[u64; STATE_WIDTH]; BATCH]);
 
 fn run_many(path: Path, states: &mut [State]) {
     #[cfg(target_arch = "x86_64")]
@@ -451,9 +457,9 @@ fn run_many(path: Path, states: &mut [State]) {
         }
         return;
     };
-    let mut batches = states.chunks_exact_mut(4);
+    let mut batches = states.chunks_exact_mut(BATCH);
     for chunk in &mut batches {
-        let mut words: [[u64; STATE_WIDTH]; 4] = core::array::from_fn(|i| to_words(&chunk[i]));
+        let mut words: [[u64; STATE_WIDTH]; BATCH] = core::array::from_fn(|i| to_words(&chunk[i]));
         batch(&mut words);
         for (state, w) in chunk.iter_mut().zip(&words) {
             *state = from_words(w);
