@@ -1,6 +1,7 @@
 //! weft's implementations of the core library's event handlers that conformance programs use:
 //! `u64_div`, `falcon_div`, `smt_peek`, the two sorted-array lower-bound searches and the
-//! Keccak-256 precompile. Positions are stack positions at the `EMIT` (0 holds the event id).
+//! Keccak-256 precompile (SHA-512, ECDSA, EdDSA and AEAD decryption are in `precompiles.rs`).
+//! Positions are stack positions at the `EMIT` (0 holds the event id).
 
 use miden_crypto::merkle::{EmptySubtreeRoots, smt::SMT_DEPTH};
 use weft_core::{Felt, Word, ZERO};
@@ -24,7 +25,7 @@ pub const SMT_PEEK_EVENT_NAME: &str = "miden::core::collections::smt::smt_peek";
 
 /// Why a core library handler failed.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-enum HandlerError {
+pub(crate) enum HandlerError {
     #[error("division by zero")]
     DivideByZero,
     #[error("value {value} at {position} is not a valid u32")]
@@ -250,7 +251,7 @@ pub fn handle_lowerbound_key_value(
 /// Reads `len_bytes` bytes packed four per element (little-endian u32s) from memory at the
 /// word-aligned address `start` of the current context. Every element read must have been
 /// written, hold a u32, and the bytes past `len_bytes` in the last element must be zero.
-fn read_packed_bytes(
+pub(crate) fn read_packed_bytes(
     process: &dyn ProcessView,
     start: u64,
     len_bytes: u64,

@@ -6,7 +6,7 @@ use std::{collections::BTreeMap, sync::Arc};
 use weft_core::{Felt, Word, ZERO};
 use weft_mast::{DebugOptions, MastForest};
 
-use crate::{AdviceMutation, AdviceProvider, EventId, SystemEvent, handlers};
+use crate::{AdviceMutation, AdviceProvider, EventId, SystemEvent, handlers, precompiles};
 
 /// The error an event handler returns.
 pub type EventError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -190,8 +190,10 @@ impl DefaultHost {
     }
 
     /// Creates a host with weft's implementations of the core library's event handlers
-    /// (`u64_div`, `falcon_div`, `smt_peek`, `lowerbound_array`, `lowerbound_key_value`,
-    /// `keccak256::hash_bytes`).
+    /// (`u64_div`, `falcon_div`, `smt_peek`, `lowerbound_array`, `lowerbound_key_value`, and
+    /// the precompiles `keccak256::hash_bytes`, `sha512::hash_bytes`, ECDSA and EdDSA
+    /// verification, and AEAD decryption): every handler upstream 0.20.6's core library
+    /// registers.
     pub fn with_core_lib_handlers() -> Self {
         let mut host = Self::new();
         host.register_core_lib_handlers();
@@ -223,6 +225,22 @@ impl DefaultHost {
         self.replace_handler(
             handlers::LOWERBOUND_KEY_VALUE_EVENT_NAME,
             Arc::new(handlers::handle_lowerbound_key_value),
+        );
+        self.replace_handler(
+            precompiles::SHA512_HASH_BYTES_EVENT_NAME,
+            Arc::new(precompiles::handle_sha512_hash_bytes),
+        );
+        self.replace_handler(
+            precompiles::ECDSA_VERIFY_EVENT_NAME,
+            Arc::new(precompiles::handle_ecdsa_verify),
+        );
+        self.replace_handler(
+            precompiles::EDDSA_VERIFY_EVENT_NAME,
+            Arc::new(precompiles::handle_eddsa_verify),
+        );
+        self.replace_handler(
+            precompiles::AEAD_DECRYPT_EVENT_NAME,
+            Arc::new(precompiles::handle_aead_decrypt),
         );
     }
 

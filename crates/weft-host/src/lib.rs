@@ -24,6 +24,7 @@ mod handlers;
 mod host;
 mod inputs;
 mod options;
+mod precompiles;
 mod sys_events;
 
 pub use advice::{AdviceError, AdviceMutation, AdviceProvider, MerkleOpening, PrecompileRequest};
@@ -38,6 +39,11 @@ pub use handlers::{
 pub use host::{DefaultHost, EventError, EventHandler, Host, HostError, ProcessView};
 pub use inputs::{AdviceInputs, InputError, StackInputs, StackOutputs};
 pub use options::{ExecutionOptions, MAX_CYCLES};
+pub use precompiles::{
+    AEAD_DECRYPT_EVENT_NAME, ECDSA_VERIFY_EVENT_NAME, EDDSA_VERIFY_EVENT_NAME,
+    SHA512_HASH_BYTES_EVENT_NAME, handle_aead_decrypt, handle_ecdsa_verify, handle_eddsa_verify,
+    handle_sha512_hash_bytes,
+};
 pub use sys_events::handle_system_event;
 
 /// The depth of the visible operand stack.
