@@ -248,6 +248,9 @@ pub fn handle_lowerbound_key_value(
     }
 }
 
+/// The most elements [`read_packed_bytes`] reserves room for before reading them.
+const READ_CAPACITY: u64 = 1 << 12;
+
 /// Reads `len_bytes` bytes packed four per element (little-endian u32s) from memory at the
 /// word-aligned address `start` of the current context. Every element read must have been
 /// written, hold a u32, and the bytes past `len_bytes` in the last element must be zero.
@@ -267,7 +270,11 @@ pub(crate) fn read_packed_bytes(
         u32::try_from(end).map_err(|_| bad)?,
     );
     let ctx = process.ctx();
-    let mut bytes = Vec::with_capacity(4 * n_elements as usize);
+    // The length is the program's word: up to 2^34 bytes fit the address checks above. Only
+    // written memory is read (an unwritten element ends the read with an error), and what a
+    // run writes is bounded by its cycles, so the buffer grows with what is there instead of
+    // being sized from the length.
+    let mut bytes = Vec::with_capacity(4 * n_elements.min(READ_CAPACITY) as usize);
     for addr in start32..end32 {
         let value = process
             .mem_element(ctx, addr)

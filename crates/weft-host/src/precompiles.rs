@@ -173,7 +173,8 @@ pub fn handle_eddsa_verify(
 }
 
 /// The `len` elements of memory from the word-aligned address `start` in the current context,
-/// every one written.
+/// every one written. The length is the program's word, so the result grows with what memory
+/// holds (bounded by the run's cycles) rather than being sized from it.
 fn read_region(process: &dyn ProcessView, start: u64, len: u64) -> Option<Vec<Felt>> {
     let start = u32::try_from(start).ok()?;
     let end = start.checked_add(u32::try_from(len).ok()?)?;
@@ -181,9 +182,11 @@ fn read_region(process: &dyn ProcessView, start: u64, len: u64) -> Option<Vec<Fe
         return None;
     }
     let ctx = process.ctx();
-    (start..end)
-        .map(|addr| process.mem_element(ctx, addr))
-        .collect()
+    let mut out = Vec::with_capacity(len.min(1 << 12) as usize);
+    for addr in start..end {
+        out.push(process.mem_element(ctx, addr)?);
+    }
+    Some(out)
 }
 
 /// `aead::decrypt`'s advice: with the nonce word at positions 1..5, the key word at 5..9, the
@@ -237,4 +240,120 @@ pub fn handle_aead_decrypt(
     Ok(vec![AdviceMutation::extend_stack(
         plaintext.into_iter().rev(),
     )])
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    /// A stack (top first) and the written memory of context 0.
+    struct View {
+        stack: Vec<u64>,
+        memory: HashMap<u32, u64>,
+    }
+
+    impl ProcessView for View {
+        fn clk(&self) -> u32 {
+            0
+        }
+        fn ctx(&self) -> u32 {
+            0
+        }
+        fn stack_item(&self, idx: usize) -> Felt {
+            Felt::new(self.stack.get(idx).copied().unwrap_or(0))
+        }
+        fn stack_depth(&self) -> usize {
+            self.stack.len().max(16)
+        }
+        fn mem_element(&self, ctx: u32, addr: u32) -> Option<Felt> {
+            (ctx == 0).then(|| self.memory.get(&addr).map(|v| Felt::new(*v)))?
+        }
+    }
+
+    fn pushed(mutations: &[AdviceMutation]) -> Vec<u64> {
+        match &mutations[0] {
+            AdviceMutation::ExtendStack { values } => values.iter().map(Felt::as_int).collect(),
+            other => panic!("expected the advice stack first, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn sha512_pushes_the_digest_first_limb_last() {
+        // "abc" packed little-endian at address 8.
+        let view = View {
+            stack: vec![0, 8, 3],
+            memory: HashMap::from([(8, 0x0063_6261)]),
+        };
+        let out = handle_sha512_hash_bytes(&view, &AdviceProvider::default()).expect("hashes");
+        let values = pushed(&out);
+        assert_eq!(values.len(), 16);
+        // SHA-512("abc") = ddaf35a1 93617aba ...: the first four bytes as a little-endian u32
+        // end on top (last pushed), the second four under them.
+        assert_eq!(values[15], 0xa135_afdd);
+        assert_eq!(values[14], 0xba7a_6193);
+        match &out[1] {
+            AdviceMutation::ExtendPrecompileRequests { data } => {
+                assert_eq!(data[0].calldata, b"abc");
+                assert_eq!(
+                    data[0].event_id,
+                    EventId::from_name(SHA512_HASH_BYTES_EVENT_NAME)
+                );
+            }
+            other => panic!("expected a precompile request, got {other:?}"),
+        }
+    }
+
+    /// Lengths the program chose are errors once memory runs out. (Reserving from the length
+    /// itself, as before, did not fail here: Linux overcommits a 16 GiB reservation that is
+    /// never touched; under strict overcommit it aborts the process.)
+    #[test]
+    fn lengths_from_the_stack_do_not_size_allocations() {
+        // 2^34 - 4 bytes from address 0: within the address space, far beyond memory.
+        let huge = (1u64 << 34) - 4;
+        let view = View {
+            stack: vec![0, 0, huge],
+            memory: HashMap::from([(0, 7)]),
+        };
+        assert!(handle_sha512_hash_bytes(&view, &AdviceProvider::default()).is_err());
+        // An AEAD ciphertext of 2^29 - 2 blocks (its last element at 2^32 - 1).
+        let mut stack = vec![0u64; 12];
+        stack[11] = (1 << 29) - 2;
+        let view = View {
+            stack,
+            memory: HashMap::new(),
+        };
+        assert!(handle_aead_decrypt(&view, &AdviceProvider::default()).is_err());
+        // A block count whose element count overflows.
+        let mut stack = vec![0u64; 12];
+        stack[11] = u64::MAX;
+        let view = View {
+            stack,
+            memory: HashMap::new(),
+        };
+        assert!(handle_aead_decrypt(&view, &AdviceProvider::default()).is_err());
+    }
+
+    #[test]
+    fn malformed_keys_and_unwritten_memory_are_errors() {
+        // ECDSA: key at 0 (33 bytes of 0x05: no such point), digest at 16, signature at 48.
+        let mut memory: HashMap<u32, u64> = (0..9).map(|a| (a, 0x0505_0505)).collect();
+        memory.insert(8, 0x05);
+        memory.extend((16..24).map(|a| (a, 1)));
+        memory.extend((48..65).map(|a| (a, 1)));
+        let view = View {
+            stack: vec![0, 0, 16, 48],
+            memory: memory.clone(),
+        };
+        let err = handle_ecdsa_verify(&view, &AdviceProvider::default()).expect_err("bad key");
+        assert!(err.to_string().contains("ECDSA public key"), "{err}");
+        // EdDSA with nothing written at the key's address.
+        let view = View {
+            stack: vec![0, 200, 16, 48],
+            memory,
+        };
+        let err = handle_eddsa_verify(&view, &AdviceProvider::default()).expect_err("no key");
+        assert!(err.to_string().contains("EdDSA public key"), "{err}");
+    }
 }
