@@ -82,10 +82,10 @@ pub enum Command {
         /// The program: .masm, .masb, or a weft fast/compact/text file.
         file: PathBuf,
         /// Inputs JSON (default: FILE's stem with the .inputs extension, if it exists).
-        #[arg(long, value_name = "F")]
+        #[arg(short = 'i', long, visible_alias = "input", value_name = "F")]
         inputs: Option<PathBuf>,
         /// Stop with an error after this many cycles (default and most: 2^29).
-        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        #[arg(short = 'm', long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
         max_cycles: Option<u32>,
         /// Print one JSON object instead of text.
         #[arg(long)]
@@ -147,10 +147,10 @@ pub struct TraceArgs {
     /// The program: .masm, .masb, or a weft fast/compact/text file.
     pub file: PathBuf,
     /// Inputs JSON (default: FILE's stem with the .inputs extension, if it exists).
-    #[arg(long, value_name = "F")]
+    #[arg(short = 'i', long, visible_alias = "input", value_name = "F")]
     pub inputs: Option<PathBuf>,
     /// Stop with an error after this many cycles (default and most: 2^29).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(short = 'm', long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_cycles: Option<u32>,
     /// Which trace builder to use.
     #[arg(long, value_enum, default_value_t = Engine::Parallel)]
@@ -236,10 +236,10 @@ pub struct BenchArgs {
     /// The program: .masm, .masb, or a weft fast/compact/text file.
     pub file: PathBuf,
     /// Inputs JSON (default: FILE's stem with the .inputs extension, if it exists).
-    #[arg(long, value_name = "F")]
+    #[arg(short = 'i', long, visible_alias = "input", value_name = "F")]
     pub inputs: Option<PathBuf>,
     /// Stop with an error after this many cycles (default and most: 2^29).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(short = 'm', long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_cycles: Option<u32>,
     /// Repetitions of each phase.
     #[arg(long, value_name = "N", default_value_t = 10,

@@ -160,6 +160,26 @@ fn run_reads_explicit_inputs() {
     // Without --inputs, the .inputs file beside the program (n = 20000) is used.
     let default = ok_json(&["run", path(&example("fib.masm")), "--json"]);
     assert!(default["cycles"].as_u64() > report["cycles"].as_u64());
+    // `miden-vm run`'s spellings: -i / --input, and -m for the cycle limit.
+    for flag in ["-i", "--input"] {
+        let same = ok_json(&[
+            "run",
+            path(&example("fib.masm")),
+            flag,
+            path(&inputs),
+            "--json",
+        ]);
+        assert_eq!(same["cycles"], report["cycles"], "{flag}");
+    }
+    let limited = fails(&[
+        "run",
+        path(&example("fib.masm")),
+        "-i",
+        path(&inputs),
+        "-m",
+        "10",
+    ]);
+    assert!(limited.contains("10"), "{limited}");
 }
 
 // TRACE
