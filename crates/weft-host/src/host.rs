@@ -11,6 +11,44 @@ use crate::{AdviceMutation, AdviceProvider, EventId, SystemEvent, handlers, prec
 /// The error an event handler returns.
 pub type EventError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
+/// The shape of a core library handler.
+type HandlerFn = fn(&dyn ProcessView, &AdviceProvider) -> Result<Vec<AdviceMutation>, EventError>;
+
+/// weft's handler for every event upstream 0.20.6's core library registers.
+const CORE_LIB_HANDLERS: [(&str, HandlerFn); 10] = [
+    (handlers::U64_DIV_EVENT_NAME, handlers::handle_u64_div),
+    (handlers::SMT_PEEK_EVENT_NAME, handlers::handle_smt_peek),
+    (handlers::FALCON_DIV_EVENT_NAME, handlers::handle_falcon_div),
+    (
+        handlers::KECCAK_HASH_BYTES_EVENT_NAME,
+        handlers::handle_keccak_hash_bytes,
+    ),
+    (
+        handlers::LOWERBOUND_ARRAY_EVENT_NAME,
+        handlers::handle_lowerbound_array,
+    ),
+    (
+        handlers::LOWERBOUND_KEY_VALUE_EVENT_NAME,
+        handlers::handle_lowerbound_key_value,
+    ),
+    (
+        precompiles::SHA512_HASH_BYTES_EVENT_NAME,
+        precompiles::handle_sha512_hash_bytes,
+    ),
+    (
+        precompiles::ECDSA_VERIFY_EVENT_NAME,
+        precompiles::handle_ecdsa_verify,
+    ),
+    (
+        precompiles::EDDSA_VERIFY_EVENT_NAME,
+        precompiles::handle_eddsa_verify,
+    ),
+    (
+        precompiles::AEAD_DECRYPT_EVENT_NAME,
+        precompiles::handle_aead_decrypt,
+    ),
+];
+
 /// A read-only view of the VM state during an `EMIT` (or a debug/trace decorator).
 ///
 /// Stack positions count from the top (0 = top); positions past the depth read as zero.
@@ -202,46 +240,9 @@ impl DefaultHost {
 
     /// Registers weft's core library handlers, replacing any already registered for them.
     pub fn register_core_lib_handlers(&mut self) {
-        self.replace_handler(
-            handlers::U64_DIV_EVENT_NAME,
-            Arc::new(handlers::handle_u64_div),
-        );
-        self.replace_handler(
-            handlers::SMT_PEEK_EVENT_NAME,
-            Arc::new(handlers::handle_smt_peek),
-        );
-        self.replace_handler(
-            handlers::FALCON_DIV_EVENT_NAME,
-            Arc::new(handlers::handle_falcon_div),
-        );
-        self.replace_handler(
-            handlers::KECCAK_HASH_BYTES_EVENT_NAME,
-            Arc::new(handlers::handle_keccak_hash_bytes),
-        );
-        self.replace_handler(
-            handlers::LOWERBOUND_ARRAY_EVENT_NAME,
-            Arc::new(handlers::handle_lowerbound_array),
-        );
-        self.replace_handler(
-            handlers::LOWERBOUND_KEY_VALUE_EVENT_NAME,
-            Arc::new(handlers::handle_lowerbound_key_value),
-        );
-        self.replace_handler(
-            precompiles::SHA512_HASH_BYTES_EVENT_NAME,
-            Arc::new(precompiles::handle_sha512_hash_bytes),
-        );
-        self.replace_handler(
-            precompiles::ECDSA_VERIFY_EVENT_NAME,
-            Arc::new(precompiles::handle_ecdsa_verify),
-        );
-        self.replace_handler(
-            precompiles::EDDSA_VERIFY_EVENT_NAME,
-            Arc::new(precompiles::handle_eddsa_verify),
-        );
-        self.replace_handler(
-            precompiles::AEAD_DECRYPT_EVENT_NAME,
-            Arc::new(precompiles::handle_aead_decrypt),
-        );
+        for (name, handler) in CORE_LIB_HANDLERS {
+            self.replace_handler(name, Arc::new(handler));
+        }
     }
 
     /// Makes every procedure root of `forest` resolvable through this host.

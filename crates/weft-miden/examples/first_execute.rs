@@ -7,24 +7,10 @@
 //!
 //! Run it several times (a fresh process each) and take the median.
 
-use std::{
-    pin::pin,
-    task::{Context, Poll, Waker},
-    time::Instant,
-};
+use std::time::Instant;
 
+use weft_miden::upstream::{block_on, stack_bottom_first};
 use weft_upstream::{host::weft_host, load_program};
-
-/// Polls a future that never waits on anything external to completion on this thread.
-fn block_on<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    let mut cx = Context::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(value) = future.as_mut().poll(&mut cx) {
-            return value;
-        }
-    }
-}
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -45,14 +31,7 @@ fn main() {
             if let Some(forest) = &program.kernel_forest {
                 host.load_library(forest).expect("the kernel loads");
             }
-            // Upstream takes the stack inputs bottom first.
-            let stack: Vec<_> = program
-                .inputs
-                .upstream_stack_inputs()
-                .iter()
-                .rev()
-                .copied()
-                .collect();
+            let stack = stack_bottom_first(&program.inputs);
             let advice = program.inputs.upstream_advice_inputs();
             let start = Instant::now();
             let processor =

@@ -21,6 +21,28 @@ use winter_prover::Trace;
 
 use weft_upstream::{ProgramInputs, host::core_library};
 
+/// The stack inputs as upstream's processors take them: bottom first.
+pub fn stack_bottom_first(inputs: &ProgramInputs) -> Vec<Felt> {
+    inputs
+        .upstream_stack_inputs()
+        .iter()
+        .rev()
+        .copied()
+        .collect()
+}
+
+/// Polls a future that never waits on anything external (upstream's async API with a host that
+/// answers at once) to completion on this thread.
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(value) = future.as_mut().poll(&mut cx) {
+            return value;
+        }
+    }
+}
+
 /// Returns upstream's `DefaultHost` with the core library's forest and event handlers loaded.
 ///
 /// # Panics

@@ -5,18 +5,8 @@
 
 use miden_processor::fast::FastProcessor as UpstreamFast;
 use weft_host::{DefaultHost, EventId, ExecutionOptions};
+use weft_miden::upstream::{block_on, stack_bottom_first};
 use weft_upstream::{host::weft_host, load_program};
-
-/// Polls upstream's future, which never waits with a host that answers at once.
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    let mut future = std::pin::pin!(future);
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    loop {
-        if let std::task::Poll::Ready(out) = future.as_mut().poll(&mut cx) {
-            return out;
-        }
-    }
-}
 
 #[test]
 fn every_core_library_event_has_a_weft_handler() {
@@ -56,15 +46,10 @@ fn words(word: [weft_core::Felt; 4]) -> [u64; 4] {
 }
 
 fn upstream_leftovers(program: &weft_upstream::LoadedProgram) -> Leftovers {
-    let stack: Vec<_> = program
-        .inputs
-        .upstream_stack_inputs()
-        .iter()
-        .rev()
-        .copied()
-        .collect();
-    let processor =
-        UpstreamFast::new_with_advice_inputs(&stack, program.inputs.upstream_advice_inputs());
+    let processor = UpstreamFast::new_with_advice_inputs(
+        &stack_bottom_first(&program.inputs),
+        program.inputs.upstream_advice_inputs(),
+    );
     let mut host = weft_miden::upstream::upstream_host();
     let out = block_on(processor.execute(&program.upstream, &mut host)).expect("upstream runs");
     Leftovers {

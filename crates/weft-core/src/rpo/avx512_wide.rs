@@ -152,59 +152,7 @@ fn add_constants(state: &mut Wide, neg_ark: &[u64; WIDTH]) {
     }
 }
 
-/// `x^7` per word, the products in the scalar order.
-#[inline]
-#[target_feature(enable = "avx512f")]
-fn sbox(state: &mut Wide) {
-    for v in state.iter_mut() {
-        let x2 = square(*v);
-        let x4 = square(x2);
-        let x3 = mul(x2, *v);
-        *v = mul(x3, x4);
-    }
-}
-
-/// Squares each vector `n` times, then multiplies by `tail`.
-#[inline]
-#[target_feature(enable = "avx512f")]
-fn square_n_mul(mut base: Wide, n: usize, tail: &Wide) -> Wide {
-    for _ in 0..n {
-        for v in base.iter_mut() {
-            *v = square(*v);
-        }
-    }
-    for (v, t) in base.iter_mut().zip(tail) {
-        *v = mul(*v, *t);
-    }
-    base
-}
-
-#[inline]
-#[target_feature(enable = "avx512f")]
-fn square_all(mut base: Wide) -> Wide {
-    for v in base.iter_mut() {
-        *v = square(*v);
-    }
-    base
-}
-
-/// `x^(1/7)` per word by the scalar path's addition chain.
-#[inline]
-#[target_feature(enable = "avx512f")]
-fn inv_sbox(state: &mut Wide) {
-    let t1 = square_all(*state);
-    let t2 = square_all(t1);
-    let t3 = square_n_mul(t2, 3, &t2);
-    let t4 = square_n_mul(t3, 6, &t3);
-    let t5 = square_n_mul(t4, 12, &t4);
-    let t6 = square_n_mul(t5, 6, &t3);
-    let t7 = square_n_mul(t6, 31, &t6);
-    for j in 0..WIDTH {
-        let a = square(square(mul(square(t7[j]), t6[j])));
-        let b = mul(mul(t1[j], t2[j]), state[j]);
-        state[j] = mul(a, b);
-    }
-}
+super::vector::sbox_layers!("avx512f", __m512i);
 
 #[inline]
 #[target_feature(enable = "avx512f")]

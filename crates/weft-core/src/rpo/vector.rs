@@ -4,7 +4,8 @@
 //!
 //! [`vector_permutation!`] expands them inside a path's module, where `mul`, `square`,
 //! `add_neg` and `fold_mds` give that path's lane arithmetic, each function compiled with the
-//! path's target features.
+//! path's target features. Its S-box layers come from [`sbox_layers!`], which the 512-bit batch
+//! (`avx512_wide`) expands on its own vectors too.
 
 /// Expands the state layers and entry points (`permute`, `permute_pair`, `permute_batch`,
 /// `permute_rounds`, `permute_rounds_batch`)
@@ -105,64 +106,7 @@ macro_rules! vector_permutation {
             }
         }
 
-        /// `x^7` per word, the products in the scalar order.
-        #[inline]
-        #[target_feature(enable = $features)]
-        fn sbox<const N: usize>(state: &mut [__m256i; N]) {
-            for v in state.iter_mut() {
-                let x2 = square(*v);
-                let x4 = square(x2);
-                let x3 = mul(x2, *v);
-                *v = mul(x3, x4);
-            }
-        }
-
-        /// Squares each vector `n` times, then multiplies by `tail`.
-        #[inline]
-        #[target_feature(enable = $features)]
-        fn square_n_mul<const N: usize>(
-            mut base: [__m256i; N],
-            n: usize,
-            tail: &[__m256i; N],
-        ) -> [__m256i; N] {
-            for _ in 0..n {
-                for v in base.iter_mut() {
-                    *v = square(*v);
-                }
-            }
-            for (v, t) in base.iter_mut().zip(tail) {
-                *v = mul(*v, *t);
-            }
-            base
-        }
-
-        /// Squares each vector.
-        #[inline]
-        #[target_feature(enable = $features)]
-        fn square_all<const N: usize>(mut base: [__m256i; N]) -> [__m256i; N] {
-            for v in base.iter_mut() {
-                *v = square(*v);
-            }
-            base
-        }
-
-        /// `x^(1/7)` per word by the scalar path's addition chain.
-        #[inline]
-        #[target_feature(enable = $features)]
-        fn inv_sbox<const N: usize>(state: &mut [__m256i; N]) {
-            let t1 = square_all(*state);
-            let t2 = square_all(t1);
-            let t3 = square_n_mul(t2, 3, &t2);
-            let t4 = square_n_mul(t3, 6, &t3);
-            let t5 = square_n_mul(t4, 12, &t4);
-            let t6 = square_n_mul(t5, 6, &t3);
-            let t7 = square_n_mul(t6, 31, &t6);
-            for j in 0..N {
-                let a = square(square(mul(square(t7[j]), t6[j])));
-                let b = mul(mul(t1[j], t2[j]), state[j]);
-                state[j] = mul(a, b);
-            }
-        }
+        super::vector::sbox_layers!($features, __m256i);
 
         /// One round on each state.
         #[inline]
@@ -354,3 +298,72 @@ macro_rules! vector_permutation {
 }
 
 pub(super) use vector_permutation;
+
+/// Expands the S-box and its inverse (`sbox`, `inv_sbox`, and their `square_all`,
+/// `square_n_mul`) on arrays of the vector type `$vec`, for the target features `$features`,
+/// using the `square` and `mul` of the module it is expanded in: the same addition chain for
+/// every vector width.
+macro_rules! sbox_layers {
+    ($features:literal, $vec:ty) => {
+        /// `x^7` per word, the products in the scalar order.
+        #[inline]
+        #[target_feature(enable = $features)]
+        fn sbox<const N: usize>(state: &mut [$vec; N]) {
+            for v in state.iter_mut() {
+                let x2 = square(*v);
+                let x4 = square(x2);
+                let x3 = mul(x2, *v);
+                *v = mul(x3, x4);
+            }
+        }
+
+        /// Squares each vector `n` times, then multiplies by `tail`.
+        #[inline]
+        #[target_feature(enable = $features)]
+        fn square_n_mul<const N: usize>(
+            mut base: [$vec; N],
+            n: usize,
+            tail: &[$vec; N],
+        ) -> [$vec; N] {
+            for _ in 0..n {
+                for v in base.iter_mut() {
+                    *v = square(*v);
+                }
+            }
+            for (v, t) in base.iter_mut().zip(tail) {
+                *v = mul(*v, *t);
+            }
+            base
+        }
+
+        /// Squares each vector.
+        #[inline]
+        #[target_feature(enable = $features)]
+        fn square_all<const N: usize>(mut base: [$vec; N]) -> [$vec; N] {
+            for v in base.iter_mut() {
+                *v = square(*v);
+            }
+            base
+        }
+
+        /// `x^(1/7)` per word by the scalar path's addition chain.
+        #[inline]
+        #[target_feature(enable = $features)]
+        fn inv_sbox<const N: usize>(state: &mut [$vec; N]) {
+            let t1 = square_all(*state);
+            let t2 = square_all(t1);
+            let t3 = square_n_mul(t2, 3, &t2);
+            let t4 = square_n_mul(t3, 6, &t3);
+            let t5 = square_n_mul(t4, 12, &t4);
+            let t6 = square_n_mul(t5, 6, &t3);
+            let t7 = square_n_mul(t6, 31, &t6);
+            for j in 0..N {
+                let a = square(square(mul(square(t7[j]), t6[j])));
+                let b = mul(mul(t1[j], t2[j]), state[j]);
+                state[j] = mul(a, b);
+            }
+        }
+    };
+}
+
+pub(super) use sbox_layers;

@@ -14,29 +14,17 @@
 //! the machine weighs on both sides of every ratio.
 
 use std::{
-    future::Future,
     path::PathBuf,
-    pin::pin,
     process::ExitCode,
-    task::{Context, Poll, Waker},
     time::{Duration, Instant},
 };
 
 use weft_core::main_trace::ColumnBuffer;
-use weft_miden::corpus;
+use weft_miden::{
+    corpus,
+    upstream::{block_on, stack_bottom_first},
+};
 use weft_upstream::{LoadedProgram, host::weft_host, load_program};
-
-/// Polls a future that never waits on anything external (upstream's async API with a host that
-/// answers at once) to completion on this thread.
-fn block_on<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    let mut cx = Context::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(value) = future.as_mut().poll(&mut cx) {
-            return value;
-        }
-    }
-}
 
 /// The best time of each of `N` measurements, taken in rounds that run each once in turn, until
 /// every one has run at least 3 times and the rounds have lasted `N × min_time` in total.
@@ -96,15 +84,8 @@ fn upstream_host(p: &LoadedProgram) -> miden_processor::DefaultHost {
 
 /// Upstream's fast processor with the program's inputs (upstream takes the stack bottom first).
 fn upstream_processor(p: &LoadedProgram) -> miden_processor::fast::FastProcessor {
-    let stack: Vec<_> = p
-        .inputs
-        .upstream_stack_inputs()
-        .iter()
-        .rev()
-        .copied()
-        .collect();
     miden_processor::fast::FastProcessor::new_with_advice_inputs(
-        &stack,
+        &stack_bottom_first(&p.inputs),
         p.inputs.upstream_advice_inputs(),
     )
 }
