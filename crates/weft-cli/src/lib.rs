@@ -84,6 +84,16 @@ pub enum Command {
         /// Inputs JSON (default: FILE's stem with the .inputs extension, if it exists).
         #[arg(short = 'i', long, visible_alias = "input", value_name = "F")]
         inputs: Option<PathBuf>,
+        /// An upstream library (.masl) the program calls, as `miden-vm run -l`: a MASM program
+        /// is assembled against it and its procedures are loaded into the host; repeat for
+        /// several.
+        #[arg(
+            short = 'l',
+            long = "library",
+            visible_alias = "libraries",
+            value_name = "LIB"
+        )]
+        libraries: Vec<PathBuf>,
         /// Stop with an error after this many cycles (default and most: 2^29).
         #[arg(short = 'm', long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
         max_cycles: Option<u32>,
@@ -149,6 +159,15 @@ pub struct TraceArgs {
     /// Inputs JSON (default: FILE's stem with the .inputs extension, if it exists).
     #[arg(short = 'i', long, visible_alias = "input", value_name = "F")]
     pub inputs: Option<PathBuf>,
+    /// An upstream library (.masl) the program calls, as `miden-vm run -l`: a MASM program is
+    /// assembled against it and its procedures are loaded into the host; repeat for several.
+    #[arg(
+        short = 'l',
+        long = "library",
+        visible_alias = "libraries",
+        value_name = "LIB"
+    )]
+    pub libraries: Vec<PathBuf>,
     /// Stop with an error after this many cycles (default and most: 2^29).
     #[arg(short = 'm', long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_cycles: Option<u32>,
@@ -238,6 +257,15 @@ pub struct BenchArgs {
     /// Inputs JSON (default: FILE's stem with the .inputs extension, if it exists).
     #[arg(short = 'i', long, visible_alias = "input", value_name = "F")]
     pub inputs: Option<PathBuf>,
+    /// An upstream library (.masl) the program calls, as `miden-vm run -l`: a MASM program is
+    /// assembled against it and its procedures are loaded into the host; repeat for several.
+    #[arg(
+        short = 'l',
+        long = "library",
+        visible_alias = "libraries",
+        value_name = "LIB"
+    )]
+    pub libraries: Vec<PathBuf>,
     /// Stop with an error after this many cycles (default and most: 2^29).
     #[arg(short = 'm', long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_cycles: Option<u32>,

@@ -61,6 +61,8 @@ pub struct LoadedFile {
     pub kernel_forest: Option<MastForest>,
     /// The options every execution of the file runs with (`--max-cycles`).
     pub options: ExecutionOptions,
+    /// The forests of the libraries linked with `-l` (whose procedures the program may call).
+    pub libraries: Vec<Arc<MastForest>>,
 }
 
 impl LoadedFile {
@@ -83,17 +85,23 @@ impl LoadedFile {
     /// # Errors
     /// [`CliError::CoreLibrary`] if weft's embedded core library does not read.
     pub fn link(&self, program: &Program) -> Result<(), CliError> {
-        let core = weft_upstream::host::weft_core_library()?;
-        crate::link::prepare(program, &[core]);
+        let mut forests = vec![weft_upstream::host::weft_core_library()?];
+        forests.extend(self.libraries.iter().cloned());
+        crate::link::prepare(program, &forests);
         Ok(())
     }
 
-    /// Returns a host with the core library and the file's kernel (if any) loaded.
+    /// Returns a host with the core library, the file's kernel (if any) and the linked
+    /// libraries loaded.
     ///
     /// # Errors
     /// [`CliError::CoreLibrary`] if weft's embedded core library does not read.
     pub fn host(&self) -> Result<DefaultHost, CliError> {
-        Ok(weft_upstream::host::weft_host(self.kernel_forest.as_ref())?)
+        let mut host = weft_upstream::host::weft_host(self.kernel_forest.as_ref())?;
+        for library in &self.libraries {
+            host.load_forest(Arc::clone(library));
+        }
+        Ok(host)
     }
 }
 
@@ -130,7 +138,35 @@ fn detect(path: &Path, bytes: &[u8]) -> Option<FileKind> {
 /// # Errors
 /// The file cannot be read, is of no accepted kind, or is malformed.
 pub fn load(path: &Path) -> Result<LoadedFile, CliError> {
-    load_then(path, |_| {})
+    load_then(path, &[], |_| {})
+}
+
+/// [`load`] with the upstream libraries (`.masl`) at `libraries` linked, as `miden-vm run -l`
+/// links them: a MASM program is assembled against them, and the file's host provides their
+/// procedures to any program.
+///
+/// # Errors
+/// As [`load`], for the file and for each library.
+pub fn load_linked(path: &Path, libraries: &[PathBuf]) -> Result<LoadedFile, CliError> {
+    load_then(path, libraries, |_| {})
+}
+
+/// Reads the libraries at `paths` to link a program against.
+fn read_libraries(paths: &[PathBuf]) -> Result<Vec<artifacts::LinkedLibrary>, CliError> {
+    paths
+        .iter()
+        .map(|path| {
+            let bytes = std::fs::read(path).map_err(|source| CliError::Read {
+                path: display(path),
+                source,
+            })?;
+            probe(path, ProbeKind::Library, &bytes)?;
+            artifacts::read_library_to_link(&bytes).map_err(|source| CliError::Artifact {
+                path: display(path),
+                source,
+            })
+        })
+        .collect()
 }
 
 /// [`load`], calling `detected` with the file's kind as soon as it is known, before the
@@ -138,7 +174,25 @@ pub fn load(path: &Path) -> Result<LoadedFile, CliError> {
 ///
 /// # Errors
 /// As [`load`].
-pub fn load_then(path: &Path, detected: impl FnOnce(FileKind)) -> Result<LoadedFile, CliError> {
+pub fn load_then(
+    path: &Path,
+    libraries: &[PathBuf],
+    detected: impl FnOnce(FileKind),
+) -> Result<LoadedFile, CliError> {
+    let libraries = read_libraries(libraries)?;
+    let mut file = load_file(path, &libraries, detected)?;
+    file.libraries = libraries
+        .into_iter()
+        .map(|library| Arc::new(library.forest))
+        .collect();
+    Ok(file)
+}
+
+fn load_file(
+    path: &Path,
+    libraries: &[artifacts::LinkedLibrary],
+    detected: impl FnOnce(FileKind),
+) -> Result<LoadedFile, CliError> {
     let bytes = std::fs::read(path).map_err(|source| CliError::Read {
         path: display(path),
         source,
@@ -158,13 +212,16 @@ pub fn load_then(path: &Path, detected: impl FnOnce(FileKind)) -> Result<LoadedF
     };
     match kind {
         FileKind::Masm => {
-            let loaded = weft_upstream::load_program(path).map_err(|err| match err {
-                LoadError::Inputs(source) => CliError::Inputs {
-                    path: display(&path.with_extension("inputs")),
-                    source,
+            let upstream: Vec<_> = libraries.iter().map(|l| l.upstream.clone()).collect();
+            let loaded = weft_upstream::load_program_with_libraries(path, &upstream).map_err(
+                |err| match err {
+                    LoadError::Inputs(source) => CliError::Inputs {
+                        path: display(&path.with_extension("inputs")),
+                        source,
+                    },
+                    other => CliError::Masm(other),
                 },
-                other => CliError::Masm(other),
-            })?;
+            )?;
             Ok(LoadedFile {
                 kind,
                 forest: Arc::clone(loaded.weft.forest()),
@@ -172,6 +229,7 @@ pub fn load_then(path: &Path, detected: impl FnOnce(FileKind)) -> Result<LoadedF
                 names: Vec::new(),
                 kernel_forest: loaded.weft_kernel_forest,
                 options: ExecutionOptions::default(),
+                libraries: Vec::new(),
             })
         }
         FileKind::Masb => {
@@ -193,6 +251,7 @@ pub fn load_then(path: &Path, detected: impl FnOnce(FileKind)) -> Result<LoadedF
                 names: Vec::new(),
                 kernel_forest,
                 options: ExecutionOptions::default(),
+                libraries: Vec::new(),
             })
         }
         FileKind::Masl => {
@@ -209,6 +268,7 @@ pub fn load_then(path: &Path, detected: impl FnOnce(FileKind)) -> Result<LoadedF
                     .collect(),
                 kernel_forest: None,
                 options: ExecutionOptions::default(),
+                libraries: Vec::new(),
             })
         }
         FileKind::Fast => {
@@ -318,6 +378,7 @@ fn from_file(kind: FileKind, file: MastFile) -> LoadedFile {
             program: Some(program),
             names: Vec::new(),
             options: ExecutionOptions::default(),
+            libraries: Vec::new(),
         },
     }
 }
@@ -337,6 +398,7 @@ fn from_forest(kind: FileKind, forest: MastForest) -> LoadedFile {
         names: Vec::new(),
         kernel_forest: None,
         options: ExecutionOptions::default(),
+        libraries: Vec::new(),
     }
 }
 

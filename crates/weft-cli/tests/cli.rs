@@ -182,6 +182,59 @@ fn run_reads_explicit_inputs() {
     assert!(limited.contains("10"), "{limited}");
 }
 
+#[test]
+fn run_links_libraries_like_miden_vm() {
+    let dir = scratch("run_links_libraries_like_miden_vm");
+    let math = write(
+        &dir.join("math.masl"),
+        weft_upstream::artifacts::library_bytes(
+            "demo::math",
+            "pub proc triple\n    push.3 mul\nend\n",
+        )
+        .expect("assembles"),
+    );
+    let other = write(
+        &dir.join("other.masl"),
+        weft_upstream::artifacts::library_bytes("demo::other", "pub proc inc\n    add.1\nend\n")
+            .expect("assembles"),
+    );
+    let program = write(
+        &dir.join("uses_libs.masm"),
+        "use demo::math\nuse demo::other\nbegin\n    push.5 exec.math::triple exec.other::inc swap drop\nend\n",
+    );
+    let report = ok_json(&[
+        "run",
+        path(&program),
+        "-l",
+        path(&math),
+        "--library",
+        path(&other),
+        "--json",
+    ]);
+    assert_eq!(check_common(&report)[0], 16);
+    // Without the libraries the program does not assemble; a missing or malformed library is
+    // an error of its own.
+    let stderr = fails(&["run", path(&program)]);
+    assert!(stderr.contains("uses_libs.masm"), "{stderr}");
+    let stderr = fails(&["run", path(&program), "-l", path(&dir.join("none.masl"))]);
+    assert!(stderr.contains("none.masl"), "{stderr}");
+    let garbage = write(&dir.join("garbage.masl"), [0xffu8; 40]);
+    let stderr = fails(&["run", path(&program), "-l", path(&garbage)]);
+    assert!(stderr.contains("malformed upstream library"), "{stderr}");
+    // The trace builders find the libraries' code through the host too.
+    let trace = ok_json(&[
+        "trace",
+        path(&program),
+        "-l",
+        path(&math),
+        "-l",
+        path(&other),
+        "--check",
+        "--json",
+    ]);
+    assert_eq!(trace["check"]["ok"], true, "{trace}");
+}
+
 // TRACE
 // ================================================================================================
 

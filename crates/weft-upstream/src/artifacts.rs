@@ -153,7 +153,31 @@ pub fn read_program(bytes: &[u8]) -> Result<Program, ArtifactError> {
 /// [`ArtifactError::Malformed`] if the bytes are not a library, [`ArtifactError::Convert`] if it
 /// does not convert.
 pub fn read_library(bytes: &[u8]) -> Result<UpstreamLibrary, ArtifactError> {
-    let library: Library = decode(bytes, "library")?;
+    library_of(&decode(bytes, "library")?)
+}
+
+/// A library to link a program against: upstream's library, which upstream's assembler links
+/// a MASM program to, and its forest converted to weft, which a weft host resolves the
+/// program's calls into it through.
+#[derive(Debug, Clone)]
+pub struct LinkedLibrary {
+    /// Upstream's library.
+    pub upstream: Library,
+    /// Its forest, converted.
+    pub forest: MastForest,
+}
+
+/// Reads a serialized upstream library (`.masl`) to link a program against (`miden-vm run -l`).
+///
+/// # Errors
+/// As [`read_library`].
+pub fn read_library_to_link(bytes: &[u8]) -> Result<LinkedLibrary, ArtifactError> {
+    let upstream: Library = decode(bytes, "library")?;
+    let forest = library_of(&upstream)?.forest;
+    Ok(LinkedLibrary { upstream, forest })
+}
+
+fn library_of(library: &Library) -> Result<UpstreamLibrary, ArtifactError> {
     let converted = convert_forest(library.mast_forest())?;
     let procedures = library
         .exports()

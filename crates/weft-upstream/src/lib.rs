@@ -224,6 +224,18 @@ fn read_text(path: &std::path::Path) -> Result<String, LoadError> {
 /// Returns an error if a file cannot be read, the program does not assemble or convert, or its
 /// inputs are invalid.
 pub fn load_program(path: &std::path::Path) -> Result<LoadedProgram, LoadError> {
+    load_program_with_libraries(path, &[])
+}
+
+/// [`load_program`] with `libraries` linked dynamically, as `miden-vm run -l` links them: the
+/// program may call their procedures, whose code a host must then provide.
+///
+/// # Errors
+/// As [`load_program`]; also a library that cannot be linked.
+pub fn load_program_with_libraries(
+    path: &std::path::Path,
+    libraries: &[miden_assembly::Library],
+) -> Result<LoadedProgram, LoadError> {
     let source = read_text(path)?;
     let assemble_error = |source: AssembleError| LoadError::Assemble {
         path: path.display().to_string(),
@@ -245,6 +257,11 @@ pub fn load_program(path: &std::path::Path) -> Result<LoadedProgram, LoadError> 
         None => None,
     };
     let upstream = assembler_for_kernel(kernel)
+        .and_then(|assembler| {
+            libraries.iter().try_fold(assembler, |assembler, library| {
+                assembler.with_dynamic_library(library).map_err(report)
+            })
+        })
         .and_then(|assembler| assembler.assemble_program(source.clone()).map_err(report))
         .map_err(assemble_error)?;
     let weft = convert_program(&upstream).map_err(|e| assemble_error(e.into()))?;

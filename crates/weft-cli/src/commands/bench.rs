@@ -62,7 +62,7 @@ impl Timings {
 /// Runs `weft bench`.
 pub(super) fn bench(args: &BenchArgs) -> Result<(), CliError> {
     let start = Instant::now();
-    let mut file = load::load(&args.file)?;
+    let mut file = load::load_linked(&args.file, &args.libraries)?;
     if let Some(max_cycles) = args.max_cycles {
         file.options = ExecutionOptions::with_max_cycles(max_cycles);
     }

@@ -23,9 +23,10 @@ pub fn dispatch(command: Command) -> Result<(), CliError> {
         Command::Run {
             file,
             inputs,
+            libraries,
             max_cycles,
             json,
-        } => run::run(&file, inputs.as_deref(), max_cycles, json),
+        } => run::run(&file, inputs.as_deref(), &libraries, max_cycles, json),
         Command::Bench(args) => bench::bench(&args),
         Command::Trace(args) => trace::trace(&args),
         #[cfg(feature = "dist")]

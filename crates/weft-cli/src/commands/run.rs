@@ -1,7 +1,10 @@
 //! `weft run`: execute a program with the fast processor and print its stack outputs, cycles
 //! and speed.
 
-use std::{path::Path, time::Instant};
+use std::{
+    path::{Path, PathBuf},
+    time::Instant,
+};
 
 use serde_json::json;
 use weft_fast::FastProcessor;
@@ -18,11 +21,12 @@ use crate::{
 pub(super) fn run(
     path: &Path,
     inputs_path: Option<&Path>,
+    libraries: &[PathBuf],
     max_cycles: Option<u32>,
     json: bool,
 ) -> Result<(), CliError> {
     let start = Instant::now();
-    let mut file = load::load_then(path, |kind| {
+    let mut file = load::load_then(path, libraries, |kind| {
         // Upstream's formats take milliseconds to assemble or decode: time enough to map the
         // code on another core. weft's own load in well under one, and the mapping would then
         // compete with the run itself.

@@ -223,7 +223,7 @@ pub(super) fn trace(args: &TraceArgs) -> Result<(), CliError> {
     let progress = Progress::start();
     progress.phase("loading");
     let start = Instant::now();
-    let mut file = load::load(&args.file)?;
+    let mut file = load::load_linked(&args.file, &args.libraries)?;
     if let Some(max_cycles) = args.max_cycles {
         file.options = ExecutionOptions::with_max_cycles(max_cycles);
     }
