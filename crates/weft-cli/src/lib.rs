@@ -79,24 +79,8 @@ pub struct Cli {
 pub enum Command {
     /// Execute a program with the fast processor and print its stack outputs, cycles and speed.
     Run {
-        /// The program: .masm, .masb, or a weft fast/compact/text file.
-        file: PathBuf,
-        /// Inputs JSON (default: FILE's stem with the .inputs extension, if it exists).
-        #[arg(short = 'i', long, visible_alias = "input", value_name = "F")]
-        inputs: Option<PathBuf>,
-        /// An upstream library (.masl) the program calls, as `miden-vm run -l`: a MASM program
-        /// is assembled against it and its procedures are loaded into the host; repeat for
-        /// several.
-        #[arg(
-            short = 'l',
-            long = "library",
-            visible_alias = "libraries",
-            value_name = "LIB"
-        )]
-        libraries: Vec<PathBuf>,
-        /// Stop with an error after this many cycles (default and most: 2^29).
-        #[arg(short = 'm', long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-        max_cycles: Option<u32>,
+        #[command(flatten)]
+        program: ProgramArgs,
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
@@ -151,9 +135,10 @@ pub enum ProbeKind {
     Library,
 }
 
-/// Arguments of `weft trace`.
+/// The program a command runs and what it runs with: the arguments `weft run`, `trace` and
+/// `bench` share, spelt as `miden-vm run` spells them too (`-i`, `-l`, `-m`).
 #[derive(Debug, clap::Args)]
-pub struct TraceArgs {
+pub struct ProgramArgs {
     /// The program: .masm, .masb, or a weft fast/compact/text file.
     pub file: PathBuf,
     /// Inputs JSON (default: FILE's stem with the .inputs extension, if it exists).
@@ -171,6 +156,14 @@ pub struct TraceArgs {
     /// Stop with an error after this many cycles (default and most: 2^29).
     #[arg(short = 'm', long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_cycles: Option<u32>,
+}
+
+/// Arguments of `weft trace`.
+#[derive(Debug, clap::Args)]
+pub struct TraceArgs {
+    /// The program and what it runs with.
+    #[command(flatten)]
+    pub program: ProgramArgs,
     /// Which trace builder to use.
     #[arg(long, value_enum, default_value_t = Engine::Parallel)]
     pub engine: Engine,
@@ -252,23 +245,9 @@ pub struct WorkerArgs {
 /// Arguments of `weft bench`.
 #[derive(Debug, clap::Args)]
 pub struct BenchArgs {
-    /// The program: .masm, .masb, or a weft fast/compact/text file.
-    pub file: PathBuf,
-    /// Inputs JSON (default: FILE's stem with the .inputs extension, if it exists).
-    #[arg(short = 'i', long, visible_alias = "input", value_name = "F")]
-    pub inputs: Option<PathBuf>,
-    /// An upstream library (.masl) the program calls, as `miden-vm run -l`: a MASM program is
-    /// assembled against it and its procedures are loaded into the host; repeat for several.
-    #[arg(
-        short = 'l',
-        long = "library",
-        visible_alias = "libraries",
-        value_name = "LIB"
-    )]
-    pub libraries: Vec<PathBuf>,
-    /// Stop with an error after this many cycles (default and most: 2^29).
-    #[arg(short = 'm', long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    pub max_cycles: Option<u32>,
+    /// The program and what it runs with.
+    #[command(flatten)]
+    pub program: ProgramArgs,
     /// Repetitions of each phase.
     #[arg(long, value_name = "N", default_value_t = 10,
           value_parser = clap::value_parser!(u32).range(1..=1_000_000))]

@@ -141,14 +141,24 @@ pub fn load(path: &Path) -> Result<LoadedFile, CliError> {
     load_then(path, &[], |_| {})
 }
 
-/// [`load`] with the upstream libraries (`.masl`) at `libraries` linked, as `miden-vm run -l`
-/// links them: a MASM program is assembled against them, and the file's host provides their
-/// procedures to any program.
-///
-/// # Errors
-/// As [`load`], for the file and for each library.
-pub fn load_linked(path: &Path, libraries: &[PathBuf]) -> Result<LoadedFile, CliError> {
-    load_then(path, libraries, |_| {})
+impl crate::ProgramArgs {
+    /// Loads the program with its libraries (calling `detected` with the file's kind as soon
+    /// as it is known) and its inputs, and sets the cycle limit.
+    ///
+    /// # Errors
+    /// As [`load_then`], [`LoadedFile::runnable`] and [`inputs`].
+    pub fn load(
+        &self,
+        detected: impl FnOnce(FileKind),
+    ) -> Result<(LoadedFile, ProgramInputs), CliError> {
+        let mut file = load_then(&self.file, &self.libraries, detected)?;
+        if let Some(max_cycles) = self.max_cycles {
+            file.options = ExecutionOptions::with_max_cycles(max_cycles);
+        }
+        file.runnable(&self.file)?;
+        let inputs = inputs(&self.file, self.inputs.as_deref())?;
+        Ok((file, inputs))
+    }
 }
 
 /// Reads the libraries at `paths` to link a program against.

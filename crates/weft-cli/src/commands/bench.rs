@@ -19,11 +19,10 @@ use std::{fmt::Write as _, time::Instant};
 
 use serde_json::json;
 use weft_fast::FastProcessor;
-use weft_host::ExecutionOptions;
 
 use super::{failure::execution_error, print, print_json, trace};
 use crate::{
-    BenchArgs, CliError, load,
+    BenchArgs, CliError,
     report::{cycles_per_s, digest_hex, seconds, stack_json, stack_text},
 };
 
@@ -62,12 +61,8 @@ impl Timings {
 /// Runs `weft bench`.
 pub(super) fn bench(args: &BenchArgs) -> Result<(), CliError> {
     let start = Instant::now();
-    let mut file = load::load_linked(&args.file, &args.libraries)?;
-    if let Some(max_cycles) = args.max_cycles {
-        file.options = ExecutionOptions::with_max_cycles(max_cycles);
-    }
-    let program = file.runnable(&args.file)?;
-    let inputs = load::inputs(&args.file, args.inputs.as_deref())?;
+    let (file, inputs) = args.program.load(|_| {})?;
+    let program = file.runnable(&args.program.file)?;
     // The first host reads the core library (once per process): count it as loading.
     drop(file.host()?);
     file.link(program)?;

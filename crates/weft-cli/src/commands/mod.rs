@@ -20,13 +20,7 @@ use super::{CliError, Command, load};
 /// Runs one command.
 pub fn dispatch(command: Command) -> Result<(), CliError> {
     match command {
-        Command::Run {
-            file,
-            inputs,
-            libraries,
-            max_cycles,
-            json,
-        } => run::run(&file, inputs.as_deref(), &libraries, max_cycles, json),
+        Command::Run { program, json } => run::run(&program, json),
         Command::Bench(args) => bench::bench(&args),
         Command::Trace(args) => trace::trace(&args),
         #[cfg(feature = "dist")]

@@ -1,32 +1,22 @@
 //! `weft run`: execute a program with the fast processor and print its stack outputs, cycles
 //! and speed.
 
-use std::{
-    path::{Path, PathBuf},
-    time::Instant,
-};
+use std::time::Instant;
 
 use serde_json::json;
 use weft_fast::FastProcessor;
-use weft_host::ExecutionOptions;
 
 use super::{failure::execution_error, print, print_json};
 use crate::{
-    CliError,
-    load::{self, FileKind},
+    CliError, ProgramArgs,
+    load::FileKind,
     report::{cycles_per_s, digest_hex, seconds, si, stack_json, stack_text},
 };
 
 /// Runs `weft run`.
-pub(super) fn run(
-    path: &Path,
-    inputs_path: Option<&Path>,
-    libraries: &[PathBuf],
-    max_cycles: Option<u32>,
-    json: bool,
-) -> Result<(), CliError> {
+pub(super) fn run(args: &ProgramArgs, json: bool) -> Result<(), CliError> {
     let start = Instant::now();
-    let mut file = load::load_then(path, libraries, |kind| {
+    let (file, inputs) = args.load(|kind| {
         // Upstream's formats take milliseconds to assemble or decode: time enough to map the
         // code on another core. weft's own load in well under one, and the mapping would then
         // compete with the run itself.
@@ -34,11 +24,8 @@ pub(super) fn run(
             crate::warm::start_populating_code();
         }
     })?;
-    if let Some(max_cycles) = max_cycles {
-        file.options = ExecutionOptions::with_max_cycles(max_cycles);
-    }
+    let path = &args.file;
     let program = file.runnable(path)?;
-    let inputs = load::inputs(path, inputs_path)?;
     let mut host = file.host()?;
     file.link(program)?;
     // Converting the inputs (the advice provider's Merkle store among them) is loading.

@@ -7,14 +7,14 @@ use std::{fmt::Write as _, time::Instant};
 
 use serde_json::json;
 use weft_core::main_trace::{MainTrace, TRACE_WIDTH, TraceLenSummary, first_difference};
-use weft_host::{ExecutionOptions, StackOutputs};
+use weft_host::StackOutputs;
 use weft_mast::Program;
 use weft_upstream::ProgramInputs;
 
 use super::{failure::execution_error, print, print_json};
 use crate::{
     CliError, Engine, TraceArgs,
-    load::{self, LoadedFile},
+    load::LoadedFile,
     progress::Progress,
     report::{self, cycles_per_s, digest_hex, seconds, si, stack_json, stack_text},
 };
@@ -223,12 +223,8 @@ pub(super) fn trace(args: &TraceArgs) -> Result<(), CliError> {
     let progress = Progress::start();
     progress.phase("loading");
     let start = Instant::now();
-    let mut file = load::load_linked(&args.file, &args.libraries)?;
-    if let Some(max_cycles) = args.max_cycles {
-        file.options = ExecutionOptions::with_max_cycles(max_cycles);
-    }
-    let program = file.runnable(&args.file)?;
-    let inputs = load::inputs(&args.file, args.inputs.as_deref())?;
+    let (file, inputs) = args.program.load(|_| {})?;
+    let program = file.runnable(&args.program.file)?;
     // The first host reads the core library (once per process): count it as loading.
     drop(file.host()?);
     file.link(program)?;
