@@ -11,6 +11,8 @@
 //!   (`vector` module): unsigned comparisons into masks and masked additions make each carry and
 //!   borrow two instructions instead of five; eight independent states at a time go on 512-bit
 //!   vectors (`avx512_wide` module).
+//! - [`Path::Bmi2`]: x86-64 with BMI2 and AVX2, for one state at a time: the S-boxes on the
+//!   scalar units with a hand-written `mulx` product (`bmi2` module), the MDS layer on AVX2.
 //!
 //! The CPU's features are read once per process (`is_x86_feature_detected!`), so a binary built
 //! for generic x86-64 still uses the vector paths. [`permute`], [`permute_rounds`] and
@@ -44,6 +46,9 @@
 //! | Intel Xeon, AVX-512 | 64 (`permute_many`, in fours) | 6.46 µs | 8.92 µs (0.72×) | 6.08 µs (1.06×) | 4.87 µs (1.33×) |
 //! | Intel Xeon, AVX-512 | 64 (`permute_many`, AVX-512 in eights) | 6.52 µs | 9.09 µs (0.72×) | 6.18 µs (1.05×) | 3.60 µs (1.81×) |
 //!
+//! The BMI2 path, the same run as the last row: 5.89 µs one per call (1.11× `miden-crypto`'s
+//! 6.56 µs on a lone state), 5.85 µs over 64.
+//!
 //! `permute_many` and `permute_rounds_many` take four states at a time on the vector paths,
 //! transposed: vector `e` holds word `e` of the four states, so the S-boxes run on twelve
 //! independent vectors and the MDS layer needs no broadcast. The AVX-512 path takes eight at a
@@ -58,12 +63,13 @@
 //! Xeon: 26 cycles for one vector's Montgomery square, 35 for three independent ones, against
 //! 9 per vector when many are in flight). That latency is longer on the Intel Xeon, and longer
 //! there with AVX-512's mask registers than with AVX2's compares, so [`Path::best`] takes
-//! AVX-512 first on AMD's CPUs (told apart by SSE4a) and `miden-crypto`'s scalar build
-//! elsewhere (hperm_chain's execute went 0.94× -> 1.04× upstream on the Intel Xeon with it);
+//! AVX-512 first on AMD's CPUs (told apart by SSE4a) and the BMI2 path elsewhere, then
+//! `miden-crypto`'s scalar build (hperm_chain's execute went 0.94× -> 1.04× upstream on the
+//! Intel Xeon with `miden-crypto`'s, masm-examples `unhashing` 1.10× -> 1.25× with BMI2's);
 //! [`Path::best_for_many`] takes AVX-512 first everywhere, since several states at once
-//! (`permute_many`) hide the latency. On the Intel Xeon no path beats `miden-crypto`'s scalar
-//! build on a lone state, whose twelve independent scalar chains keep the scalar ports busy;
-//! computing the squares on 32-bit limbs with one compare (fewer dependent compares, more
+//! (`permute_many`) hide the latency. On the Intel Xeon no vector path beats `miden-crypto`'s
+//! scalar build on a lone state, whose twelve independent scalar chains keep the scalar ports
+//! busy; the BMI2 path does, with the same chains in fewer micro-operations each; computing the squares on 32-bit limbs with one compare (fewer dependent compares, more
 //! instructions) measured the same latency. Tried and dropped on the AMD machine, both slower
 //! on a lone state: computing each comparison's sign-flipped operand alongside the plain one
 //! (4.80 µs), and running four of the twelve words on the scalar units beside two vectors
@@ -87,6 +93,8 @@ mod avx2;
 mod avx512;
 #[cfg(target_arch = "x86_64")]
 mod avx512_wide;
+#[cfg(target_arch = "x86_64")]
+mod bmi2;
 #[cfg(target_arch = "x86_64")]
 mod vector;
 
@@ -119,11 +127,21 @@ pub enum Path {
     /// x86-64 AVX-512 (F and VL) on the same three 256-bit vectors: unsigned comparisons into
     /// masks and masked additions make each carry and borrow cheaper.
     Avx512,
+    /// x86-64 with BMI2 and AVX2, for one state at a time: the S-boxes on the scalar units with
+    /// a hand-written `mulx` product (ten micro-operations where the compiler's takes twelve),
+    /// the MDS layer on AVX2 vectors.
+    Bmi2,
 }
 
 impl Path {
     /// Every path, supported here or not.
-    pub const ALL: [Path; 4] = [Path::Scalar, Path::MidenCrypto, Path::Avx2, Path::Avx512];
+    pub const ALL: [Path; 5] = [
+        Path::Scalar,
+        Path::MidenCrypto,
+        Path::Avx2,
+        Path::Avx512,
+        Path::Bmi2,
+    ];
 
     /// The path's name, as the bench and error messages print it.
     pub const fn name(self) -> &'static str {
@@ -132,6 +150,7 @@ impl Path {
             Path::MidenCrypto => "miden-crypto",
             Path::Avx2 => "avx2",
             Path::Avx512 => "avx512",
+            Path::Bmi2 => "bmi2",
         }
     }
 
@@ -147,8 +166,12 @@ impl Path {
                     && std::is_x86_feature_detected!("avx512f")
                     && std::is_x86_feature_detected!("avx512vl")
             }
+            #[cfg(target_arch = "x86_64")]
+            Path::Bmi2 => {
+                std::is_x86_feature_detected!("bmi2") && std::is_x86_feature_detected!("avx2")
+            }
             #[cfg(not(target_arch = "x86_64"))]
-            Path::Avx2 | Path::Avx512 => false,
+            Path::Avx2 | Path::Avx512 | Path::Bmi2 => false,
         }
     }
 
@@ -159,17 +182,17 @@ impl Path {
 
     /// The fastest supported path for one state at a time ([`permute`], [`permute_rounds`]),
     /// detected once per process. Measured (module documentation): on AMD, AVX-512 then AVX2;
-    /// on Intel, `miden-crypto`'s scalar build, because there a lone state on a vector path is
-    /// bound by the latency of each product's chain (Intel Xeon: 6.5 µs against 7.0 µs on
-    /// AVX2). `miden-crypto` comes before weft's own portable path everywhere. CPUs of neither
-    /// vendor take Intel's order.
+    /// on Intel, a scalar path, because there a lone state on a vector path is bound by the
+    /// latency of each product's chain (Intel Xeon: 6.5 µs on `miden-crypto`'s against 7.0 µs on
+    /// AVX2): BMI2's, 5.9 µs, else `miden-crypto`'s. `miden-crypto` comes before weft's own
+    /// portable path everywhere. CPUs of neither vendor take Intel's order.
     pub fn best() -> Path {
         static BEST: OnceLock<Path> = OnceLock::new();
         *BEST.get_or_init(|| {
             if is_amd_family() {
                 Path::first_supported(&[Path::Avx512, Path::Avx2, Path::MidenCrypto])
             } else {
-                Path::MidenCrypto
+                Path::first_supported(&[Path::Bmi2, Path::MidenCrypto])
             }
         })
     }
@@ -246,18 +269,18 @@ pub fn permute_rounds(state: &mut State, out: &mut [State; NUM_ROUNDS]) {
 ///
 /// On the vector paths, states are taken four at a time (eight first on AVX-512), transposed
 /// (word `e` of the states in one vector), then a remaining pair interleaved, then a last one
-/// alone.
+/// alone, on [`Path::best`].
 pub fn permute_many(states: &mut [State]) {
-    run_many(Path::best_for_many(), states);
+    run_many(Path::best_for_many(), Path::best(), states);
 }
 
 /// [`permute_rounds`] on each of `states` independently: returns each one's seven round
 /// states, in order, and leaves each permuted.
 ///
 /// On the vector paths, states are taken eight or four at a time, transposed, as in
-/// [`permute_many`].
+/// [`permute_many`], and the last ones alone on [`Path::best`].
 pub fn permute_rounds_many(states: &mut [State]) -> Vec<[State; NUM_ROUNDS]> {
-    run_rounds_many(Path::best_for_many(), states)
+    run_rounds_many(Path::best_for_many(), Path::best(), states)
 }
 
 /// Merges two digests as `Rpo256::merge` does: capacity zero, rate `values[0] ‖ values[1]`, one
@@ -327,7 +350,7 @@ pub fn permute_rounds_with(
 /// [`RpoError::Unsupported`] if this CPU cannot run `path`; nothing is changed then.
 pub fn permute_many_with(path: Path, states: &mut [State]) -> Result<(), RpoError> {
     check(path)?;
-    run_many(path, states);
+    run_many(path, path, states);
     Ok(())
 }
 
@@ -341,7 +364,7 @@ pub fn permute_rounds_many_with(
     states: &mut [State],
 ) -> Result<Vec<[State; NUM_ROUNDS]>, RpoError> {
     check(path)?;
-    Ok(run_rounds_many(path, states))
+    Ok(run_rounds_many(path, path, states))
 }
 
 // DISPATCH
@@ -351,7 +374,8 @@ pub fn permute_rounds_many_with(
 type RoundsBatchFn =
     fn(&mut [[u64; STATE_WIDTH]; BATCH], &mut [[[u64; STATE_WIDTH]; NUM_ROUNDS]; BATCH]);
 
-fn run_rounds_many(path: Path, states: &mut [State]) -> Vec<[State; NUM_ROUNDS]> {
+/// `path`'s batches, then the states left one at a time on `single`.
+fn run_rounds_many(path: Path, single: Path, states: &mut [State]) -> Vec<[State; NUM_ROUNDS]> {
     #[cfg(target_arch = "x86_64")]
     let batch: Option<RoundsBatchFn> = match path {
         // SAFETY: as in `run_many`: the CPU has AVX2 on this path, and the closure runs only
@@ -359,7 +383,7 @@ fn run_rounds_many(path: Path, states: &mut [State]) -> Vec<[State; NUM_ROUNDS]>
         Path::Avx2 => Some(|w, o| unsafe { avx2::permute_rounds_batch(w, o) }),
         // SAFETY: as above, with AVX-512F and AVX-512VL.
         Path::Avx512 => Some(|w, o| unsafe { avx512::permute_rounds_batch(w, o) }),
-        Path::Scalar | Path::MidenCrypto => None,
+        Path::Scalar | Path::MidenCrypto | Path::Bmi2 => None,
     };
     #[cfg(not(target_arch = "x86_64"))]
     let batch: Option<RoundsBatchFn> = None;
@@ -384,7 +408,7 @@ fn run_rounds_many(path: Path, states: &mut [State]) -> Vec<[State; NUM_ROUNDS]>
         }
     }
     for (state, rounds) in states[done..].iter_mut().zip(&mut out[done..]) {
-        run_rounds(path, state, rounds);
+        run_rounds(single, state, rounds);
     }
     out
 }
@@ -427,6 +451,12 @@ fn run(path: Path, state: &mut State) {
             // SAFETY: as for AVX2: `Path::Avx512` is supported only where the CPU has AVX2,
             // AVX-512F and AVX-512VL.
             unsafe { avx512::permute(&mut words) }
+        }
+        #[cfg(target_arch = "x86_64")]
+        Path::Bmi2 => {
+            // SAFETY: as for AVX2: `Path::Bmi2` is supported only where the CPU has BMI2 and
+            // AVX2.
+            unsafe { bmi2::permute(&mut words) }
         }
         _ => scalar::permute(&mut words),
     }
@@ -493,7 +523,8 @@ type PairFn = fn(&mut [u64; STATE_WIDTH], &mut [u64; STATE_WIDTH]);
 /// Four states through the seven rounds at once, transposed, on a vector path.
 type BatchFn = fn(&mut [[u64; STATE_WIDTH]; BATCH]);
 
-fn run_many(path: Path, states: &mut [State]) {
+/// `path`'s batches and pairs, then a state left alone on `single`.
+fn run_many(path: Path, single: Path, states: &mut [State]) {
     #[cfg(target_arch = "x86_64")]
     let vector: Option<(BatchFn, PairFn)> = match path {
         Path::Avx2 => Some((
@@ -509,7 +540,7 @@ fn run_many(path: Path, states: &mut [State]) {
             // SAFETY: as above, with AVX-512F and AVX-512VL.
             |a, b| unsafe { avx512::permute_pair(a, b) },
         )),
-        Path::Scalar | Path::MidenCrypto => None,
+        Path::Scalar | Path::MidenCrypto | Path::Bmi2 => None,
     };
     #[cfg(not(target_arch = "x86_64"))]
     let vector: Option<(BatchFn, PairFn)> = None;
@@ -539,7 +570,7 @@ fn run_many(path: Path, states: &mut [State]) {
         }
     }
     for state in pairs.into_remainder() {
-        run(path, state);
+        run(single, state);
     }
 }
 
@@ -564,6 +595,11 @@ fn run_rounds(path: Path, state: &mut State, out: &mut [State; NUM_ROUNDS]) {
         Path::Avx512 => {
             // SAFETY: as in `run`.
             unsafe { avx512::permute_rounds(&mut words, &mut rows) }
+        }
+        #[cfg(target_arch = "x86_64")]
+        Path::Bmi2 => {
+            // SAFETY: as in `run`.
+            unsafe { bmi2::permute_rounds(&mut words, &mut rows) }
         }
         _ => scalar::permute_rounds(&mut words, &mut rows),
     }

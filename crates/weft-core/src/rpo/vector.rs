@@ -58,7 +58,14 @@ macro_rules! vector_permutation {
         #[inline]
         #[target_feature(enable = $features)]
         fn apply_mds(state: &mut [__m256i]) {
-            let words = store([state[0], state[1], state[2]]);
+            let out = mds_of_words(&store([state[0], state[1], state[2]]));
+            state[..3].copy_from_slice(&out);
+        }
+
+        /// [`apply_mds`] on a state held as words (the broadcasts read them straight from there).
+        #[inline]
+        #[target_feature(enable = $features)]
+        fn mds_of_words(words: &[u64; WIDTH]) -> State {
             let zero = _mm256_set1_epi64x(0);
             let mut l = [zero; 3];
             let mut h = [zero; 3];
@@ -78,9 +85,11 @@ macro_rules! vector_permutation {
                     h[j] = _mm256_add_epi64(h[j], _mm256_mul_epu32(column, hi));
                 }
             }
-            for j in 0..3 {
-                state[j] = fold_mds(l[j], h[j]);
-            }
+            [
+                fold_mds(l[0], h[0]),
+                fold_mds(l[1], h[1]),
+                fold_mds(l[2], h[2]),
+            ]
         }
 
         /// The MDS layer on each of the states.
