@@ -126,16 +126,3 @@ fn fold_mds(l: __m256i, h: __m256i) -> __m256i {
 }
 
 super::vector::vector_permutation!("avx2");
-
-/// The MDS layer on a state held as words, for the BMI2 path (whose S-boxes run on the scalar
-/// units): no vector load of words the scalar code has just stored, whose store-to-load
-/// forwarding would stall.
-///
-/// # Safety
-///
-/// Safe to call only where the CPU has AVX2.
-#[inline]
-#[target_feature(enable = "avx2")]
-pub(super) fn apply_mds_words(words: &mut [u64; WIDTH]) {
-    *words = store(mds_of_words(words));
-}

@@ -51,7 +51,7 @@ fn mont_reduce(lo: __m256i, lo_shl: __m256i, hi: __m256i) -> __m256i {
 /// The Montgomery product per lane: the AVX2 path's 128-bit product, reduced with masks.
 #[inline]
 #[target_feature(enable = "avx2,avx512f,avx512vl")]
-fn mul(a: __m256i, b: __m256i) -> __m256i {
+pub(super) fn mul(a: __m256i, b: __m256i) -> __m256i {
     let (lo, hi) = super::avx2::wide_mul(a, b);
     mont_reduce(lo, _mm256_slli_epi64::<32>(lo), hi)
 }
@@ -61,7 +61,7 @@ fn mul(a: __m256i, b: __m256i) -> __m256i {
 /// word's addition.
 #[inline]
 #[target_feature(enable = "avx2,avx512f,avx512vl")]
-fn square(a: __m256i) -> __m256i {
+pub(super) fn square(a: __m256i) -> __m256i {
     let one = _mm256_set1_epi64x(1);
     let a_hi = _mm256_srli_epi64::<32>(a);
     let ll = _mm256_mul_epu32(a, a);
@@ -77,7 +77,7 @@ fn square(a: __m256i) -> __m256i {
 /// `a - neg_k` with the wrap correction of `Felt` addition, where `neg_k = p - k`.
 #[inline]
 #[target_feature(enable = "avx2,avx512f,avx512vl")]
-fn add_neg(a: __m256i, neg_k: __m256i) -> __m256i {
+pub(super) fn add_neg(a: __m256i, neg_k: __m256i) -> __m256i {
     let x = _mm256_sub_epi64(a, neg_k);
     let borrow = _mm256_cmplt_epu64_mask(a, neg_k);
     _mm256_mask_sub_epi64(x, borrow, x, epsilon())
@@ -99,3 +99,15 @@ fn fold_mds(l: __m256i, h: __m256i) -> __m256i {
 }
 
 super::vector::vector_permutation!("avx2,avx512f,avx512vl");
+
+/// The MDS layer on a state held as words, as three vectors, for the split path (whose S-boxes
+/// take the first two as they are and the third's words on the scalar units).
+///
+/// # Safety
+///
+/// Safe to call only where the CPU has AVX2, AVX-512F and AVX-512VL.
+#[inline]
+#[target_feature(enable = "avx2,avx512f,avx512vl")]
+pub(super) fn mds_vectors(words: &[u64; WIDTH]) -> State {
+    mds_of_words(words)
+}

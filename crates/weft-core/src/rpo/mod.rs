@@ -11,8 +11,9 @@
 //!   (`vector` module): unsigned comparisons into masks and masked additions make each carry and
 //!   borrow two instructions instead of five; eight independent states at a time go on 512-bit
 //!   vectors (`avx512_wide` module).
-//! - [`Path::Bmi2`]: x86-64 with BMI2 and AVX2, for one state at a time: the S-boxes on the
-//!   scalar units with a hand-written `mulx` product (`bmi2` module), the MDS layer on AVX2.
+//! - [`Path::Split`]: x86-64 with BMI2 and AVX-512 (F and VL), for one state at a time: eight
+//!   words' S-boxes on two vectors, four on the scalar units with a hand-written `mulx`
+//!   product, side by side (`split` module).
 //!
 //! The CPU's features are read once per process (`is_x86_feature_detected!`), so a binary built
 //! for generic x86-64 still uses the vector paths. [`permute`], [`permute_rounds`] and
@@ -46,8 +47,8 @@
 //! | Intel Xeon, AVX-512 | 64 (`permute_many`, in fours) | 6.46 µs | 8.92 µs (0.72×) | 6.08 µs (1.06×) | 4.87 µs (1.33×) |
 //! | Intel Xeon, AVX-512 | 64 (`permute_many`, AVX-512 in eights) | 6.52 µs | 9.09 µs (0.72×) | 6.18 µs (1.05×) | 3.60 µs (1.81×) |
 //!
-//! The BMI2 path, the same run as the last row: 5.89 µs one per call (1.11× `miden-crypto`'s
-//! 6.56 µs on a lone state), 5.85 µs over 64.
+//! The split path (`split` module, whose documentation has the variants measured): 5.1-5.2 µs
+//! one per call, against 6.5-6.8 µs for `miden-crypto` (1.3×).
 //!
 //! `permute_many` and `permute_rounds_many` take four states at a time on the vector paths,
 //! transposed: vector `e` holds word `e` of the four states, so the S-boxes run on twelve
@@ -63,13 +64,13 @@
 //! Xeon: 26 cycles for one vector's Montgomery square, 35 for three independent ones, against
 //! 9 per vector when many are in flight). That latency is longer on the Intel Xeon, and longer
 //! there with AVX-512's mask registers than with AVX2's compares, so [`Path::best`] takes
-//! AVX-512 first on AMD's CPUs (told apart by SSE4a) and the BMI2 path elsewhere, then
+//! AVX-512 first on AMD's CPUs (told apart by SSE4a) and the split path elsewhere, then
 //! `miden-crypto`'s scalar build (hperm_chain's execute went 0.94× -> 1.04× upstream on the
-//! Intel Xeon with `miden-crypto`'s, masm-examples `unhashing` 1.10× -> 1.25× with BMI2's);
+//! Intel Xeon with `miden-crypto`'s);
 //! [`Path::best_for_many`] takes AVX-512 first everywhere, since several states at once
 //! (`permute_many`) hide the latency. On the Intel Xeon no vector path beats `miden-crypto`'s
 //! scalar build on a lone state, whose twelve independent scalar chains keep the scalar ports
-//! busy; the BMI2 path does, with the same chains in fewer micro-operations each; computing the squares on 32-bit limbs with one compare (fewer dependent compares, more
+//! busy; the split path does, by running part of the state on each; computing the squares on 32-bit limbs with one compare (fewer dependent compares, more
 //! instructions) measured the same latency. Tried and dropped on the AMD machine, both slower
 //! on a lone state: computing each comparison's sign-flipped operand alongside the plain one
 //! (4.80 µs), and running four of the twelve words on the scalar units beside two vectors
@@ -94,7 +95,8 @@ mod avx512;
 #[cfg(target_arch = "x86_64")]
 mod avx512_wide;
 #[cfg(target_arch = "x86_64")]
-mod bmi2;
+mod split;
+
 #[cfg(target_arch = "x86_64")]
 mod vector;
 
@@ -127,10 +129,10 @@ pub enum Path {
     /// x86-64 AVX-512 (F and VL) on the same three 256-bit vectors: unsigned comparisons into
     /// masks and masked additions make each carry and borrow cheaper.
     Avx512,
-    /// x86-64 with BMI2 and AVX2, for one state at a time: the S-boxes on the scalar units with
-    /// a hand-written `mulx` product (ten micro-operations where the compiler's takes twelve),
-    /// the MDS layer on AVX2 vectors.
-    Bmi2,
+    /// x86-64 with BMI2, AVX2, AVX-512F and AVX-512VL, for one state at a time: the S-boxes of
+    /// eight words on two 256-bit vectors and of four on the scalar units (a hand-written `mulx`
+    /// product), side by side.
+    Split,
 }
 
 impl Path {
@@ -140,7 +142,7 @@ impl Path {
         Path::MidenCrypto,
         Path::Avx2,
         Path::Avx512,
-        Path::Bmi2,
+        Path::Split,
     ];
 
     /// The path's name, as the bench and error messages print it.
@@ -150,7 +152,7 @@ impl Path {
             Path::MidenCrypto => "miden-crypto",
             Path::Avx2 => "avx2",
             Path::Avx512 => "avx512",
-            Path::Bmi2 => "bmi2",
+            Path::Split => "split",
         }
     }
 
@@ -167,11 +169,9 @@ impl Path {
                     && std::is_x86_feature_detected!("avx512vl")
             }
             #[cfg(target_arch = "x86_64")]
-            Path::Bmi2 => {
-                std::is_x86_feature_detected!("bmi2") && std::is_x86_feature_detected!("avx2")
-            }
+            Path::Split => Path::Avx512.is_supported() && std::is_x86_feature_detected!("bmi2"),
             #[cfg(not(target_arch = "x86_64"))]
-            Path::Avx2 | Path::Avx512 | Path::Bmi2 => false,
+            Path::Avx2 | Path::Avx512 | Path::Split => false,
         }
     }
 
@@ -184,7 +184,7 @@ impl Path {
     /// detected once per process. Measured (module documentation): on AMD, AVX-512 then AVX2;
     /// on Intel, a scalar path, because there a lone state on a vector path is bound by the
     /// latency of each product's chain (Intel Xeon: 6.5 µs on `miden-crypto`'s against 7.0 µs on
-    /// AVX2): BMI2's, 5.9 µs, else `miden-crypto`'s. `miden-crypto` comes before weft's own
+    /// AVX2): the split path, 5.1 µs, else `miden-crypto`'s. `miden-crypto` comes before weft's own
     /// portable path everywhere. CPUs of neither vendor take Intel's order.
     pub fn best() -> Path {
         static BEST: OnceLock<Path> = OnceLock::new();
@@ -192,7 +192,7 @@ impl Path {
             if is_amd_family() {
                 Path::first_supported(&[Path::Avx512, Path::Avx2, Path::MidenCrypto])
             } else {
-                Path::first_supported(&[Path::Bmi2, Path::MidenCrypto])
+                Path::first_supported(&[Path::Split, Path::MidenCrypto])
             }
         })
     }
@@ -383,7 +383,7 @@ fn run_rounds_many(path: Path, single: Path, states: &mut [State]) -> Vec<[State
         Path::Avx2 => Some(|w, o| unsafe { avx2::permute_rounds_batch(w, o) }),
         // SAFETY: as above, with AVX-512F and AVX-512VL.
         Path::Avx512 => Some(|w, o| unsafe { avx512::permute_rounds_batch(w, o) }),
-        Path::Scalar | Path::MidenCrypto | Path::Bmi2 => None,
+        Path::Scalar | Path::MidenCrypto | Path::Split => None,
     };
     #[cfg(not(target_arch = "x86_64"))]
     let batch: Option<RoundsBatchFn> = None;
@@ -453,10 +453,10 @@ fn run(path: Path, state: &mut State) {
             unsafe { avx512::permute(&mut words) }
         }
         #[cfg(target_arch = "x86_64")]
-        Path::Bmi2 => {
-            // SAFETY: as for AVX2: `Path::Bmi2` is supported only where the CPU has BMI2 and
-            // AVX2.
-            unsafe { bmi2::permute(&mut words) }
+        Path::Split => {
+            // SAFETY: as for AVX2: `Path::Split` is supported only where the CPU has BMI2,
+            // AVX2, AVX-512F and AVX-512VL.
+            unsafe { split::permute(&mut words) }
         }
         _ => scalar::permute(&mut words),
     }
@@ -540,7 +540,7 @@ fn run_many(path: Path, single: Path, states: &mut [State]) {
             // SAFETY: as above, with AVX-512F and AVX-512VL.
             |a, b| unsafe { avx512::permute_pair(a, b) },
         )),
-        Path::Scalar | Path::MidenCrypto | Path::Bmi2 => None,
+        Path::Scalar | Path::MidenCrypto | Path::Split => None,
     };
     #[cfg(not(target_arch = "x86_64"))]
     let vector: Option<(BatchFn, PairFn)> = None;
@@ -597,9 +597,9 @@ fn run_rounds(path: Path, state: &mut State, out: &mut [State; NUM_ROUNDS]) {
             unsafe { avx512::permute_rounds(&mut words, &mut rows) }
         }
         #[cfg(target_arch = "x86_64")]
-        Path::Bmi2 => {
+        Path::Split => {
             // SAFETY: as in `run`.
-            unsafe { bmi2::permute_rounds(&mut words, &mut rows) }
+            unsafe { split::permute_rounds(&mut words, &mut rows) }
         }
         _ => scalar::permute_rounds(&mut words, &mut rows),
     }

@@ -7,32 +7,30 @@
 //! below is written to give the same word as the corresponding `miden-crypto` step for every
 //! `u64` input, and each S-box evaluates the same products in the same order.
 //!
-//! The layers are generic over [`Arith`], the product and the MDS layer, so the BMI2 path
-//! (`bmi2` module) runs the same addition chains with its own instructions.
+//! The S-box chains are written once, generic over [`Lanes`] (a whole state's elements under
+//! one arithmetic), so the BMI2 path (`bmi2` module) runs the same products on its split state.
 
 use super::consts::{EPSILON, MDS, NEG_ARK1, NEG_ARK2, NUM_ROUNDS, WIDTH};
 
-/// The two operations a scalar path supplies: the Montgomery product of two stored words and
-/// the MDS layer. Each must give `miden-crypto`'s word for every input.
-pub(super) trait Arith {
-    /// The Montgomery product of two stored words.
-    fn mul(a: u64, b: u64) -> u64;
-    /// The MDS layer.
-    fn mds(state: &mut [u64; WIDTH]);
+/// A state's twelve elements under some arithmetic: what the S-box chains need. Each product
+/// must give, element by element, `miden-crypto`'s word for every input.
+pub(super) trait Lanes: Copy {
+    /// Each element times itself.
+    fn square(self) -> Self;
+    /// Each element times the matching element of `other`.
+    fn mul(self, other: Self) -> Self;
 }
 
-/// Portable Rust, on every target.
-pub(super) struct Portable;
-
-impl Arith for Portable {
+/// The portable arithmetic on the stored words.
+impl Lanes for [u64; WIDTH] {
     #[inline(always)]
-    fn mul(a: u64, b: u64) -> u64 {
-        mul(a, b)
+    fn square(self) -> Self {
+        self.map(|v| mul(v, v))
     }
 
     #[inline(always)]
-    fn mds(state: &mut [u64; WIDTH]) {
-        apply_mds(state);
+    fn mul(self, other: Self) -> Self {
+        core::array::from_fn(|i| mul(self[i], other[i]))
     }
 }
 
@@ -57,7 +55,7 @@ pub(super) fn mul(a: u64, b: u64) -> u64 {
 
 /// Adds a round constant given as `p - k` (so the step is `a - (p - k)`, as `Felt`'s `+` does).
 #[inline(always)]
-fn add_neg(a: u64, neg_k: u64) -> u64 {
+pub(super) fn add_neg(a: u64, neg_k: u64) -> u64 {
     let (x, borrow) = a.overflowing_sub(neg_k);
     x.wrapping_sub(EPSILON * u64::from(borrow))
 }
@@ -90,89 +88,66 @@ pub(super) fn apply_mds(state: &mut [u64; WIDTH]) {
     }
 }
 
-/// `x^7` as `x^3·x^4` with `x^2`, `x^4` and `x^3 = x^2·x` in that order.
+/// `x^7` as `x^3·x^4` with `x^2`, `x^4` and `x^3 = x^2·x`, element-wise.
 #[inline(always)]
-fn exp7<A: Arith>(x: u64) -> u64 {
-    let x2 = A::mul(x, x);
-    let x4 = A::mul(x2, x2);
-    let x3 = A::mul(x2, x);
-    A::mul(x3, x4)
+pub(super) fn exp7<L: Lanes>(x: L) -> L {
+    let x2 = x.square();
+    let x4 = x2.square();
+    let x3 = x2.mul(x);
+    x3.mul(x4)
 }
 
-/// Squares every element `n` times, then multiplies by `tail`, element-wise.
+/// Squares `base` `n` times, then multiplies by `tail`, element-wise.
 #[inline(always)]
-fn square_n_mul<A: Arith>(mut base: [u64; WIDTH], n: usize, tail: &[u64; WIDTH]) -> [u64; WIDTH] {
+fn square_n_mul<L: Lanes>(mut base: L, n: usize, tail: L) -> L {
     for _ in 0..n {
-        base.iter_mut().for_each(|v| *v = A::mul(*v, *v));
+        base = base.square();
     }
-    base.iter_mut()
-        .zip(tail)
-        .for_each(|(v, t)| *v = A::mul(*v, *t));
-    base
+    base.mul(tail)
 }
 
-/// `x^(1/7)`, i.e. `x^10540996611094048183`, by the addition chain of 72 products `miden-crypto`
-/// uses (the same products in the same order, which matters for words at or above `p`).
+/// `x^(1/7)`, i.e. `x^10540996611094048183`, element-wise, by the addition chain of 72 products
+/// `miden-crypto` uses (the same products, which matters for words at or above `p`).
 #[inline(always)]
-fn inv_sbox<A: Arith>(state: &mut [u64; WIDTH]) {
-    let mut t1 = *state;
-    t1.iter_mut().for_each(|v| *v = A::mul(*v, *v));
-    let mut t2 = t1;
-    t2.iter_mut().for_each(|v| *v = A::mul(*v, *v));
-    let t3 = square_n_mul::<A>(t2, 3, &t2);
-    let t4 = square_n_mul::<A>(t3, 6, &t3);
-    let t5 = square_n_mul::<A>(t4, 12, &t4);
-    let t6 = square_n_mul::<A>(t5, 6, &t3);
-    let t7 = square_n_mul::<A>(t6, 31, &t6);
-    for i in 0..WIDTH {
-        let a = A::mul(A::mul(t7[i], t7[i]), t6[i]);
-        let a = A::mul(a, a);
-        let a = A::mul(a, a);
-        let b = A::mul(A::mul(t1[i], t2[i]), state[i]);
-        state[i] = A::mul(a, b);
-    }
+pub(super) fn inv_sbox<L: Lanes>(x: L) -> L {
+    let t1 = x.square();
+    let t2 = t1.square();
+    let t3 = square_n_mul(t2, 3, t2);
+    let t4 = square_n_mul(t3, 6, t3);
+    let t5 = square_n_mul(t4, 12, t4);
+    let t6 = square_n_mul(t5, 6, t3);
+    let t7 = square_n_mul(t6, 31, t6);
+    let a = t7.square().mul(t6).square().square();
+    let b = t1.mul(t2).mul(x);
+    a.mul(b)
+}
+
+/// Adds one half-round's constants (given as `p - k`) to each word.
+#[inline(always)]
+fn add_constants(state: &[u64; WIDTH], neg_ark: &[u64; WIDTH]) -> [u64; WIDTH] {
+    core::array::from_fn(|i| add_neg(state[i], neg_ark[i]))
 }
 
 /// One RPO round: MDS, constants, `x^7`; MDS, constants, `x^(1/7)`.
 #[inline(always)]
-fn apply_round<A: Arith>(state: &mut [u64; WIDTH], round: usize) {
-    A::mds(state);
-    for i in 0..WIDTH {
-        state[i] = exp7::<A>(add_neg(state[i], NEG_ARK1[round][i]));
-    }
-    A::mds(state);
-    for i in 0..WIDTH {
-        state[i] = add_neg(state[i], NEG_ARK2[round][i]);
-    }
-    inv_sbox::<A>(state);
+fn apply_round(state: &mut [u64; WIDTH], round: usize) {
+    apply_mds(state);
+    *state = exp7(add_constants(state, &NEG_ARK1[round]));
+    apply_mds(state);
+    *state = inv_sbox(add_constants(state, &NEG_ARK2[round]));
 }
 
-/// The seven rounds on the portable arithmetic.
+/// The seven rounds.
 pub(super) fn permute(state: &mut [u64; WIDTH]) {
-    permute_on::<Portable>(state);
-}
-
-/// The seven rounds on the portable arithmetic, keeping the state after each.
-pub(super) fn permute_rounds(state: &mut [u64; WIDTH], out: &mut [[u64; WIDTH]; NUM_ROUNDS]) {
-    permute_rounds_on::<Portable>(state, out);
-}
-
-/// The seven rounds on the arithmetic `A`.
-#[inline(always)]
-pub(super) fn permute_on<A: Arith>(state: &mut [u64; WIDTH]) {
     for round in 0..NUM_ROUNDS {
-        apply_round::<A>(state, round);
+        apply_round(state, round);
     }
 }
 
-/// The seven rounds on the arithmetic `A`, keeping the state after each.
-#[inline(always)]
-pub(super) fn permute_rounds_on<A: Arith>(
-    state: &mut [u64; WIDTH],
-    out: &mut [[u64; WIDTH]; NUM_ROUNDS],
-) {
+/// The seven rounds, keeping the state after each.
+pub(super) fn permute_rounds(state: &mut [u64; WIDTH], out: &mut [[u64; WIDTH]; NUM_ROUNDS]) {
     for (round, row) in out.iter_mut().enumerate() {
-        apply_round::<A>(state, round);
+        apply_round(state, round);
         *row = *state;
     }
 }

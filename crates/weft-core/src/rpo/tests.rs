@@ -105,8 +105,8 @@ fn the_measured_fastest_path_is_chosen() {
         && std::is_x86_feature_detected!("avx512vl");
     assert_eq!(Path::Avx2.is_supported(), avx2);
     assert_eq!(Path::Avx512.is_supported(), avx512);
-    let bmi2 = avx2 && std::is_x86_feature_detected!("bmi2");
-    assert_eq!(Path::Bmi2.is_supported(), bmi2);
+    let split = avx512 && std::is_x86_feature_detected!("bmi2");
+    assert_eq!(Path::Split.is_supported(), split);
     let widest = if avx512 {
         Path::Avx512
     } else if avx2 {
@@ -115,12 +115,12 @@ fn the_measured_fastest_path_is_chosen() {
         Path::MidenCrypto
     };
     assert_eq!(Path::best_for_many(), widest);
-    // One state at a time: the widest on AMD's CPUs (SSE4a), elsewhere BMI2's scalar product,
-    // else miden-crypto's.
+    // One state at a time: the widest on AMD's CPUs (SSE4a), elsewhere the split path, else
+    // miden-crypto's.
     let single = if std::is_x86_feature_detected!("sse4a") {
         widest
-    } else if bmi2 {
-        Path::Bmi2
+    } else if split {
+        Path::Split
     } else {
         Path::MidenCrypto
     };
@@ -291,10 +291,10 @@ fn the_arithmetic_helpers_match_felt_on_edge_words() {
             let expected = (Felt::from_mont(a) * Felt::from_mont(b)).inner();
             assert_eq!(scalar::mul(a, b), expected, "{a:#x} * {b:#x}");
             #[cfg(target_arch = "x86_64")]
-            if Path::Bmi2.is_supported() {
-                // SAFETY: the CPU has BMI2 and AVX2 (checked just above).
-                let got = unsafe { super::bmi2::mul_for_tests(a, b) };
-                assert_eq!(got, expected, "bmi2: {a:#x} * {b:#x}");
+            if Path::Split.is_supported() {
+                // SAFETY: the CPU has the split path's features (checked just above).
+                let got = unsafe { super::split::mul_for_tests(a, b) };
+                assert_eq!(got, expected, "split: {a:#x} * {b:#x}");
             }
         }
     }
