@@ -1,8 +1,9 @@
 //! Eight independent states at once on 512-bit vectors, transposed: vector `e` holds word `e`
-//! of each state, one state per lane. This is the transposed batch of [`super::vector`] (four
-//! states on 256-bit vectors) twice as wide, with the same lane steps as [`super::avx512`]: the
-//! same products, the same reductions with the same carries and borrows, so it agrees with
-//! every other path bit for bit.
+//! of each state, one state per lane. This module gives the 512-bit lane arithmetic, with the
+//! same lane steps as [`super::avx512`] (the same products, the same reductions with the same
+//! carries and borrows, so it agrees with every other path bit for bit); the layers and entry
+//! points are the transposed batch of [`super::vector`] (`transposed_batch!`), the same code as
+//! the four-state batch on 256-bit vectors.
 //!
 //! It pays where eight or more independent permutations are at hand (the level-by-level checks
 //! of a Merkle path, the hasher chiplet's rows): the twelve vectors of a round carry twice the
@@ -23,9 +24,6 @@ use super::consts::{EPSILON, MDS, NEG_ARK1, NEG_ARK2, NUM_ROUNDS, WIDTH};
 
 /// States per call.
 pub(super) const WIDE_BATCH: usize = 8;
-
-/// Eight transposed states.
-type Wide = [__m512i; WIDTH];
 
 // LANE ARITHMETIC
 // ================================================================================================
@@ -120,113 +118,43 @@ fn fold_mds(l: __m512i, h: __m512i) -> __m512i {
 // LAYERS
 // ================================================================================================
 
-/// The MDS layer: per output word, the matrix row's constants times each input word's two
-/// 32-bit halves, summed, then folded.
+/// Each lane's high 32 bits.
 #[inline]
 #[target_feature(enable = "avx512f")]
-fn apply_mds(state: &mut Wide) {
-    let zero = splat(0);
-    let mut hi = [zero; WIDTH];
-    for (h, v) in hi.iter_mut().zip(state.iter()) {
-        *h = _mm512_srli_epi64::<32>(*v);
-    }
-    let mut out = [zero; WIDTH];
-    for (row, o) in MDS.iter().zip(out.iter_mut()) {
-        let (mut l, mut h) = (zero, zero);
-        for c in 0..WIDTH {
-            let k = splat(row[c]);
-            // `_mm512_mul_epu32` reads only the low 32 bits of each lane.
-            l = _mm512_add_epi64(l, _mm512_mul_epu32(k, state[c]));
-            h = _mm512_add_epi64(h, _mm512_mul_epu32(k, hi[c]));
-        }
-        *o = fold_mds(l, h);
-    }
-    *state = out;
+fn high_halves(v: __m512i) -> __m512i {
+    _mm512_srli_epi64::<32>(v)
 }
 
+/// Lane-wise 64-bit sum.
 #[inline]
 #[target_feature(enable = "avx512f")]
-fn add_constants(state: &mut Wide, neg_ark: &[u64; WIDTH]) {
-    for (v, k) in state.iter_mut().zip(neg_ark) {
-        *v = add_neg(*v, splat(*k));
-    }
+fn add_lanes(a: __m512i, b: __m512i) -> __m512i {
+    _mm512_add_epi64(a, b)
+}
+
+/// Lane-wise product of the low 32 bits of each lane.
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn mul_low_halves(a: __m512i, b: __m512i) -> __m512i {
+    _mm512_mul_epu32(a, b)
+}
+
+/// A vector from its lanes, lane 0 first.
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn from_lanes(lanes: [u64; WIDE_BATCH]) -> __m512i {
+    _mm512_setr_epi64(
+        lanes[0] as i64,
+        lanes[1] as i64,
+        lanes[2] as i64,
+        lanes[3] as i64,
+        lanes[4] as i64,
+        lanes[5] as i64,
+        lanes[6] as i64,
+        lanes[7] as i64,
+    )
 }
 
 super::vector::sbox_layers!("avx512f", __m512i);
 
-#[inline]
-#[target_feature(enable = "avx512f")]
-fn apply_round(state: &mut Wide, round: usize) {
-    apply_mds(state);
-    add_constants(state, &NEG_ARK1[round]);
-    sbox(state);
-    apply_mds(state);
-    add_constants(state, &NEG_ARK2[round]);
-    inv_sbox(state);
-}
-
-#[inline]
-#[target_feature(enable = "avx512f")]
-fn load(words: &[[u64; WIDTH]; WIDE_BATCH]) -> Wide {
-    core::array::from_fn(|e| {
-        _mm512_setr_epi64(
-            words[0][e] as i64,
-            words[1][e] as i64,
-            words[2][e] as i64,
-            words[3][e] as i64,
-            words[4][e] as i64,
-            words[5][e] as i64,
-            words[6][e] as i64,
-            words[7][e] as i64,
-        )
-    })
-}
-
-#[inline]
-#[target_feature(enable = "avx512f")]
-fn store(state: &Wide, words: &mut [[u64; WIDTH]; WIDE_BATCH]) {
-    for (e, v) in state.iter().enumerate() {
-        // SAFETY: `__m512i` and `[u64; 8]` are both 64 plain bytes with no invalid bit patterns.
-        let lanes = unsafe { core::mem::transmute::<__m512i, [u64; 8]>(*v) };
-        for (s, lane) in lanes.into_iter().enumerate() {
-            words[s][e] = lane;
-        }
-    }
-}
-
-// ENTRY POINTS
-// ================================================================================================
-
-/// The seven rounds on eight independent states at once.
-///
-/// # Safety
-///
-/// Safe to call only where the CPU has AVX-512F (the parent module checks at run time).
-#[target_feature(enable = "avx512f")]
-pub(super) fn permute_batch(words: &mut [[u64; WIDTH]; WIDE_BATCH]) {
-    let mut state = load(words);
-    for round in 0..NUM_ROUNDS {
-        apply_round(&mut state, round);
-    }
-    store(&state, words);
-}
-
-/// [`permute_batch`], keeping each state after each round (`out[s][round]`).
-///
-/// # Safety
-///
-/// Safe to call only where the CPU has AVX-512F (the parent module checks at run time).
-#[target_feature(enable = "avx512f")]
-pub(super) fn permute_rounds_batch(
-    words: &mut [[u64; WIDTH]; WIDE_BATCH],
-    out: &mut [[[u64; WIDTH]; NUM_ROUNDS]; WIDE_BATCH],
-) {
-    let mut state = load(words);
-    for round in 0..NUM_ROUNDS {
-        apply_round(&mut state, round);
-        store(&state, words);
-        for (rows, w) in out.iter_mut().zip(words.iter()) {
-            rows[round] = *w;
-        }
-    }
-}
+super::vector::transposed_batch!("avx512f", __m512i, WIDE_BATCH);

@@ -131,87 +131,48 @@ macro_rules! vector_permutation {
 
         // TRANSPOSED BATCHES
         // ================================================================================================
-        //
-        // Four states side by side: vector `e` holds word `e` of each state, a state per lane. The
-        // S-boxes and the constants work word by word, so they run as above, on twelve independent
-        // vectors instead of three per state: enough in flight to keep the vector ports busy, where
-        // one or two states leave them waiting on each product's latency. The MDS layer mixes the
-        // words of a state, which are whole vectors here, so it needs no broadcast or reload.
 
-        /// The MDS layer on four transposed states: per output word, the matrix row's constants times
-        /// each input word's two 32-bit halves, summed, then folded as in the scalar path.
+        /// `value` in every lane.
         #[inline]
         #[target_feature(enable = $features)]
-        fn apply_mds_batch(state: &mut [__m256i; WIDTH]) {
-            let zero = _mm256_set1_epi64x(0);
-            let mut hi = [zero; WIDTH];
-            for (h, v) in hi.iter_mut().zip(state.iter()) {
-                *h = _mm256_srli_epi64::<32>(*v);
-            }
-            let mut out = [zero; WIDTH];
-            for (row, o) in MDS.iter().zip(out.iter_mut()) {
-                let (mut l, mut h) = (zero, zero);
-                for c in 0..WIDTH {
-                    let k = _mm256_set1_epi64x(row[c] as i64);
-                    // `_mm256_mul_epu32` reads only the low 32 bits of each lane.
-                    l = _mm256_add_epi64(l, _mm256_mul_epu32(k, state[c]));
-                    h = _mm256_add_epi64(h, _mm256_mul_epu32(k, hi[c]));
-                }
-                *o = fold_mds(l, h);
-            }
-            *state = out;
+        fn splat(value: u64) -> __m256i {
+            _mm256_set1_epi64x(value as i64)
         }
 
-        /// Adds one half-round's constants to four transposed states.
+        /// Each lane's high 32 bits.
         #[inline]
         #[target_feature(enable = $features)]
-        fn add_constants_batch(state: &mut [__m256i; WIDTH], neg_ark: &[u64; WIDTH]) {
-            for (v, k) in state.iter_mut().zip(neg_ark) {
-                *v = add_neg(*v, _mm256_set1_epi64x(*k as i64));
-            }
+        fn high_halves(v: __m256i) -> __m256i {
+            _mm256_srli_epi64::<32>(v)
         }
 
-        /// One round on four transposed states.
+        /// Lane-wise 64-bit sum.
         #[inline]
         #[target_feature(enable = $features)]
-        fn apply_round_batch(state: &mut [__m256i; WIDTH], round: usize) {
-            apply_mds_batch(state);
-            add_constants_batch(state, &NEG_ARK1[round]);
-            sbox(state);
-            apply_mds_batch(state);
-            add_constants_batch(state, &NEG_ARK2[round]);
-            inv_sbox(state);
+        fn add_lanes(a: __m256i, b: __m256i) -> __m256i {
+            _mm256_add_epi64(a, b)
         }
 
-        /// Four states as twelve vectors, word `e` of state `s` in lane `s` of vector `e`.
+        /// Lane-wise product of the low 32 bits of each lane.
         #[inline]
         #[target_feature(enable = $features)]
-        fn load_batch(words: &[[u64; WIDTH]; BATCH]) -> [__m256i; WIDTH] {
-            let mut state = [_mm256_set1_epi64x(0); WIDTH];
-            for (e, v) in state.iter_mut().enumerate() {
-                *v = _mm256_setr_epi64x(
-                    words[0][e] as i64,
-                    words[1][e] as i64,
-                    words[2][e] as i64,
-                    words[3][e] as i64,
-                );
-            }
-            state
+        fn mul_low_halves(a: __m256i, b: __m256i) -> __m256i {
+            _mm256_mul_epu32(a, b)
         }
 
-        /// The inverse of [`load_batch`].
+        /// A vector from its lanes, lane 0 first.
         #[inline]
         #[target_feature(enable = $features)]
-        fn store_batch(state: &[__m256i; WIDTH], words: &mut [[u64; WIDTH]; BATCH]) {
-            for (e, v) in state.iter().enumerate() {
-                // SAFETY: `__m256i` and `[u64; 4]` are both 32 plain bytes with no invalid bit
-                // patterns.
-                let lanes = unsafe { core::mem::transmute::<__m256i, [u64; 4]>(*v) };
-                for (s, lane) in lanes.into_iter().enumerate() {
-                    words[s][e] = lane;
-                }
-            }
+        fn from_lanes(lanes: [u64; BATCH]) -> __m256i {
+            _mm256_setr_epi64x(
+                lanes[0] as i64,
+                lanes[1] as i64,
+                lanes[2] as i64,
+                lanes[3] as i64,
+            )
         }
+
+        super::vector::transposed_batch!($features, __m256i, BATCH);
 
         // ENTRY POINTS
         // ================================================================================================
@@ -247,42 +208,6 @@ macro_rules! vector_permutation {
             }
             *a = store([state[0], state[1], state[2]]);
             *b = store([state[3], state[4], state[5]]);
-        }
-
-        /// The seven rounds on four independent states at once, transposed.
-        ///
-        /// # Safety
-        ///
-        /// Safe to call only where the CPU has every feature of the path (the parent module checks at
-        /// run time).
-        #[target_feature(enable = $features)]
-        pub(super) fn permute_batch(words: &mut [[u64; WIDTH]; BATCH]) {
-            let mut state = load_batch(words);
-            for round in 0..NUM_ROUNDS {
-                apply_round_batch(&mut state, round);
-            }
-            store_batch(&state, words);
-        }
-
-        /// [`permute_batch`], keeping each state after each round (`out[s][round]`).
-        ///
-        /// # Safety
-        ///
-        /// Safe to call only where the CPU has every feature of the path (the parent module checks at
-        /// run time).
-        #[target_feature(enable = $features)]
-        pub(super) fn permute_rounds_batch(
-            words: &mut [[u64; WIDTH]; BATCH],
-            out: &mut [[[u64; WIDTH]; NUM_ROUNDS]; BATCH],
-        ) {
-            let mut state = load_batch(words);
-            for round in 0..NUM_ROUNDS {
-                apply_round_batch(&mut state, round);
-                store_batch(&state, words);
-                for (rows, w) in out.iter_mut().zip(words.iter()) {
-                    rows[round] = *w;
-                }
-            }
         }
 
         /// The seven rounds on one state, keeping the state after each.
@@ -376,3 +301,121 @@ macro_rules! sbox_layers {
 }
 
 pub(super) use sbox_layers;
+
+/// Expands the transposed batch (`permute_batch`, `permute_rounds_batch` and their layers) for
+/// `$n` states on vectors of type `$vec`, one state per lane: vector `e` holds word `e` of each
+/// state. The S-boxes and the constants work word by word, so they run on twelve independent
+/// vectors, enough in flight to keep the vector ports busy where one or two states leave them
+/// waiting on each product's latency; the MDS layer mixes the words of a state, which are whole
+/// vectors here, so it needs no broadcast or reload.
+///
+/// Uses the module's lane arithmetic (`add_neg`, `fold_mds`, and the `sbox` / `inv_sbox` of
+/// [`sbox_layers!`]) and its lane helpers: `splat`, `high_halves`, `add_lanes`,
+/// `mul_low_halves` (the 64-bit products of the low 32 bits of each lane) and `from_lanes`.
+macro_rules! transposed_batch {
+    ($features:literal, $vec:ty, $n:expr) => {
+        /// The MDS layer on transposed states: per output word, the matrix row's constants times
+        /// each input word's two 32-bit halves, summed, then folded as in the scalar path.
+        #[inline]
+        #[target_feature(enable = $features)]
+        fn apply_mds_batch(state: &mut [$vec; WIDTH]) {
+            let zero = splat(0);
+            let mut hi = [zero; WIDTH];
+            for (h, v) in hi.iter_mut().zip(state.iter()) {
+                *h = high_halves(*v);
+            }
+            let mut out = [zero; WIDTH];
+            for (row, o) in MDS.iter().zip(out.iter_mut()) {
+                let (mut l, mut h) = (zero, zero);
+                for c in 0..WIDTH {
+                    let k = splat(row[c]);
+                    // The product reads only the low 32 bits of each lane.
+                    l = add_lanes(l, mul_low_halves(k, state[c]));
+                    h = add_lanes(h, mul_low_halves(k, hi[c]));
+                }
+                *o = fold_mds(l, h);
+            }
+            *state = out;
+        }
+
+        /// Adds one half-round's constants to transposed states.
+        #[inline]
+        #[target_feature(enable = $features)]
+        fn add_constants_batch(state: &mut [$vec; WIDTH], neg_ark: &[u64; WIDTH]) {
+            for (v, k) in state.iter_mut().zip(neg_ark) {
+                *v = add_neg(*v, splat(*k));
+            }
+        }
+
+        /// One round on transposed states.
+        #[inline]
+        #[target_feature(enable = $features)]
+        fn apply_round_batch(state: &mut [$vec; WIDTH], round: usize) {
+            apply_mds_batch(state);
+            add_constants_batch(state, &NEG_ARK1[round]);
+            sbox(state);
+            apply_mds_batch(state);
+            add_constants_batch(state, &NEG_ARK2[round]);
+            inv_sbox(state);
+        }
+
+        /// The states as twelve vectors, word `e` of state `s` in lane `s` of vector `e`.
+        #[inline]
+        #[target_feature(enable = $features)]
+        fn load_batch(words: &[[u64; WIDTH]; $n]) -> [$vec; WIDTH] {
+            core::array::from_fn(|e| from_lanes(core::array::from_fn(|s| words[s][e])))
+        }
+
+        /// The inverse of [`load_batch`].
+        #[inline]
+        #[target_feature(enable = $features)]
+        fn store_batch(state: &[$vec; WIDTH], words: &mut [[u64; WIDTH]; $n]) {
+            for (e, v) in state.iter().enumerate() {
+                // SAFETY: the vector and `[u64; $n]` are both `8·$n` plain bytes with no invalid
+                // bit patterns.
+                let lanes = unsafe { core::mem::transmute::<$vec, [u64; $n]>(*v) };
+                for (s, lane) in lanes.into_iter().enumerate() {
+                    words[s][e] = lane;
+                }
+            }
+        }
+
+        /// The seven rounds on independent states at once, transposed.
+        ///
+        /// # Safety
+        ///
+        /// Safe to call only where the CPU has every feature of the path (the parent module checks at
+        /// run time).
+        #[target_feature(enable = $features)]
+        pub(super) fn permute_batch(words: &mut [[u64; WIDTH]; $n]) {
+            let mut state = load_batch(words);
+            for round in 0..NUM_ROUNDS {
+                apply_round_batch(&mut state, round);
+            }
+            store_batch(&state, words);
+        }
+
+        /// [`permute_batch`], keeping each state after each round (`out[s][round]`).
+        ///
+        /// # Safety
+        ///
+        /// Safe to call only where the CPU has every feature of the path (the parent module checks at
+        /// run time).
+        #[target_feature(enable = $features)]
+        pub(super) fn permute_rounds_batch(
+            words: &mut [[u64; WIDTH]; $n],
+            out: &mut [[[u64; WIDTH]; NUM_ROUNDS]; $n],
+        ) {
+            let mut state = load_batch(words);
+            for round in 0..NUM_ROUNDS {
+                apply_round_batch(&mut state, round);
+                store_batch(&state, words);
+                for (rows, w) in out.iter_mut().zip(words.iter()) {
+                    rows[round] = *w;
+                }
+            }
+        }
+    };
+}
+
+pub(super) use transposed_batch;
