@@ -215,7 +215,9 @@ impl Stack {
         if n == 0 {
             return;
         }
-        if self.bot < n {
+        // The bottom must stay above index 0: a pop at depth 16 moves it down one and relocates
+        // only when it lands on 0, so a bottom left at 0 would wrap below the buffer.
+        if self.bot <= n {
             self.relocate(self.home + n);
         }
         self.buf[self.bot - n..self.bot].copy_from_slice(&saved.values);
@@ -293,6 +295,43 @@ mod tests {
         let after: Vec<Felt> = (0..36).map(|i| s.get_any(i)).collect();
         assert_eq!(before, after);
         assert_eq!(s.overflow_addr(), 19);
+    }
+
+    /// A callee whose pops leave the bottom exactly as many cells above the buffer's start as
+    /// the caller's overflow holds: the overflow comes back below it, and the caller's pops at
+    /// depth 16 afterwards must still find the window above the buffer's start (they once
+    /// moved the bottom below index 0 and wrote outside the buffer). Every bottom position a
+    /// callee can leave is tried.
+    #[test]
+    fn a_callee_leaving_the_bottom_at_the_overflow_length_keeps_the_stack_in_bounds() {
+        for n_overflow in [1, 3, 16, 255, 256, 300] {
+            for callee_pops in 0..(HOME + n_overflow + 2) {
+                let mut s = Stack::new(&core::array::from_fn(|i| f(i as u64 + 1)));
+                for i in 0..n_overflow {
+                    s.push(f(100 + i as u64), i as u32 + 1);
+                }
+                let before: Vec<Felt> = (0..TOP + n_overflow).map(|i| s.get_any(i)).collect();
+                let saved = s.start_context();
+                for _ in 0..callee_pops {
+                    s.pop();
+                }
+                for (i, v) in before.iter().take(TOP).enumerate() {
+                    s.set(i, *v);
+                }
+                s.end_context(&saved);
+                let after: Vec<Felt> = (0..TOP + n_overflow).map(|i| s.get_any(i)).collect();
+                assert_eq!(before, after, "{n_overflow} overflow, {callee_pops} pops");
+                for _ in 0..(n_overflow + 2 * HOME) {
+                    s.pop();
+                    assert_eq!(s.get(15), s.get_any(15));
+                }
+                assert_eq!(s.depth(), TOP);
+                assert_eq!(s.overflow().0.len(), 0);
+                s.push(f(5), 3);
+                assert_eq!(s.get(0), f(5));
+                assert_eq!(s.overflow_addr(), 3);
+            }
+        }
     }
 
     #[test]
