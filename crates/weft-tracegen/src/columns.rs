@@ -65,6 +65,10 @@ pub(crate) struct Columns {
     /// Whether the buffer came zeroed ([`ColumnBuffer::zeroed`]): then every cell no writer has
     /// written yet is zero, and [`Columns::fill_unwritten`] skips zero fills.
     zeroed: bool,
+    /// Whether long runs are written with non-temporal stores: only in a buffer of at least
+    /// [`STREAM_MIN_BUFFER_BYTES`].
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+    stream: bool,
 }
 
 /// Cells between the end of one column's reservation and the start of the next: one cache line.
@@ -112,12 +116,14 @@ impl Columns {
             Storage::Fresh => (ColumnBuffer::zeroed(cells), true),
         };
         let ptrs = core::array::from_fn(|c| buffer.cell_ptr(c * stride));
+        let stream = cells * size_of::<Felt>() >= STREAM_MIN_BUFFER_BYTES;
         Self {
             buffer,
             ptrs,
             len,
             stride,
             zeroed,
+            stream,
         }
     }
 
@@ -202,7 +208,7 @@ impl Columns {
             )
         };
         #[cfg(target_arch = "x86_64")]
-        if cells.len() >= STREAM_MIN_CELLS {
+        if self.stream && cells.len() >= STREAM_MIN_CELLS {
             stream_fill(cells, |i| value(start + i));
             return;
         }
@@ -382,6 +388,7 @@ const TILE_ROWS: usize = 32;
 /// fib_loop, 2 threads, four alternating runs each: build_trace median 40-41 ms with the
 /// column-major tile and plain stores, 34-36 ms with non-temporal stores (user CPU 0.93-1.02 s
 /// to 0.68-0.74 s per run); the column-major tile alone had taken it from 41-51 to 39-42 ms.
+/// A trace smaller than [`STREAM_MIN_BUFFER_BYTES`] fits in the cache and is written through it.
 #[derive(Debug)]
 pub(crate) struct RowWriter<'a> {
     columns: &'a Columns,
@@ -456,7 +463,7 @@ impl RowWriter<'_> {
             // tile is not part of the buffer.
             let dst = unsafe { self.columns.ptrs[col].add(self.tile_start) };
             #[cfg(target_arch = "x86_64")]
-            if n == TILE_ROWS && dst.cast::<u8>().align_offset(16) == 0 {
+            if self.columns.stream && n == TILE_ROWS && dst.cast::<u8>().align_offset(16) == 0 {
                 // SAFETY: as above, and `dst` is 16-byte aligned; the writer fences when dropped.
                 unsafe { stream_pairs(dst, TILE_ROWS / 2, |i| rows[i]) };
                 continue;
@@ -468,6 +475,16 @@ impl RowWriter<'_> {
         self.n_done = 0;
     }
 }
+
+/// The smallest buffer whose rows are written with non-temporal stores ([`RowWriter`],
+/// [`Columns::fill`]); a smaller trace is written through the cache, where its consumer (the
+/// caller, or the build's own later reads of the rows) finds it. Measured with `weft bench
+/// --reps 400` on masm-examples' `fib` (4,096 rows, 2.3 MB), three alternations, build_trace
+/// minimum: 374-386 us streamed against 322-325 us through the cache; the examples'
+/// `short_corelib` 153 against 141-145 us, `hash` (16,384 rows, 9.3 MB) 1.83 against 1.80 ms;
+/// traces of 18-37 MB (`sha256`, `nprime`, `mem_words`) equal within noise either way, and
+/// large ones keep the streamed stores measured below.
+const STREAM_MIN_BUFFER_BYTES: usize = 16 << 20;
 
 /// Runs at least this long are written with non-temporal stores ([`stream_fill`]).
 #[cfg(target_arch = "x86_64")]
