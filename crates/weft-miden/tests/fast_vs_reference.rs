@@ -111,16 +111,8 @@ fn fast_matches_reference_and_upstream_on_every_program() {
 
 /// A loaded program from MASM source with `inputs`.
 fn from_source(source: &str, inputs: ProgramInputs) -> LoadedProgram {
-    let upstream = weft_upstream::assemble_upstream(source)
-        .unwrap_or_else(|e| panic!("{source} does not assemble: {e}"));
-    let weft = weft_upstream::convert_program(&upstream).expect("converts");
-    LoadedProgram {
-        upstream,
-        weft,
-        inputs,
-        kernel_forest: None,
-        weft_kernel_forest: None,
-    }
+    weft_upstream::load_source(source, inputs)
+        .unwrap_or_else(|e| panic!("{source} does not assemble: {e}"))
 }
 
 /// The Merkle operations on a sound store and on one with a forged parent (a node whose

@@ -14,32 +14,25 @@
 //! `WEFT_RANDOM_PROGRAMS=N` runs N programs (default 40), from seed `WEFT_RANDOM_SEED` (default
 //! 1); a failure prints its seed and source, to be saved under `programs/` with the fix.
 
+use weft_mast::format::fuzz::SplitMix64;
 use weft_miden::{conformance, equivalence};
-use weft_upstream::{LoadedProgram, assemble_upstream, convert_program, inputs::ProgramInputs};
+use weft_upstream::{ProgramInputs, load_source};
 
 /// The field modulus.
 const P: u64 = 0xFFFF_FFFF_0000_0001;
 
-/// SplitMix64: a small seeded generator, the same sequence on every platform.
-struct Rng(u64);
+/// The generator's choices, from weft-mast's seeded SplitMix64 (the same sequence everywhere).
+struct Rng(SplitMix64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
     /// A value in `lo..hi`.
     fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.next() % (hi - lo)
+        lo + self.0.below(hi - lo)
     }
 
     /// True with probability `percent` / 100.
     fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
+        self.0.below(100) < percent
     }
 
     fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
@@ -469,7 +462,7 @@ impl Gen {
 /// The source and the inputs (JSON) of the program of `seed`.
 fn program(seed: u64) -> (String, String) {
     let mut g = Gen {
-        rng: Rng(seed),
+        rng: Rng(SplitMix64::new(seed)),
         procs: Vec::new(),
         lines: Vec::new(),
         n_loops: 0,
@@ -522,24 +515,13 @@ fn env_u64(name: &str, default: u64) -> u64 {
 /// Everything that differs for the program of `seed`, and whether upstream ran it to its end.
 fn check(seed: u64) -> (Vec<String>, bool) {
     let (source, inputs) = program(seed);
-    let upstream = match assemble_upstream(&source) {
-        Ok(p) => p,
-        Err(e) => return (vec![format!("does not assemble: {e}\n{source}")], false),
-    };
-    let weft = match convert_program(&upstream) {
-        Ok(p) => p,
-        Err(e) => return (vec![format!("does not convert: {e}")], false),
-    };
     let inputs = match ProgramInputs::from_json(&inputs) {
         Ok(i) => i,
         Err(e) => return (vec![format!("bad inputs: {e}")], false),
     };
-    let loaded = LoadedProgram {
-        upstream,
-        weft,
-        inputs,
-        kernel_forest: None,
-        weft_kernel_forest: None,
+    let loaded = match load_source(&source, inputs) {
+        Ok(p) => p,
+        Err(e) => return (vec![format!("does not assemble: {e}\n{source}")], false),
     };
     let name = format!("random program {seed}");
     let comparison = conformance::compare_program(&name, &loaded);

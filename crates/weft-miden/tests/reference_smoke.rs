@@ -8,7 +8,7 @@ use miden_core::{
     crypto::merkle::{MerkleStore, MerkleTree},
 };
 use weft_miden::compare_program;
-use weft_upstream::{LoadedProgram, ProgramInputs};
+use weft_upstream::ProgramInputs;
 
 fn felts(values: &[u64]) -> Vec<Felt> {
     values.iter().copied().map(Felt::new).collect()
@@ -27,16 +27,8 @@ fn stack_top_first(values: &[u64]) -> ProgramInputs {
 /// Assembles `source`, runs it on both processors and returns the comparison's problems, plus
 /// whether upstream succeeded.
 fn check(name: &str, source: &str, inputs: ProgramInputs) -> (bool, Vec<String>) {
-    let upstream = weft_upstream::assemble_upstream(source)
+    let loaded = weft_upstream::load_source(source, inputs)
         .unwrap_or_else(|e| panic!("{name} does not assemble: {e}"));
-    let weft = weft_upstream::convert_program(&upstream).expect("converts");
-    let loaded = LoadedProgram {
-        upstream,
-        weft,
-        inputs,
-        kernel_forest: None,
-        weft_kernel_forest: None,
-    };
     let comparison = compare_program(name, &loaded);
     if let Err(failure) = &comparison.upstream {
         println!(

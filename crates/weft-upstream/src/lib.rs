@@ -275,6 +275,24 @@ pub fn load_program_with_libraries(
     })
 }
 
+/// A MASM program given as source text (without a kernel), with `inputs`: assembled by
+/// upstream's assembler with the core library and converted to weft, as [`load_program`] does
+/// for a file.
+///
+/// # Errors
+/// Returns an error if the source does not assemble or convert.
+pub fn load_source(source: &str, inputs: ProgramInputs) -> Result<LoadedProgram, AssembleError> {
+    let upstream = assemble_upstream(source)?;
+    let weft = convert_program(&upstream)?;
+    Ok(LoadedProgram {
+        upstream,
+        weft,
+        inputs,
+        kernel_forest: None,
+        weft_kernel_forest: None,
+    })
+}
+
 /// Assembles the kernel in the `kernel.masm` beside `path` (the file [`load_program`] assembles
 /// a MASM program's syscalls against) and converts its forest to weft: the procedures a host
 /// must provide to the syscalls of an upstream program file (`.masb`), which holds its kernel's
