@@ -111,7 +111,7 @@ fn fast_matches_reference_and_upstream_on_every_program() {
 
 /// A loaded program from MASM source with `inputs`.
 fn from_source(source: &str, inputs: ProgramInputs) -> LoadedProgram {
-    weft_upstream::load_source(source, inputs)
+    weft_upstream::load_source(source, None, inputs)
         .unwrap_or_else(|e| panic!("{source} does not assemble: {e}"))
 }
 

@@ -64,6 +64,9 @@ struct Gen {
     lines: Vec<String>,
     /// Loop counters each take a memory word of their own.
     n_loops: u64,
+    /// Also `u64` core-library calls and syscalls into [`KERNEL`] (a mode of its own, so that
+    /// the plain mode's programs, and its regression seeds, stay what they were).
+    extended: bool,
 }
 
 impl Gen {
@@ -86,6 +89,7 @@ impl Gen {
                 74..=77 if nesting > 0 => self.repeat(depth, nesting, n_locals),
                 78..=81 if nesting > 0 => self.while_loop(depth, nesting, n_locals),
                 82..=90 if !self.procs.is_empty() => self.invoke(depth),
+                _ if self.extended => self.library(depth),
                 _ => {
                     self.emit("nop");
                     depth
@@ -435,6 +439,74 @@ impl Gen {
         depth
     }
 
+    /// A `u64` core-library procedure on u32 limbs, or a syscall into [`KERNEL`].
+    fn library(&mut self, depth: u64) -> u64 {
+        let r = &mut self.rng;
+        let (op, delta): (String, i64) = match r.range(0, 10) {
+            0..=2 => (
+                format!(
+                    "u32cast swap u32cast swap push.{} exec.u64::{}",
+                    r.range(0, 64),
+                    r.pick(&["shl", "shr", "rotl", "rotr"])
+                ),
+                0,
+            ),
+            3..=5 => {
+                let op = r.pick(&[
+                    "wrapping_add",
+                    "wrapping_sub",
+                    "wrapping_mul",
+                    "overflowing_add",
+                    "overflowing_sub",
+                    "lt",
+                    "gt",
+                    "lte",
+                    "gte",
+                    "eq",
+                    "neq",
+                    "min",
+                    "max",
+                    "and",
+                    "or",
+                    "xor",
+                ]);
+                let delta = match op {
+                    "overflowing_add" | "overflowing_sub" => -1,
+                    "lt" | "gt" | "lte" | "gte" | "eq" | "neq" => -3,
+                    _ => -2,
+                };
+                (
+                    format!(
+                        "u32cast swap u32cast swap movup.2 u32cast movup.3 u32cast movup.3 \
+                         movup.3 exec.u64::{op}"
+                    ),
+                    delta,
+                )
+            }
+            6 => {
+                let op = r.pick(&["div", "mod", "divmod"]);
+                (
+                    format!(
+                        "u32cast swap u32cast swap push.{}.{} exec.u64::{op}",
+                        r.range(1, 1 << 32),
+                        r.range(0, 1 << 32)
+                    ),
+                    if op == "divmod" { 2 } else { 0 },
+                )
+            }
+            // A syscall, like a call, gives the caller back its depth.
+            _ => (
+                format!(
+                    "syscall.{}",
+                    r.pick(&["kadd", "kmul_caller", "kcaller", "kmem"])
+                ),
+                0,
+            ),
+        };
+        self.emit(op);
+        depth.saturating_add_signed(delta)
+    }
+
     /// Drops (or pads) from `depth` back to `target`.
     fn balance(&mut self, mut depth: u64, target: u64) {
         while depth > target {
@@ -459,15 +531,40 @@ impl Gen {
     }
 }
 
-/// The source and the inputs (JSON) of the program of `seed`.
-fn program(seed: u64) -> (String, String) {
+/// The kernel of the extended mode's syscalls (one procedure is never called: the kernel ROM
+/// still holds it).
+const KERNEL: &str = "\
+pub proc kadd
+    add
+end
+pub proc kmul_caller
+    caller drop drop drop drop mul
+end
+pub proc kcaller
+    padw caller dropw
+end
+pub proc kmem
+    push.5 mem_store.100 mem_load.100 drop
+end
+pub proc knever
+    push.1 drop
+end
+";
+
+/// The source and the inputs (JSON) of the program of `seed`, in the plain or the extended
+/// mode.
+fn program(seed: u64, extended: bool) -> (String, String) {
     let mut g = Gen {
         rng: Rng(SplitMix64::new(seed)),
         procs: Vec::new(),
         lines: Vec::new(),
         n_loops: 0,
+        extended,
     };
     let mut source = String::new();
+    if extended {
+        source.push_str("use miden::core::math::u64\n\n");
+    }
     for i in 0..g.rng.range(0, 4) {
         let n_locals = *[0, 0, 4, 8].get(g.rng.range(0, 4) as usize).unwrap_or(&0);
         let n = g.rng.range(1, 15);
@@ -513,17 +610,18 @@ fn env_u64(name: &str, default: u64) -> u64 {
 }
 
 /// Everything that differs for the program of `seed`, and whether upstream ran it to its end.
-fn check(seed: u64) -> (Vec<String>, bool) {
-    let (source, inputs) = program(seed);
+fn check(seed: u64, extended: bool) -> (Vec<String>, bool) {
+    let (source, inputs) = program(seed, extended);
     let inputs = match ProgramInputs::from_json(&inputs) {
         Ok(i) => i,
         Err(e) => return (vec![format!("bad inputs: {e}")], false),
     };
-    let loaded = match load_source(&source, inputs) {
+    let kernel = source.contains("syscall.").then_some(KERNEL);
+    let loaded = match load_source(&source, kernel, inputs) {
         Ok(p) => p,
         Err(e) => return (vec![format!("does not assemble: {e}\n{source}")], false),
     };
-    let name = format!("random program {seed}");
+    let name = format!("random program {seed} (extended: {extended})");
     let comparison = conformance::compare_program(&name, &loaded);
     let completed = comparison.upstream.is_ok();
     let mut problems: Vec<String> = comparison
@@ -537,7 +635,8 @@ fn check(seed: u64) -> (Vec<String>, bool) {
             problems.push(format!("fragment size {size}: {e}"));
         }
     }
-    let mut host = weft_upstream::host::weft_host(None).expect("the core library loads");
+    let mut host = weft_upstream::host::weft_host(loaded.weft_kernel_forest.as_ref())
+        .expect("the core library loads");
     let fast = weft_fast::FastProcessor::new(
         loaded.inputs.weft_stack_inputs(),
         loaded.inputs.weft_advice_inputs(),
@@ -561,40 +660,36 @@ fn check(seed: u64) -> (Vec<String>, bool) {
     (problems, completed)
 }
 
-#[test]
-fn random_programs_run_alike_on_upstream_and_every_weft_path() {
-    let first = env_u64("WEFT_RANDOM_SEED", 1);
-    let count = env_u64("WEFT_RANDOM_PROGRAMS", 150);
+/// Runs the programs of `seeds` in one mode; asserts that at least two thirds run to their end
+/// (so that the comparison reaches their later parts: the rest fail on purpose, on rare failing
+/// checks, advice run dry or a Merkle index outside its tree, and are compared as failures) and
+/// that none differs.
+fn run_seeds(seeds: &[u64], extended: bool) {
     let mut failures = Vec::new();
     let mut n_completed = 0;
-    let seeds: Vec<u64> = (first..first + count).chain(REGRESSION_SEEDS).collect();
-    for &seed in &seeds {
+    for &seed in seeds {
         // A panic anywhere is a failure of this seed, reported with the others.
-        let (problems, completed) = std::panic::catch_unwind(|| check(seed)).unwrap_or_else(|e| {
-            let message = e
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| e.downcast_ref::<&str>().map(|s| (*s).to_string()))
-                .unwrap_or_default();
-            (
-                vec![format!("panicked: {message}\n{}", program(seed).0)],
-                false,
-            )
-        });
+        let (problems, completed) = std::panic::catch_unwind(|| check(seed, extended))
+            .unwrap_or_else(|e| {
+                let message = e
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| e.downcast_ref::<&str>().map(|s| (*s).to_string()))
+                    .unwrap_or_default();
+                let source = program(seed, extended).0;
+                (vec![format!("panicked: {message}\n{source}")], false)
+            });
         n_completed += u64::from(completed);
         if !problems.is_empty() {
             failures.push(format!("seed {seed}:\n{}", problems.join("\n")));
         }
     }
     eprintln!(
-        "random programs: {count} from seed {first} and {} regression seeds, {n_completed} ran \
-         to their end, {} differ",
-        REGRESSION_SEEDS.len(),
+        "random programs (extended: {extended}): {} seeds, {n_completed} ran to their end, {} \
+         differ",
+        seeds.len(),
         failures.len()
     );
-    // Most programs must run to their end, so that the comparison reaches their later parts;
-    // the rest fail on purpose (rare failing checks, advice run dry, a Merkle index outside its
-    // tree) and are compared as failures.
     assert!(
         n_completed * 3 >= seeds.len() as u64 * 2,
         "only {n_completed} of {} random programs ran to their end",
@@ -609,12 +704,30 @@ fn random_programs_run_alike_on_upstream_and_every_weft_path() {
     );
 }
 
+#[test]
+fn random_programs_run_alike_on_upstream_and_every_weft_path() {
+    let first = env_u64("WEFT_RANDOM_SEED", 1);
+    let count = env_u64("WEFT_RANDOM_PROGRAMS", 150);
+    let seeds: Vec<u64> = (first..first + count).chain(REGRESSION_SEEDS).collect();
+    run_seeds(&seeds, false);
+}
+
+/// The extended mode: the same, with `u64` core-library calls and syscalls into a kernel.
+#[test]
+fn random_programs_with_syscalls_and_core_library_calls_run_alike() {
+    let first = env_u64("WEFT_RANDOM_SEED", 1);
+    let count = env_u64("WEFT_RANDOM_PROGRAMS", 150) / 2;
+    let seeds: Vec<u64> = (first..first + count).collect();
+    run_seeds(&seeds, true);
+}
+
 /// The generator is deterministic and writes programs of every shape it knows (so that the
 /// test above cannot silently shrink to trivial programs).
 #[test]
 fn the_generator_covers_its_features() {
-    assert_eq!(program(7), program(7));
-    let all: String = (1..=40).map(|s| program(s).0).collect();
+    assert_eq!(program(7, false), program(7, false));
+    assert_ne!(program(7, false), program(7, true));
+    let all: String = (1..=40).map(|s| program(s, false).0).collect();
     for feature in [
         "call.",
         "exec.",
@@ -635,5 +748,20 @@ fn the_generator_covers_its_features() {
         "repeat.1100 push",
     ] {
         assert!(all.contains(feature), "no program uses {feature}");
+    }
+    let extended: String = (1..=40).map(|s| program(s, true).0).collect();
+    for feature in [
+        "syscall.kadd",
+        "syscall.kmul_caller",
+        "syscall.kcaller",
+        "syscall.kmem",
+        "exec.u64::divmod",
+        "exec.u64::rotl",
+        "exec.u64::overflowing_sub",
+    ] {
+        assert!(
+            extended.contains(feature),
+            "no extended program uses {feature}"
+        );
     }
 }

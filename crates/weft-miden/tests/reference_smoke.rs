@@ -27,7 +27,7 @@ fn stack_top_first(values: &[u64]) -> ProgramInputs {
 /// Assembles `source`, runs it on both processors and returns the comparison's problems, plus
 /// whether upstream succeeded.
 fn check(name: &str, source: &str, inputs: ProgramInputs) -> (bool, Vec<String>) {
-    let loaded = weft_upstream::load_source(source, inputs)
+    let loaded = weft_upstream::load_source(source, None, inputs)
         .unwrap_or_else(|e| panic!("{name} does not assemble: {e}"));
     let comparison = compare_program(name, &loaded);
     if let Err(failure) = &comparison.upstream {

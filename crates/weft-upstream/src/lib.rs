@@ -237,35 +237,47 @@ pub fn load_program_with_libraries(
     libraries: &[miden_assembly::Library],
 ) -> Result<LoadedProgram, LoadError> {
     let source = read_text(path)?;
-    let assemble_error = |source: AssembleError| LoadError::Assemble {
-        path: path.display().to_string(),
-        source,
-    };
-    let kernel = if source.contains("syscall.") {
-        let kernel_source = read_text(&path.with_file_name("kernel.masm"))?;
-        Some(assemble_upstream_kernel(&kernel_source).map_err(assemble_error)?)
+    let kernel_source = if source.contains("syscall.") {
+        Some(read_text(&path.with_file_name("kernel.masm"))?)
     } else {
         None
     };
+    let mut loaded = assemble_loaded(
+        &source,
+        kernel_source.as_deref(),
+        libraries,
+        ProgramInputs::default(),
+    )
+    .map_err(|source| LoadError::Assemble {
+        path: path.display().to_string(),
+        source,
+    })?;
+    loaded.inputs = ProgramInputs::for_program(path)?;
+    Ok(loaded)
+}
+
+/// Assembles `source` (against a kernel assembled from `kernel_source`, if given, and
+/// `libraries`) and converts it and the kernel to weft: what every loader here shares.
+fn assemble_loaded(
+    source: &str,
+    kernel_source: Option<&str>,
+    libraries: &[miden_assembly::Library],
+    inputs: ProgramInputs,
+) -> Result<LoadedProgram, AssembleError> {
+    let kernel = kernel_source.map(assemble_upstream_kernel).transpose()?;
     let kernel_forest = kernel.as_ref().map(|lib| lib.mast_forest().clone());
     let weft_kernel_forest = match &kernel_forest {
-        Some(forest) => Some(
-            convert_forest(forest)
-                .map_err(|e| assemble_error(e.into()))?
-                .forest,
-        ),
+        Some(forest) => Some(convert_forest(forest)?.forest),
         None => None,
     };
-    let upstream = assembler_for_kernel(kernel)
-        .and_then(|assembler| {
-            libraries.iter().try_fold(assembler, |assembler, library| {
-                assembler.with_dynamic_library(library).map_err(report)
-            })
-        })
-        .and_then(|assembler| assembler.assemble_program(source.clone()).map_err(report))
-        .map_err(assemble_error)?;
-    let weft = convert_program(&upstream).map_err(|e| assemble_error(e.into()))?;
-    let inputs = ProgramInputs::for_program(path)?;
+    let upstream = libraries
+        .iter()
+        .try_fold(assembler_for_kernel(kernel)?, |assembler, library| {
+            assembler.with_dynamic_library(library).map_err(report)
+        })?
+        .assemble_program(source.to_string())
+        .map_err(report)?;
+    let weft = convert_program(&upstream)?;
     Ok(LoadedProgram {
         upstream,
         weft,
@@ -275,22 +287,18 @@ pub fn load_program_with_libraries(
     })
 }
 
-/// A MASM program given as source text (without a kernel), with `inputs`: assembled by
-/// upstream's assembler with the core library and converted to weft, as [`load_program`] does
-/// for a file.
+/// A MASM program given as source text, with `inputs`: assembled by upstream's assembler with
+/// the core library (and against a kernel assembled from `kernel_source`, if given) and
+/// converted to weft, as [`load_program`] does for a file.
 ///
 /// # Errors
-/// Returns an error if the source does not assemble or convert.
-pub fn load_source(source: &str, inputs: ProgramInputs) -> Result<LoadedProgram, AssembleError> {
-    let upstream = assemble_upstream(source)?;
-    let weft = convert_program(&upstream)?;
-    Ok(LoadedProgram {
-        upstream,
-        weft,
-        inputs,
-        kernel_forest: None,
-        weft_kernel_forest: None,
-    })
+/// Returns an error if the source or the kernel does not assemble or convert.
+pub fn load_source(
+    source: &str,
+    kernel_source: Option<&str>,
+    inputs: ProgramInputs,
+) -> Result<LoadedProgram, AssembleError> {
+    assemble_loaded(source, kernel_source, &[], inputs)
 }
 
 /// Assembles the kernel in the `kernel.masm` beside `path` (the file [`load_program`] assembles
