@@ -381,14 +381,10 @@ impl Gen {
     fn branch(&mut self, depth: u64, nesting: u32, n_locals: u64) -> u64 {
         let cond = self.rng.range(0, 2);
         self.emit(format!("push.{cond} if.true"));
-        let n = self.rng.range(1, 6);
-        let after = self.seq(depth, n, nesting - 1, n_locals);
-        self.balance(after, depth);
+        self.body(depth, 1..6, nesting - 1, n_locals);
         if self.rng.chance(60) {
             self.emit("else");
-            let n = self.rng.range(1, 6);
-            let after = self.seq(depth, n, nesting - 1, n_locals);
-            self.balance(after, depth);
+            self.body(depth, 1..6, nesting - 1, n_locals);
         }
         self.emit("end");
         depth
@@ -397,9 +393,7 @@ impl Gen {
     fn repeat(&mut self, depth: u64, nesting: u32, n_locals: u64) -> u64 {
         let times = self.rng.range(1, 5);
         self.emit(format!("repeat.{times}"));
-        let n = self.rng.range(1, 6);
-        let after = self.seq(depth, n, nesting - 1, n_locals);
-        self.balance(after, depth);
+        self.body(depth, 1..6, nesting - 1, n_locals);
         self.emit("end");
         depth
     }
@@ -413,9 +407,7 @@ impl Gen {
         self.emit(format!(
             "push.{passes} mem_store.{counter} push.1 while.true"
         ));
-        let n = self.rng.range(1, 8);
-        let after = self.seq(depth, n, nesting - 1, n_locals);
-        self.balance(after, depth);
+        self.body(depth, 1..8, nesting - 1, n_locals);
         self.emit(format!(
             "mem_load.{counter} sub.1 dup.0 mem_store.{counter} neq.0 end"
         ));
@@ -507,6 +499,14 @@ impl Gen {
         depth.saturating_add_signed(delta)
     }
 
+    /// A block's body: `lens` (a range) random instructions or structures from `depth`, then
+    /// back to `depth`, so that a branch, a loop pass or a procedure leaves the depth it found.
+    fn body(&mut self, depth: u64, lens: std::ops::Range<u64>, nesting: u32, n_locals: u64) {
+        let n = self.rng.range(lens.start, lens.end);
+        let after = self.seq(depth, n, nesting, n_locals);
+        self.balance(after, depth);
+    }
+
     /// Drops (or pads) from `depth` back to `target`.
     fn balance(&mut self, mut depth: u64, target: u64) {
         while depth > target {
@@ -567,18 +567,14 @@ fn program(seed: u64, extended: bool) -> (String, String) {
     }
     for i in 0..g.rng.range(0, 4) {
         let n_locals = *[0, 0, 4, 8].get(g.rng.range(0, 4) as usize).unwrap_or(&0);
-        let n = g.rng.range(1, 15);
-        let depth = g.seq(16, n, 2, n_locals);
-        g.balance(depth, 16);
+        g.body(16, 1..15, 2, n_locals);
         if n_locals > 0 {
             source.push_str(&format!("@locals({n_locals})\n"));
         }
         source.push_str(&format!("proc p{i}\n{}end\n\n", g.take()));
         g.procs.push(format!("p{i}"));
     }
-    let n = g.rng.range(5, 80);
-    let depth = g.seq(16, n, 3, 0);
-    g.balance(depth, 16);
+    g.body(16, 5..80, 3, 0);
     source.push_str(&format!("begin\n{}end\n", g.take()));
 
     let n_stack = g.rng.range(0, 16);
