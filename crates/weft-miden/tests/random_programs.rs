@@ -11,8 +11,9 @@
 //! the program, advice, u32 and extension-field arithmetic, hashing, and rare failing checks.
 //! Programs stay short (tests build weft's crates at opt-level 1).
 //!
-//! `WEFT_RANDOM_PROGRAMS=N` runs N programs (default 40), from seed `WEFT_RANDOM_SEED` (default
-//! 1); a failure prints its seed and source, to be saved under `programs/` with the fix.
+//! `WEFT_RANDOM_PROGRAMS=N` runs N programs in the plain mode and N / 2 in the extended one
+//! (default 150), from seed `WEFT_RANDOM_SEED` (default 1); a failure prints its seed and
+//! source, to be saved under `programs/` with the fix.
 
 use weft_mast::format::fuzz::SplitMix64;
 use weft_miden::{conformance, equivalence};

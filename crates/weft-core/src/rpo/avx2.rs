@@ -10,11 +10,11 @@
 
 use core::arch::x86_64::{
     __m256i, _mm256_add_epi64, _mm256_and_si256, _mm256_blend_epi32, _mm256_cmpgt_epi64,
-    _mm256_mul_epu32, _mm256_set1_epi64x, _mm256_setr_epi64x, _mm256_slli_epi64, _mm256_srli_epi64,
-    _mm256_sub_epi64, _mm256_xor_si256,
+    _mm256_mul_epu32, _mm256_set1_epi32, _mm256_set1_epi64x, _mm256_setr_epi64x, _mm256_slli_epi64,
+    _mm256_srli_epi64, _mm256_sub_epi64, _mm256_xor_si256,
 };
 
-use super::consts::{BATCH, MDS, NEG_ARK1, NEG_ARK2, NUM_ROUNDS, WIDTH};
+use super::consts::{BATCH, MDS, MDS_COLUMNS, NEG_ARK1, NEG_ARK2, NUM_ROUNDS, WIDTH};
 
 /// A whole state: words 0-3, 4-7 and 8-11.
 type State = [__m256i; 3];

@@ -47,7 +47,7 @@
 //! | Intel Xeon, AVX-512 | 64 (`permute_many`, in fours) | 6.46 µs | 8.92 µs (0.72×) | 6.08 µs (1.06×) | 4.87 µs (1.33×) |
 //! | Intel Xeon, AVX-512 | 64 (`permute_many`, AVX-512 in eights) | 6.52 µs | 9.09 µs (0.72×) | 6.18 µs (1.05×) | 3.60 µs (1.81×) |
 //!
-//! The split path (`split` module, whose documentation has the variants measured): 5.1-5.2 µs
+//! The split path (`split` module, whose documentation has the variants measured): 4.9-5.0 µs
 //! one per call, against 6.5-6.8 µs for `miden-crypto` (1.3×).
 //!
 //! `permute_many` and `permute_rounds_many` take four states at a time on the vector paths,

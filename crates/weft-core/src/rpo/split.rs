@@ -14,7 +14,7 @@
 //! |---|---:|
 //! | 0 / 12 (hand-written product) | 5.89 |
 //! | 4 / 8 | 5.43 |
-//! | 8 / 4 (this path) | 5.1-5.2 |
+//! | 8 / 4 (this path) | 4.9-5.0 (5.1-5.2 before the MDS columns were a table) |
 //! | 8 on one 512-bit vector / 4 | 5.8 |
 //! | 8 / 4, compiled for AVX2 only (16 vector registers, compares for carries) | 6.0 |
 //! | 12 / 0 (the AVX-512 path) | 7.7 |

@@ -69,18 +69,19 @@ macro_rules! vector_permutation {
             let zero = _mm256_set1_epi64x(0);
             let mut l = [zero; 3];
             let mut h = [zero; 3];
-            for (c, &word) in words.iter().enumerate() {
-                // `_mm256_mul_epu32` reads only the low 32 bits of each lane, so the word itself serves
-                // as its low half.
-                let lo = _mm256_set1_epi64x(word as i64);
-                let hi = _mm256_set1_epi64x((word >> 32) as i64);
-                for j in 0..3 {
-                    let column = _mm256_setr_epi64x(
-                        MDS[4 * j][c] as i64,
-                        MDS[4 * j + 1][c] as i64,
-                        MDS[4 * j + 2][c] as i64,
-                        MDS[4 * j + 3][c] as i64,
-                    );
+            // SAFETY: `[u64; WIDTH]` and `[[u32; 2]; WIDTH]` are the same plain bytes with no invalid
+            // bit patterns, and the target's alignment (4) is no stricter than the source's.
+            let halves = unsafe { &*(words as *const [u64; WIDTH]).cast::<[[u32; 2]; WIDTH]>() };
+            for (&[low, high], columns) in halves.iter().zip(&MDS_COLUMNS) {
+                // `_mm256_mul_epu32` reads only the low 32 bits of each lane, so a half broadcast
+                // to every 32-bit lane serves (a broadcast straight from memory, where the words
+                // are). The halves are little-endian: x86-64 is.
+                let lo = _mm256_set1_epi32(low as i32);
+                let hi = _mm256_set1_epi32(high as i32);
+                for (j, column) in columns.iter().enumerate() {
+                    // SAFETY: `[u64; 4]` and `__m256i` are both 32 plain bytes with no invalid
+                    // bit patterns.
+                    let column = unsafe { core::mem::transmute::<[u64; 4], __m256i>(*column) };
                     l[j] = _mm256_add_epi64(l[j], _mm256_mul_epu32(column, lo));
                     h[j] = _mm256_add_epi64(h[j], _mm256_mul_epu32(column, hi));
                 }
