@@ -184,8 +184,8 @@ impl Path {
     /// The fastest supported path for one state at a time ([`permute`], [`permute_rounds`]),
     /// detected once per process. Measured (module documentation): on AMD, AVX-512 then AVX2;
     /// on Intel, a scalar path, because there a lone state on a vector path is bound by the
-    /// latency of each product's chain (Intel Xeon: 6.5 µs on `miden-crypto`'s against 7.0 µs on
-    /// AVX2): the split path, 5.1 µs, else `miden-crypto`'s. `miden-crypto` comes before weft's own
+    /// latency of each product's chain (Intel Xeon: 6.5 µs on `miden-crypto`'s against 6.7-7.0 µs
+    /// on AVX2 and 5.8 µs on AVX-512): the split path, 4.9-5.0 µs, else `miden-crypto`'s. `miden-crypto` comes before weft's own
     /// portable path everywhere. CPUs of neither vendor take Intel's order.
     pub fn best() -> Path {
         static BEST: OnceLock<Path> = OnceLock::new();

@@ -17,8 +17,16 @@
 //! | 8 / 4 (this path) | 4.9-5.0 (5.1-5.2 before the MDS columns were a table) |
 //! | 8 on one 512-bit vector / 4 | 5.8 |
 //! | 8 / 4, compiled for AVX2 only (16 vector registers, compares for carries) | 6.0 |
-//! | 12 / 0 (the AVX-512 path) | 7.7 |
+//! | 12 / 0 (the AVX-512 path) | 7.7 (5.8 with the MDS table) |
 //! | `miden-crypto` (the compiled scalar product) | 6.5-6.8 |
+//!
+//! The other rows predate the MDS table. One step of the inverse S-box (every word squared
+//! once), in a micro-benchmark of the same instructions: two 256-bit vectors and four scalar
+//! words (this path) 23.2 cycles; three 256-bit vectors 26.4; a 512-bit and a 256-bit vector
+//! 28.3; a 512-bit vector and four scalar words 26.1; and carries through `vpternlogq` instead
+//! of mask compares, 24.9 cycles against 22.3 on two vectors alone. Inside the permutation a step
+//! takes about 26 cycles (the inverse S-box alone is 4.3 µs of the 4.9). Unrolling its squaring
+//! loops fully made the permutation slower (6.8 µs).
 //!
 //! The scalar product is written by hand (`mulx`, `shlx`/`shrx` around the carry, `sbb` for the
 //! final correction): ten micro-operations and one multiplier-port product, where the compiled
