@@ -724,41 +724,48 @@ fn random_programs_with_syscalls_and_core_library_calls_run_alike() {
 fn the_generator_covers_its_features() {
     assert_eq!(program(7, false), program(7, false));
     assert_ne!(program(7, false), program(7, true));
-    let all: String = (1..=40).map(|s| program(s, false).0).collect();
-    for feature in [
-        "call.",
-        "exec.",
-        "dynexec",
-        "dyncall",
-        "while.true",
-        "if.true",
-        "repeat.",
-        "mtree_set",
-        "mtree_get",
-        "adv_push",
-        "adv_pipe",
-        "mem_stream",
-        "hperm",
-        "ext2mul",
-        "u32xor",
-        "loc_store",
-        "repeat.1100 push",
-    ] {
-        assert!(all.contains(feature), "no program uses {feature}");
-    }
-    let extended: String = (1..=40).map(|s| program(s, true).0).collect();
-    for feature in [
-        "syscall.kadd",
-        "syscall.kmul_caller",
-        "syscall.kcaller",
-        "syscall.kmem",
-        "exec.u64::divmod",
-        "exec.u64::rotl",
-        "exec.u64::overflowing_sub",
-    ] {
-        assert!(
-            extended.contains(feature),
-            "no extended program uses {feature}"
-        );
+    assert_uses(
+        false,
+        &[
+            "call.",
+            "exec.",
+            "dynexec",
+            "dyncall",
+            "while.true",
+            "if.true",
+            "repeat.",
+            "mtree_set",
+            "mtree_get",
+            "adv_push",
+            "adv_pipe",
+            "mem_stream",
+            "hperm",
+            "ext2mul",
+            "u32xor",
+            "loc_store",
+            "repeat.1100 push",
+        ],
+    );
+    assert_uses(
+        true,
+        &[
+            "syscall.kadd",
+            "syscall.kmul_caller",
+            "syscall.kcaller",
+            "syscall.kmem",
+            "exec.u64::divmod",
+            "exec.u64::rotl",
+            "exec.u64::overflowing_sub",
+        ],
+    );
+}
+
+/// Asserts that the programs of seeds 1 to 40 in a mode (`extended` or plain) use each of
+/// `features` somewhere.
+fn assert_uses(extended: bool, features: &[&str]) {
+    let all: String = (1..=40).map(|s| program(s, extended).0).collect();
+    let mode = if extended { "extended" } else { "plain" };
+    for feature in features {
+        assert!(all.contains(feature), "no {mode} program uses {feature}");
     }
 }
